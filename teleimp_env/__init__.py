@@ -1,0 +1,43 @@
+"""teleimp-env: a MuJoCo + Gymnasium benchmark for delay-compensated tele-impedance.
+
+Importing this package registers ``TeleImp/PegInHole-v0`` with Gymnasium (silently)::
+
+    import gymnasium as gym
+    import teleimp_env  # noqa: F401
+
+    env = gym.make("TeleImp/PegInHole-v0", delay_ms=200, subject=6)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if (
+    sys.platform.startswith("linux")
+    and "MUJOCO_GL" not in os.environ
+    and "mujoco" not in sys.modules
+    and not os.environ.get("DISPLAY")
+):
+    # Headless offscreen rendering (GPU or Mesa software EGL); must precede `import mujoco`.
+    os.environ["MUJOCO_GL"] = "egl"
+
+import gymnasium as gym
+
+__version__ = "0.1.0"
+ENV_ID = "TeleImp/PegInHole-v0"
+
+
+def register_envs() -> None:
+    """Register the environments with Gymnasium (idempotent)."""
+    if ENV_ID not in gym.registry:
+        gym.register(
+            id=ENV_ID,
+            entry_point="teleimp_env.env:PegInHoleEnv",
+            disable_env_checker=False,
+        )
+
+
+register_envs()
+
+__all__ = ["ENV_ID", "__version__", "register_envs"]

@@ -1,0 +1,402 @@
+"""``TeleImp/PegInHole-v0``: delayed, lossy tele-impedance peg-in-hole (DESIGN §3)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import EzPickle
+
+from teleimp_env.channel import DelayLine
+from teleimp_env.config import DAMPING_MAX, STIFFNESS_MAX, STIFFNESS_MIN, EnvConfig
+from teleimp_env.operator import PACKET_SIZE, PHASES, RobotView, TaskGeometry, make_operator
+from teleimp_env.passivity import PassivityMonitor, damping_dissipation, stiffness_injection
+from teleimp_env.reward import RewardTerms, reward_terms
+from teleimp_env.robot import ImpedanceRobot
+from teleimp_env.scene import build_model
+
+#: Backward-channel payload: t_sent, peg-tip pos (3), vel (3), contact force (3).
+_BACKWARD_WIDTH = 10
+#: Workspace for the commanded peg-tip position (world frame, m).
+WORKSPACE_LOW = np.array([-0.15, -0.15, 0.0])
+WORKSPACE_HIGH = np.array([0.15, 0.15, 0.25])
+_MAX_AGE_S = 1.0e3
+
+
+class PegInHoleEnv(gym.Env, EzPickle):
+    r"""Delay-compensated tele-impedance peg-in-hole.
+
+    A simulated operator performs peg-in-hole with its hand; every control step (2 ms at the
+    default ``control_hz=500``) it sends a packet over a delayed, lossy forward channel. The
+    agent sees the newest received packets and the robot, and commands the robot's Cartesian
+    impedance. One ``step`` = one packet sent by the operator and one agent decision.
+
+    **Action** — ``Box(9,)`` float64, physical units (use ``gym.wrappers.RescaleAction`` for RL).
+    Out-of-bounds values are clipped and counted in ``info["action_clipped"]``; NaN/inf or a
+    wrong shape raise ``ValueError``.
+
+    ====  ==============================================  ======  ==============================
+    idx   meaning                                         unit    range
+    ====  ==============================================  ======  ==============================
+    0–2   ``x_d``: target peg-tip position (world x,y,z)  m       x, y ∈ [−0.15, 0.15]; z ∈ [0, 0.25]
+    3–5   ``K_d``: diagonal stiffness                     N/m     [10, 3000]
+    6–8   ``D_d``: extra damping on top of critical        N·s/m   [0, 200]
+    ====  ==============================================  ======  ==============================
+
+    The robot applies, per axis, ``f = K_d (x_d − x) − (2√(K_d m) + D_d) ẋ`` with ``m`` the
+    moved mass (0.55 kg).
+
+    **Observation** — ``Dict`` (all float64):
+
+    ==================  ============  ======  =================================================
+    key                 shape         unit    meaning
+    ==================  ============  ======  =================================================
+    ``packets``         (W, 20)       mixed   newest received packets, newest last, zeros where
+                                              ``packet_mask`` is 0; columns below
+    ``packet_mask``     (W,)          –       1 where the row holds a received packet
+    ``packet_age``      (1,)          s       age of the newest received packet (now − t_send);
+                                              time since reset before any packet arrives
+    ``robot_pos``       (3,)          m       peg-tip position, world frame
+    ``robot_vel``       (3,)          m/s     peg-tip velocity, world frame
+    ``wrist_angles``    (3,)          rad     wrist hinge angles (rx, ry, rz)
+    ``wrench``          (6,)          N, N·m  tared wrist F/T sensor (force, torque), world frame
+    ``emg_raw``         (R, 8)        a.u.    only with ``raw_emg=True``: raw sEMG samples of
+                                              the newest received packets, newest last
+    ==================  ============  ======  =================================================
+
+    ``W = packet_window`` (default 16). Packet columns (DESIGN §3):
+
+    ======  ======================  ======  ==============================================
+    col     field                   unit    meaning
+    ======  ======================  ======  ==============================================
+    0       ``t_send``              s       env time the operator sent it
+    1       ``seq``                 –       sequence number (0, 1, 2, …)
+    2–4     ``hand_pos``            m       operator hand = intended peg-tip position
+    5–7     ``hand_vel``            m/s     hand velocity
+    8–15    ``emg_envelope``        –       8 MVC-normalised sEMG envelopes
+    16–18   ``stiffness_estimate``  N/m     master-side EMG→stiffness estimate
+    19      ``master_energy``       J       energy into the master port so far
+    ======  ======================  ======  ==============================================
+
+    **Reward** — the sum of the ``info["reward_*"]`` terms (see :mod:`teleimp_env.reward`):
+    tracking of the operator's true current intent, insertion progress, a success bonus, and
+    penalties for contact force, passivity violations and a safety abort.
+
+    **Episode end** — terminated on success (tip ≥ ``success_depth_mm`` inside the hole),
+    safety abort (contact force > ``abort_force_n``) or physics instability
+    (``info["instability"]`` names the MuJoCo warning, or ``"nonfinite_state"``); truncated
+    after ``episode_s`` seconds.
+
+    **Info** (ground truth the agent never sees) — ``intent_pos`` (3,) m, ``intent_vel`` (3,)
+    m/s, ``intent_stiffness`` (3,) N/m, ``operator_phase`` (int, index into
+    ``teleimp_env.operator.PHASES``), ``success``, ``insertion_depth`` m, ``contact_force`` N
+    (magnitude), ``contact_force_vec`` (3,) N, ``passivity_violation``, ``energy_deficit`` J,
+    ``tank_energy`` J, ``observer_w`` J, ``instability``, ``abort``, ``packet_age`` s,
+    ``feedback_age`` s (backward channel), ``packets_sent/lost/stale`` (forward),
+    ``action_clipped`` (count so far), ``time`` s, ``hole_pos`` (3,) m, and the reward terms.
+
+    All keyword arguments of ``gym.make`` are the fields of :class:`~teleimp_env.config.EnvConfig`.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "human"], "render_fps": 30}
+
+    def __init__(self, **kwargs: Any) -> None:
+        EzPickle.__init__(self, **kwargs)
+        self.config = cfg = EnvConfig(**kwargs)
+        self.render_mode = cfg.render_mode
+        self.operator = make_operator(
+            cfg.operator,
+            subject=cfg.subject,
+            generator=cfg.generator,
+            fatigue=cfg.fatigue,
+            force_feedback=cfg.force_feedback,
+            raw_emg=cfg.raw_emg,
+        )
+        self.model = build_model(cfg.scene)
+        self.robot = ImpedanceRobot(self.model, cfg.frame_skip)
+        self.dt = cfg.control_dt
+        self.max_steps = cfg.max_episode_steps
+        fwd_spec, bwd_spec = cfg.links()
+        self.forward = DelayLine(fwd_spec, PACKET_SIZE)
+        self.backward = DelayLine(bwd_spec, _BACKWARD_WIDTH)
+        self.passivity = PassivityMonitor(cfg.tank_init_j, bilateral=cfg.force_feedback)
+        self._fixture = self.model.body("fixture").id
+        self._fixture_z = cfg.scene.fixture_height
+        self._window = np.zeros((cfg.packet_window, PACKET_SIZE))
+        self._mask = np.zeros(cfg.packet_window)
+        self._packet = np.zeros(PACKET_SIZE)
+        self._bwd = np.zeros(_BACKWARD_WIDTH)
+        self._renderer = None
+
+        w = cfg.packet_window
+        inf = np.inf
+        obs_spaces = {
+            "packets": spaces.Box(-inf, inf, (w, PACKET_SIZE), np.float64),
+            "packet_mask": spaces.Box(0.0, 1.0, (w,), np.float64),
+            "packet_age": spaces.Box(0.0, inf, (1,), np.float64),
+            "robot_pos": spaces.Box(-inf, inf, (3,), np.float64),
+            "robot_vel": spaces.Box(-inf, inf, (3,), np.float64),
+            "wrist_angles": spaces.Box(-np.pi, np.pi, (3,), np.float64),
+            "wrench": spaces.Box(-inf, inf, (6,), np.float64),
+        }
+        if cfg.raw_emg:
+            self._raw_per_packet = self.operator.raw_samples_per_step(self.dt)
+            self._raw = np.zeros((w * self._raw_per_packet, 8))
+            obs_spaces["emg_raw"] = spaces.Box(-inf, inf, self._raw.shape, np.float64)
+            self._raw_pending: dict[int, np.ndarray] = {}
+        self.observation_space = spaces.Dict(obs_spaces)
+        self.action_low = np.concatenate((WORKSPACE_LOW, np.full(3, STIFFNESS_MIN), np.zeros(3)))
+        self.action_high = np.concatenate(
+            (WORKSPACE_HIGH, np.full(3, STIFFNESS_MAX), np.full(3, DAMPING_MAX))
+        )
+        self.action_space = spaces.Box(self.action_low, self.action_high, (9,), np.float64)
+
+    # ------------------------------------------------------------------ episode
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        cfg = self.config
+        rng = self.np_random
+        seeds = rng.integers(0, 2**63, size=3)
+        hole_xy = rng.uniform(-cfg.hole_range_m, cfg.hole_range_m, size=2)
+        hole_pos = np.array([hole_xy[0], hole_xy[1], self._fixture_z])
+        start = hole_pos + np.array(
+            [
+                *rng.uniform(-cfg.start_offset_m, cfg.start_offset_m, size=2),
+                rng.uniform(0.05, 0.08),
+            ]
+        )
+        self.model.body_pos[self._fixture] = hole_pos
+        self.task = TaskGeometry(
+            hole_pos=hole_pos,
+            hole_depth=cfg.scene.hole_depth,
+            clearance=1e-3 * cfg.clearance_mm,
+            peg_half_width=cfg.scene.peg_half_width,
+            success_depth=1e-3 * cfg.success_depth_mm,
+            start_pos=start,
+            control_dt=self.dt,
+        )
+        self.forward.reset(np.random.default_rng(seeds[0]))
+        self.backward.reset(np.random.default_rng(seeds[1]))
+        self.op_step = self.operator.reset(self.task, np.random.default_rng(seeds[2]))
+        self.robot.reset(start, self.op_step.true_stiffness)
+        self._warnings = self._warning_count()
+        self.passivity.reset()
+        self.t = 0.0
+        self.steps = 0
+        self.n_clipped = 0
+        self._window[:] = 0.0
+        self._mask[:] = 0.0
+        self._master_energy_rx = 0.0
+        self._view: RobotView | None = None
+        self._displayed = np.zeros(3) if cfg.force_feedback else None
+        self._prev_depth = self._depth(start)
+        self._x_d = start.copy()
+        if cfg.raw_emg:
+            self._raw[:] = 0.0
+            self._raw_pending.clear()
+        self._exchange(self.op_step)
+        self.state = self.robot.state()
+        return self._obs(), self._info(RewardTerms(), instability=None, abort=False)
+
+    def step(self, action):
+        x_d, k_d, d_d = self._validate(action)
+        robot = self.robot
+        x_err = robot.tip_pos() - x_d
+        injected = stiffness_injection(x_err, robot.stiffness, k_d)
+        v0 = robot.vel
+        robot.command(x_d, k_d, d_d)
+        self._x_d = x_d
+        robot.step()
+        self.t = (self.steps + 1) * self.dt
+        self.steps += 1
+        state = self.state = robot.state()
+        instability = self._instability()
+
+        self.op_step = op = self.operator.advance(self.t, self._view, self._displayed)
+        self._exchange(op)
+        pas = self.passivity.update(
+            self.dt,
+            state.contact_force,
+            state.vel,
+            self._master_energy_rx,
+            injected,
+            damping_dissipation(robot.damping, v0, state.vel, self.dt),
+        )
+        force = float(np.linalg.norm(state.contact_force))
+        depth = self._depth(state.pos)
+        success = depth >= self.task.success_depth
+        abort = force > self.config.abort_force_n
+        terms = reward_terms(
+            tracking_error=float(np.linalg.norm(state.pos - op.hand_pos)),
+            progress=max(depth, 0.0) - max(self._prev_depth, 0.0),
+            success=success,
+            contact_force=force,
+            abort_force=self.config.abort_force_n,
+            violation=pas.violation,
+            abort=abort,
+            dt=self.dt,
+        )
+        self._prev_depth = depth
+        terminated = bool(success or abort or instability is not None)
+        truncated = bool(self.steps >= self.max_steps and not terminated)
+        info = self._info(terms, instability=instability, abort=abort)
+        return self._obs(), terms.total, terminated, truncated, info
+
+    # ------------------------------------------------------------------ internals
+    def _validate(self, action) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a = np.asarray(action, dtype=np.float64)
+        if a.shape != (9,):
+            raise ValueError(
+                f"action must have shape (9,) = [x_d(3) m, K_d(3) N/m, D_d(3) N·s/m], got shape {a.shape}"
+            )
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"action must be finite, got {a}")
+        clipped = np.clip(a, self.action_low, self.action_high)
+        if not np.array_equal(clipped, a):
+            self.n_clipped += 1
+        return clipped[:3], clipped[3:6], clipped[6:]
+
+    def _exchange(self, op) -> None:
+        """Send this step's packets both ways and deliver what has arrived by ``self.t``."""
+        t = self.t
+        op.write_packet(self._packet, t, self.forward.n_sent)
+        self.forward.send(t, self._packet)
+        if op.raw_emg is not None and self.config.raw_emg:
+            self._raw_pending[self.forward.n_sent - 1] = op.raw_emg
+        arrived = self.forward.deliver(t)
+        n = len(arrived)
+        if n:
+            self._push(arrived)
+        state = self.robot.state() if self.steps == 0 else self.state
+        bwd = self._bwd
+        bwd[0] = t
+        bwd[1:4] = state.pos
+        bwd[4:7] = state.vel
+        bwd[7:10] = state.contact_force
+        self.backward.send(t, bwd)
+        back = self.backward.deliver(t)
+        if len(back):
+            last = back[-1]
+            self._view = RobotView(
+                t_sent=float(last[0]),
+                pos=last[1:4].copy(),
+                vel=last[4:7].copy(),
+                force=last[7:10].copy(),
+            )
+            if self._displayed is not None:
+                self._displayed = last[7:10].copy()
+
+    def _push(self, arrived: np.ndarray) -> None:
+        w = self._window
+        n = min(len(arrived), len(w))
+        if n < len(w):
+            w[:-n] = w[n:]
+            self._mask[:-n] = self._mask[n:]
+        w[-n:] = arrived[-n:]
+        self._mask[-n:] = 1.0
+        self._master_energy_rx = float(arrived[-1, -1])
+        if self.config.raw_emg:
+            r = self._raw_per_packet
+            for row in arrived[-n:]:
+                block = self._raw_pending.pop(int(row[1]), None)
+                self._raw[:-r] = self._raw[r:]
+                self._raw[-r:] = block if block is not None else 0.0
+            for seq in [s for s in self._raw_pending if s < int(arrived[-1, 1])]:
+                del self._raw_pending[seq]
+
+    def _depth(self, tip: np.ndarray) -> float:
+        """Peg-tip depth below the hole mouth (m) if laterally inside the hole, else −inf."""
+        hole = self.task.hole_pos
+        lateral = tip[:2] - hole[:2]
+        limit = self.config.scene.hole_half_width
+        inside = (
+            np.max(np.abs(lateral)) if self.config.hole_shape == "square" else float(np.hypot(*lateral))
+        ) <= limit
+        return float(hole[2] - tip[2]) if inside else -np.inf
+
+    def _warning_count(self) -> np.ndarray:
+        return np.array([w.number for w in self.robot.data.warning])
+
+    def _instability(self) -> str | None:
+        data = self.robot.data
+        if not (np.all(np.isfinite(data.qpos)) and np.all(np.isfinite(data.qvel))):
+            return "nonfinite_state"
+        counts = self._warning_count()
+        grew = np.flatnonzero(counts > self._warnings)
+        self._warnings = counts
+        if grew.size:
+            return mujoco.mjtWarning(int(grew[0])).name
+        return None
+
+    def packet_age(self) -> float:
+        """Age (s) of the newest received forward packet (time since reset if none yet)."""
+        age = self.forward.age(self.t)
+        return self.t if not np.isfinite(age) else min(age, _MAX_AGE_S)
+
+    def _obs(self) -> dict[str, np.ndarray]:
+        s = self.state
+        obs = {
+            "packets": self._window.copy(),
+            "packet_mask": self._mask.copy(),
+            "packet_age": np.array([self.packet_age()]),
+            "robot_pos": s.pos,
+            "robot_vel": s.vel,
+            "wrist_angles": s.wrist_angles,
+            "wrench": s.wrench,
+        }
+        if self.config.raw_emg:
+            obs["emg_raw"] = self._raw.copy()
+        return obs
+
+    def _info(self, terms: RewardTerms, instability: str | None, abort: bool) -> dict[str, Any]:
+        op, s, p = self.op_step, self.state, self.passivity.state
+        depth = self._prev_depth
+        info = {
+            "time": self.t,
+            "intent_pos": op.hand_pos.copy(),
+            "intent_vel": op.hand_vel.copy(),
+            "intent_stiffness": op.true_stiffness.copy(),
+            "operator_phase": op.phase,
+            "success": bool(depth >= self.task.success_depth),
+            "insertion_depth": max(depth, 0.0),
+            "contact_force": float(np.linalg.norm(s.contact_force)),
+            "contact_force_vec": s.contact_force.copy(),
+            "passivity_violation": bool(p.violation),
+            "energy_deficit": p.deficit,
+            "tank_energy": p.tank,
+            "observer_w": p.observer_w,
+            "instability": instability,
+            "abort": bool(abort),
+            "packet_age": self.packet_age(),
+            "feedback_age": min(self.backward.age(self.t), _MAX_AGE_S),
+            "packets_sent": self.forward.n_sent,
+            "packets_lost": self.forward.n_lost,
+            "packets_stale": self.forward.n_discarded_stale,
+            "action_clipped": self.n_clipped,
+            "hole_pos": self.task.hole_pos.copy(),
+            "command_pos": self._x_d.copy(),
+        }
+        info.update(terms.as_info())
+        return info
+
+    # ------------------------------------------------------------------ rendering
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() called without render_mode; pass render_mode='rgb_array'.")
+            return None
+        from teleimp_env.render import SceneRenderer
+
+        if self._renderer is None:
+            self._renderer = SceneRenderer(self, mode=self.render_mode)
+        return self._renderer.render()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+
+__all__ = ["PHASES", "PegInHoleEnv"]

@@ -1,0 +1,125 @@
+"""The remote robot: a Cartesian impedance-controlled stage holding the peg.
+
+The three slide joints are driven by MuJoCo ``position`` actuators whose gains are rewritten every
+control step: force_i = K_i·(x_d,i − x_i) − D_i·ẋ_i with D_i = 2·sqrt(K_i·m) + D_extra,i
+(critical damping for the moved mass ``m`` plus the commanded extra damping). The hinges at the
+wrist are passive (stiffness and damping from the scene). Gravity is compensated on every moving
+body (MJCF ``gravcomp``). Physics advances in C with ``mj_step(model, data, nstep=frame_skip)``.
+
+Frames and units: positions are the peg tip (site ``peg_tip``) in the world frame, metres;
+velocities m/s; forces N; torques N·m, all in the world frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from teleimp_env.scene import stage_mass
+
+
+@dataclass
+class RobotState:
+    """Robot state after a control step (world frame).
+
+    Attributes:
+        pos: (3,) m. Peg-tip position.
+        vel: (3,) m/s. Peg-tip linear velocity (the stage's slide velocities).
+        wrist_angles: (3,) rad. Wrist hinge angles (rx, ry, rz).
+        wrench: (6,) N and N·m. Tared wrist force/torque sensor reading, world frame
+            (force, then torque about the sensor site).
+        contact_force: (3,) N. Net contact force the environment exerts on the peg.
+    """
+
+    pos: np.ndarray
+    vel: np.ndarray
+    wrist_angles: np.ndarray
+    wrench: np.ndarray
+    contact_force: np.ndarray
+
+
+class ImpedanceRobot:
+    """Writes impedance commands into the actuators and steps the physics.
+
+    Args:
+        model: compiled scene (from :func:`teleimp_env.scene.build_model`).
+        frame_skip: physics steps per control step (>= 1).
+    """
+
+    def __init__(self, model: mujoco.MjModel, frame_skip: int) -> None:
+        self.model = model
+        self.data = mujoco.MjData(model)
+        self.frame_skip = int(frame_skip)
+        self.mass = stage_mass(model)
+        self._slide_qpos = np.array([model.joint(f"slide_{a}").qposadr[0] for a in "xyz"])
+        self._slide_qvel = np.array([model.joint(f"slide_{a}").dofadr[0] for a in "xyz"])
+        self._hinge_qpos = np.array([model.joint(f"wrist_r{a}").qposadr[0] for a in "xyz"])
+        self._act = np.array([model.actuator(f"impedance_{a}").id for a in "xyz"])
+        self.home = model.body("stage").pos.copy()
+        self._peg_body = model.body("peg").id
+        self._ft_site = model.site("ft_site").id
+        self._tip_site = model.site("peg_tip").id
+        self._force_adr = model.sensor("wrist_force").adr[0]
+        self._torque_adr = model.sensor("wrist_torque").adr[0]
+        self._tare = np.zeros(6)
+        self.damping = np.zeros(3)
+        self.stiffness = np.zeros(3)
+
+    def reset(self, tip_pos: np.ndarray, stiffness: np.ndarray) -> None:
+        """Place the peg tip at ``tip_pos`` (m, world), at rest, holding it with ``stiffness``."""
+        mujoco.mj_resetData(self.model, self.data)
+        self.data.qpos[self._slide_qpos] = np.asarray(tip_pos) - self.home
+        self.command(tip_pos, stiffness, np.zeros(3))
+        mujoco.mj_forward(self.model, self.data)
+        mujoco.mj_rnePostConstraint(self.model, self.data)
+        self._tare[:] = 0.0
+        self._tare[:] = self._wrench()
+
+    def command(self, x_d: np.ndarray, stiffness: np.ndarray, extra_damping: np.ndarray) -> None:
+        """Set the impedance: target ``x_d`` (m), stiffness K (N/m), extra damping (N·s/m).
+
+        All three are (3,) arrays, already validated and clipped by the env.
+        """
+        self.stiffness = stiffness
+        self.damping = 2.0 * np.sqrt(stiffness * self.mass) + extra_damping
+        m = self.model
+        m.actuator_gainprm[self._act, 0] = stiffness
+        m.actuator_biasprm[self._act, 1] = -stiffness
+        m.actuator_biasprm[self._act, 2] = -self.damping
+        self.data.ctrl[self._act] = x_d - self.home
+
+    def step(self) -> None:
+        """Advance the physics by one control period (``frame_skip`` MuJoCo steps, in C)."""
+        mujoco.mj_step(self.model, self.data, nstep=self.frame_skip)
+
+    @property
+    def vel(self) -> np.ndarray:
+        """(3,) m/s. Slide velocities (world frame)."""
+        return self.data.qvel[self._slide_qvel].copy()
+
+    def tip_pos(self) -> np.ndarray:
+        """(3,) m. Peg tip (site ``peg_tip``) position including wrist rotation, world frame."""
+        return self.data.site_xpos[self._tip_site].copy()
+
+    def contact_force(self) -> np.ndarray:
+        """(3,) N. Net contact force on the peg (world frame), from ``cfrc_ext``."""
+        return self.data.cfrc_ext[self._peg_body, 3:].copy()
+
+    def _wrench(self) -> np.ndarray:
+        rot = self.data.site_xmat[self._ft_site].reshape(3, 3)
+        sd = self.data.sensordata
+        force = rot @ sd[self._force_adr : self._force_adr + 3]
+        torque = rot @ sd[self._torque_adr : self._torque_adr + 3]
+        return np.concatenate((force, torque)) - self._tare
+
+    def state(self) -> RobotState:
+        """Read the state after a step (see :class:`RobotState` for frames and units)."""
+        return RobotState(
+            pos=self.tip_pos(),
+            vel=self.vel,
+            wrist_angles=self.data.qpos[self._hinge_qpos].copy(),
+            wrench=self._wrench(),
+            contact_force=self.contact_force(),
+        )
