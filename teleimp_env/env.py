@@ -96,7 +96,8 @@ class PegInHoleEnv(gym.Env, EzPickle):
     (magnitude), ``contact_force_vec`` (3,) N, ``passivity_violation``, ``energy_deficit`` J,
     ``tank_energy`` J, ``observer_w`` J, ``instability``, ``abort``, ``packet_age`` s,
     ``feedback_age`` s (backward channel), ``packets_sent/lost/stale`` (forward),
-    ``action_clipped`` (count so far), ``time`` s, ``hole_pos`` (3,) m, and the reward terms.
+    ``action_clipped`` (count so far), ``time`` s, ``hole_pos`` (3,) m, ``command_pos`` (3,) m (the applied ``x_d``),
+    ``robot_pos`` (3,) m, and the reward terms.
 
     All keyword arguments of ``gym.make`` are the fields of :class:`~teleimp_env.config.EnvConfig`.
     """
@@ -318,7 +319,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         return float(hole[2] - tip[2]) if inside else -np.inf
 
     def _warning_count(self) -> np.ndarray:
-        return np.array([w.number for w in self.robot.data.warning])
+        return self.robot.data.warning.number.copy()
 
     def _instability(self) -> str | None:
         data = self.robot.data
@@ -378,6 +379,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
             "action_clipped": self.n_clipped,
             "hole_pos": self.task.hole_pos.copy(),
             "command_pos": self._x_d.copy(),
+            "robot_pos": s.pos.copy(),
         }
         info.update(terms.as_info())
         return info

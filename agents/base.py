@@ -1,0 +1,109 @@
+"""Contracts of the controllers under test: predictors, fallbacks and stacks (DESIGN §8).
+
+A :class:`Stack` turns the env's observation into an impedance action:
+
+1. every packet in ``obs["packets"]`` that it has not seen yet (by sequence number) goes to
+   :meth:`Predictor.update`, oldest first (O(1) per packet);
+2. the horizon to predict is the age of the newest packet, ``obs["packet_age"][0]`` seconds;
+3. :meth:`Predictor.predict` returns an :class:`Intent` (mean and standard deviation);
+4. the :class:`Gate` decides whether the prediction is trusted;
+5. the :class:`Fallback` turns the intent (trusted or not) and the observation into the action
+   ``[x_d (3, m), K_d (3, N/m), D_d (3, N·s/m)]``.
+
+Predictors are sklearn-shaped: ``__init__`` only stores parameters, ``fit`` returns ``self`` and
+sets learned attributes whose names end in ``_``; using one before ``fit`` raises
+:class:`NotFittedError`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from teleimp_env.operator import PACKET_SLICES
+
+#: Column slices of a packet row (see ``teleimp_env.operator.base.PACKET_FIELDS``).
+SEQ = PACKET_SLICES["seq"].start
+HAND_POS = PACKET_SLICES["hand_pos"]
+HAND_VEL = PACKET_SLICES["hand_vel"]
+EMG = PACKET_SLICES["emg_envelope"]
+STIFFNESS = PACKET_SLICES["stiffness_estimate"]
+
+
+class NotFittedError(RuntimeError, AttributeError):
+    """A predictor was used before ``fit`` (or ``load``)."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The operator's intent at some horizon, with uncertainty (all (3,) float64, world frame).
+
+    Attributes:
+        pos: m. Hand (intended peg-tip) position.
+        vel: m/s. Hand velocity.
+        stiffness: N/m. Arm stiffness, positive.
+        pos_std: m. Standard deviation of ``pos`` (zeros for deterministic predictors).
+        stiffness_std: N/m. Standard deviation of ``stiffness``.
+    """
+
+    pos: np.ndarray
+    vel: np.ndarray
+    stiffness: np.ndarray
+    pos_std: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    stiffness_std: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+
+class Predictor(ABC):
+    """Predicts the operator's intent ``horizon_s`` ahead of the newest received packet."""
+
+    #: Short name used in stack names and checkpoints.
+    name: str = "predictor"
+
+    def fit(self, dataset: Any) -> Predictor:
+        """Learn from a dataset (see :mod:`agents.data`); returns ``self``. Default: nothing."""
+        return self
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Forget the packet history (start of an episode)."""
+
+    @abstractmethod
+    def update(self, packet: np.ndarray) -> None:
+        """Consume one received packet, a (20,) row in the env's packet layout. O(1)."""
+
+    @abstractmethod
+    def predict(self, horizon_s: float) -> Intent:
+        """Intent ``horizon_s`` seconds after the newest packet's send time."""
+
+
+class Fallback(ABC):
+    """Turns an intent and the observation into a safe action."""
+
+    name: str = "fallback"
+
+    def reset(self) -> None:
+        """Start of an episode."""
+
+    @abstractmethod
+    def command(self, intent: Intent, obs: dict[str, np.ndarray], trusted: bool) -> np.ndarray:
+        """Return the (9,) action for ``intent``; ``trusted`` is the gate's verdict."""
+
+
+@dataclass
+class Decision:
+    """What a stack decided at its last ``act`` call (for logs and rendering).
+
+    Attributes:
+        intent: the predicted intent used.
+        horizon_s: s, the prediction horizon (age of the newest packet).
+        trusted: the gate's verdict (False = fallback behaviour).
+        action: (9,) the returned action.
+    """
+
+    intent: Intent
+    horizon_s: float
+    trusted: bool
+    action: np.ndarray

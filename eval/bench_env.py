@@ -1,0 +1,139 @@
+"""``teleimp bench env``: env.step overhead against the physics it wraps (DESIGN §11).
+
+Figures, all in µs per control step and measured in the same process and run:
+
+* ``step_us``: ``PegInHoleEnv.step`` (unwrapped) driven by the naive command;
+* ``physics_us``: ``mj_step(model, data, nstep=frame_skip)`` on the same model from the same state;
+* ``overhead_us = step_us − physics_us``;
+* ``operator_us``: the operator's ``advance`` alone (its share of the overhead);
+* ``hopper_overhead_us``: Gymnasium ``Hopper-v5``'s ``step`` minus its own
+  ``mj_step(nstep=frame_skip)``, the reference;
+* ``ratio = overhead_us / hopper_overhead_us`` (budget: ≤ 1).
+
+Each figure is the median over ``repeats`` blocks of ``n_steps`` steps, so a noisy neighbour
+process inflates one block, not the result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+import teleimp_env  # noqa: F401  (registers the env)
+
+
+def _median_block_us(fn: Callable[[], None], n_steps: int, repeats: int) -> float:
+    blocks = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n_steps):
+            fn()
+        blocks.append((time.perf_counter() - t0) / n_steps * 1e6)
+    return float(np.median(blocks))
+
+
+def _physics_us(model: mujoco.MjModel, data: mujoco.MjData, nstep: int, n: int, r: int) -> float:
+    data = mujoco.MjData(model) if data is None else _clone(model, data)
+    return _median_block_us(lambda: mujoco.mj_step(model, data, nstep=nstep), n, r)
+
+
+def _clone(model: mujoco.MjModel, data: mujoco.MjData) -> mujoco.MjData:
+    copy = mujoco.MjData(model)
+    copy.qpos[:] = data.qpos
+    copy.qvel[:] = data.qvel
+    copy.ctrl[:] = data.ctrl
+    mujoco.mj_forward(model, copy)
+    return copy
+
+
+def _teleimp_step_us(n_steps: int, repeats: int, seed: int, operator: str) -> dict[str, float]:
+    env = gym.make("TeleImp/PegInHole-v0", operator=operator, episode_s=600.0).unwrapped
+    obs, _ = env.reset(seed=seed)
+    zeros = np.zeros(3)
+    state = {"obs": obs}
+
+    def step() -> None:
+        p = state["obs"]["packets"][-1]
+        action = np.concatenate((p[2:5], np.maximum(p[16:19], 10.0), zeros))
+        state["obs"] = env.step(action)[0]
+
+    for _ in range(200):  # warm up into the reach phase
+        step()
+    physics = _physics_us(env.model, env.robot.data, env.config.frame_skip, n_steps, repeats)
+    # Time step() without the action construction: build actions first, then time.
+    timed = []
+    for _ in range(repeats):
+        total = 0.0
+        for _ in range(n_steps):
+            p = state["obs"]["packets"][-1]
+            action = np.concatenate((p[2:5], np.maximum(p[16:19], 10.0), zeros))
+            t0 = time.perf_counter()
+            state["obs"] = env.step(action)[0]
+            total += time.perf_counter() - t0
+        timed.append(total / n_steps * 1e6)
+    step_us = float(np.median(timed))
+
+    op = env.operator
+    op.reset(env.task, np.random.default_rng(seed))
+    clock = {"t": 0.0}
+
+    def advance() -> None:
+        clock["t"] += env.dt
+        op.advance(clock["t"], None, None)
+
+    operator_us = _median_block_us(advance, n_steps, repeats)
+    env.close()
+    return {"step_us": step_us, "physics_us": physics, "operator_us": operator_us}
+
+
+def _hopper_overhead_us(n_steps: int, repeats: int, seed: int) -> dict[str, float]:
+    env = gym.make("Hopper-v5").unwrapped
+    env.reset(seed=seed)
+    action = np.zeros(env.action_space.shape)
+
+    def step() -> None:
+        _, _, terminated, _, _ = env.step(action)
+        if terminated:
+            env.reset()
+
+    step_us = _median_block_us(step, n_steps, repeats)
+    physics = _physics_us(env.model, env.data, env.frame_skip, n_steps, repeats)
+    env.close()
+    return {"hopper_step_us": step_us, "hopper_physics_us": physics,
+            "hopper_overhead_us": step_us - physics}
+
+
+def bench_env(n_steps: int = 2000, repeats: int = 5, seed: int = 0,
+              operator: str = "physiological") -> dict[str, float]:
+    """Measure the env's per-step overhead and Hopper-v5's in the same run (keys above)."""
+    if n_steps < 10 or repeats < 1:
+        raise ValueError(f"n_steps must be >= 10 and repeats >= 1, got {n_steps}, {repeats}")
+    ours = _teleimp_step_us(n_steps, repeats, seed, operator)
+    hopper = _hopper_overhead_us(n_steps, repeats, seed)
+    overhead = ours["step_us"] - ours["physics_us"]
+    return {
+        "overhead_us": overhead,
+        **ours,
+        **hopper,
+        "ratio": overhead / hopper["hopper_overhead_us"],
+        "n_steps": n_steps,
+        "repeats": repeats,
+    }
+
+
+def format_env_bench(result: dict[str, float]) -> str:
+    """A human-readable table of :func:`bench_env`'s result."""
+    lines = [
+        f"TeleImp step        {result['step_us']:8.1f} µs",
+        f"  physics (mj_step) {result['physics_us']:8.1f} µs",
+        f"  overhead          {result['overhead_us']:8.1f} µs   (operator {result['operator_us']:.1f} µs)",
+        f"Hopper-v5 step      {result['hopper_step_us']:8.1f} µs",
+        f"  physics (mj_step) {result['hopper_physics_us']:8.1f} µs",
+        f"  overhead          {result['hopper_overhead_us']:8.1f} µs",
+        f"ratio (ours/Hopper) {result['ratio']:8.2f}     budget ≤ 1.00",
+    ]
+    return "\n".join(lines)
