@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -24,6 +25,11 @@ _BACKWARD_WIDTH = 10
 WORKSPACE_LOW = np.array([-0.15, -0.15, 0.0])
 WORKSPACE_HIGH = np.array([0.15, 0.15, 0.25])
 _MAX_AGE_S = 1.0e3
+
+
+def _norm(v: np.ndarray) -> float:
+    """Euclidean norm of a small vector (faster than ``np.linalg.norm`` for 3 elements)."""
+    return math.sqrt(float(v @ v))
 
 
 class PegInHoleEnv(gym.Env, EzPickle):
@@ -96,8 +102,8 @@ class PegInHoleEnv(gym.Env, EzPickle):
     (magnitude), ``contact_force_vec`` (3,) N, ``passivity_violation``, ``energy_deficit`` J,
     ``tank_energy`` J, ``observer_w`` J, ``instability``, ``abort``, ``packet_age`` s,
     ``feedback_age`` s (backward channel), ``packets_sent/lost/stale`` (forward),
-    ``action_clipped`` (count so far), ``time`` s, ``hole_pos`` (3,) m, ``command_pos`` (3,) m (the applied ``x_d``),
-    ``robot_pos`` (3,) m, and the reward terms.
+    ``action_clipped`` (count so far), ``time`` s, ``hole_pos`` (3,) m, ``command_pos`` (3,) m
+    (the applied ``x_d``), ``robot_pos`` (3,) m, and the reward terms.
 
     All keyword arguments of ``gym.make`` are the fields of :class:`~teleimp_env.config.EnvConfig`.
     """
@@ -209,7 +215,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         injected = stiffness_injection(x_err, robot.stiffness, k_d)
         v0 = robot.vel
         robot.command(x_d, k_d, d_d)
-        self._x_d = x_d
+        self._x_d = x_d  # a fresh array each step (sliced from the clipped copy)
         robot.step()
         self.t = (self.steps + 1) * self.dt
         self.steps += 1
@@ -226,12 +232,12 @@ class PegInHoleEnv(gym.Env, EzPickle):
             injected,
             damping_dissipation(robot.damping, v0, state.vel, self.dt),
         )
-        force = float(np.linalg.norm(state.contact_force))
+        force = _norm(state.contact_force)
         depth = self._depth(state.pos)
         success = depth >= self.task.success_depth
         abort = force > self.config.abort_force_n
         terms = reward_terms(
-            tracking_error=float(np.linalg.norm(state.pos - op.hand_pos)),
+            tracking_error=_norm(state.pos - op.hand_pos),
             progress=max(depth, 0.0) - max(self._prev_depth, 0.0),
             success=success,
             contact_force=force,
@@ -323,12 +329,12 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     def _instability(self) -> str | None:
         data = self.robot.data
-        if not (np.all(np.isfinite(data.qpos)) and np.all(np.isfinite(data.qvel))):
+        if not math.isfinite(data.qpos.sum() + data.qvel.sum()):
             return "nonfinite_state"
-        counts = self._warning_count()
-        grew = np.flatnonzero(counts > self._warnings)
-        self._warnings = counts
-        if grew.size:
+        counts = data.warning.number  # a live view into mjData
+        if (counts > self._warnings).any():
+            grew = np.flatnonzero(counts > self._warnings)
+            self._warnings = counts.copy()
             return mujoco.mjtWarning(int(grew[0])).name
         return None
 
@@ -363,8 +369,8 @@ class PegInHoleEnv(gym.Env, EzPickle):
             "operator_phase": op.phase,
             "success": bool(depth >= self.task.success_depth),
             "insertion_depth": max(depth, 0.0),
-            "contact_force": float(np.linalg.norm(s.contact_force)),
-            "contact_force_vec": s.contact_force.copy(),
+            "contact_force": _norm(s.contact_force),
+            "contact_force_vec": s.contact_force,
             "passivity_violation": bool(p.violation),
             "energy_deficit": p.deficit,
             "tank_energy": p.tank,
@@ -378,8 +384,8 @@ class PegInHoleEnv(gym.Env, EzPickle):
             "packets_stale": self.forward.n_discarded_stale,
             "action_clipped": self.n_clipped,
             "hole_pos": self.task.hole_pos.copy(),
-            "command_pos": self._x_d.copy(),
-            "robot_pos": s.pos.copy(),
+            "command_pos": self._x_d,
+            "robot_pos": s.pos,
         }
         info.update(terms.as_info())
         return info

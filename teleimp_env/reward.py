@@ -17,7 +17,7 @@ term                   value
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 TRACKING_WEIGHT = 100.0  # 1/(m·s): 1 cm of error for 1 s costs 1
 PROGRESS_WEIGHT = 100.0  # 1/m: a full 25 mm insertion earns 2.5
@@ -46,7 +46,14 @@ class RewardTerms:
 
     def as_info(self) -> dict[str, float]:
         """``{"reward_<term>": value}`` for ``info``."""
-        return {f"reward_{f.name}": getattr(self, f.name) for f in fields(self)}
+        return {
+            "reward_tracking": self.tracking,
+            "reward_progress": self.progress,
+            "reward_success": self.success,
+            "reward_force": self.force,
+            "reward_passivity": self.passivity,
+            "reward_safety": self.safety,
+        }
 
 
 def reward_terms(

@@ -123,7 +123,8 @@ def test_bad_actions_raise_and_out_of_bounds_actions_are_clipped_and_counted():
     assert info["action_clipped"] == 1
 
 
-def test_physics_instability_terminates_and_names_the_warning():
+def test_physics_instability_terminates_and_names_the_warning(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MuJoCo writes MUJOCO_LOG.TXT into the working directory
     env = gym.make(ENV_ID, operator="scripted").unwrapped
     obs, _ = env.reset(seed=0)
     env.model.opt.timestep = 50.0  # absurd step: the state diverges
