@@ -137,6 +137,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self._packet = np.zeros(PACKET_SIZE)
         self._bwd = np.zeros(_BACKWARD_WIDTH)
         self._renderer = None
+        self.render_annotations: dict[str, Any] = {}
 
         w = cfg.packet_window
         inf = np.inf
@@ -391,6 +392,21 @@ class PegInHoleEnv(gym.Env, EzPickle):
         return info
 
     # ------------------------------------------------------------------ rendering
+    def annotate(self, *, predicted_pos: np.ndarray | None = None,
+                 predicted_std: np.ndarray | None = None, trusted: bool | None = None) -> None:
+        """Hand the renderer what an agent predicted this step (drawn as a ghost peg).
+
+        Args:
+            predicted_pos: (3,) m, predicted current intent (peg-tip position), world frame.
+            predicted_std: (3,) m, its standard deviation (drawn as a ±2σ ellipsoid).
+            trusted: the agent's gate state (shown in the overlay).
+        """
+        self.render_annotations = {
+            "predicted_pos": None if predicted_pos is None else np.asarray(predicted_pos, float).copy(),
+            "predicted_std": None if predicted_std is None else np.asarray(predicted_std, float).copy(),
+            "trusted": trusted,
+        }
+
     def render(self):
         if self.render_mode is None:
             gym.logger.warn("render() called without render_mode; pass render_mode='rgb_array'.")
