@@ -26,15 +26,26 @@ import numpy as np
 from teleimp_env.operator import PACKET_SLICES
 
 #: Column slices of a packet row (see ``teleimp_env.operator.base.PACKET_FIELDS``).
+T_SEND = PACKET_SLICES["t_send"].start
 SEQ = PACKET_SLICES["seq"].start
 HAND_POS = PACKET_SLICES["hand_pos"]
 HAND_VEL = PACKET_SLICES["hand_vel"]
 EMG = PACKET_SLICES["emg_envelope"]
 STIFFNESS = PACKET_SLICES["stiffness_estimate"]
+MASTER_ENERGY = PACKET_SLICES["master_energy"].start
 
 
 class NotFittedError(RuntimeError, AttributeError):
     """A predictor was used before ``fit`` (or ``load``)."""
+
+
+def check_fitted(obj: object, attribute: str) -> None:
+    """Raise :class:`NotFittedError` unless ``obj`` has the learned ``attribute`` (ending in ``_``)."""
+    if getattr(obj, attribute, None) is None:
+        name = type(obj).__name__
+        raise NotFittedError(
+            f"{name} is not fitted yet: call {name}.fit(dataset) or {name}.load(path) before using it"
+        )
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,18 @@ class Predictor(ABC):
     def predict(self, horizon_s: float) -> Intent:
         """Intent ``horizon_s`` seconds after the newest packet's send time."""
 
+    def seed(self, rng: np.random.Generator) -> None:  # noqa: B027 - optional hook
+        """Hand the predictor the stack's generator (stochastic predictors draw from it only)."""
+
+    def save(self, path: Any) -> Any:
+        """Write the learned parameters to ``path`` (see :mod:`agents.checkpoint`); returns the path."""
+        raise NotImplementedError(f"{type(self).__name__} has no checkpoint format")
+
+    @classmethod
+    def load(cls, path: Any) -> Predictor:
+        """Read a predictor written by :meth:`save`."""
+        raise NotImplementedError(f"{cls.__name__} has no checkpoint format")
+
 
 class Fallback(ABC):
     """Turns an intent and the observation into a safe action."""
@@ -107,3 +130,20 @@ class Decision:
     horizon_s: float
     trusted: bool
     action: np.ndarray
+
+
+def intent_from_packet(packet: np.ndarray) -> Intent:
+    """The command carried by one packet row (20,), as it is (zero spread)."""
+    return Intent(
+        pos=packet[HAND_POS].copy(),
+        vel=packet[HAND_VEL].copy(),
+        stiffness=packet[STIFFNESS].copy(),
+    )
+
+
+def newest_packet(obs: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The newest received packet row (20,) of an observation, or ``None`` before any arrived."""
+    mask = obs["packet_mask"]
+    if mask[-1] <= 0.0:
+        return None
+    return obs["packets"][-1]

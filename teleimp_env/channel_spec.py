@@ -4,7 +4,6 @@ The distributions and the per-packet draw order are documented in :mod:`teleimp_
 which implements them.
 """
 
-
 from __future__ import annotations
 
 import math
@@ -13,7 +12,7 @@ from numbers import Real
 from os import PathLike
 from typing import Any
 
-#: Jitter distributions accepted by :class:`JitterSpec` (forms in the module docstring).
+#: Jitter distributions accepted by :class:`JitterSpec` (forms in :mod:`teleimp_env.channel`).
 JITTER_KINDS: tuple[str, ...] = ("none", "uniform", "normal", "gamma", "pareto")
 #: Loss models accepted by :class:`LossSpec`.
 LOSS_KINDS: tuple[str, ...] = ("none", "bernoulli", "gilbert_elliott")
@@ -54,7 +53,7 @@ class JitterSpec:
     """Random extra one-way delay, added to the constant delay of a :class:`LinkSpec`.
 
     Attributes:
-        kind: One of :data:`JITTER_KINDS`; the exact distributions are in the module docstring.
+        kind: One of :data:`JITTER_KINDS`; the exact distributions are in :mod:`teleimp_env.channel`.
         scale_ms: ms, ``>= 0``. Scale ``s``: uniform upper bound, half-normal sigma, gamma mean,
             or Pareto (Lomax) scale. Must stay 0 for kind ``"none"``.
         shape: Dimensionless. Gamma shape ``k > 0`` or Pareto tail index ``alpha > 1`` (so the mean
@@ -309,5 +308,3 @@ def load_delay_trace(path: str | PathLike[str]) -> tuple[float, ...]:
     if not values:
         raise ValueError(f"{path}: delay trace is empty (no delay values)")
     return tuple(values)
-
-
