@@ -97,6 +97,7 @@ def test_packet_age_equals_the_constant_delay():
         ({"packet_window": 0}, "packet_window"),
     ],
 )
+@pytest.mark.filterwarnings("ignore:.*not in the possible render_modes")  # gymnasium warns first
 def test_bad_configuration_fails_at_make_naming_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):
         gym.make(ENV_ID, **kwargs)
