@@ -90,8 +90,9 @@ class EnvConfig:
     """Rendered frame width, px, in [16, 1920]."""
     render_height: int = 360
     """Rendered frame height, px, in [16, 1080]."""
-    camera: str = "closeup"
-    """Named camera for rendering (see the MJCF: front, side, top, closeup, wrist_cam)."""
+    camera: str = "overview"
+    """Camera for rendering: a preset of :mod:`teleimp_env.render` (overview, track) or an MJCF
+    camera (front, side, top, closeup, wrist_cam)."""
     scene: SceneConfig = field(init=False, repr=False, compare=False)
     """Derived: the physical scene variant (built from the scene kwargs above)."""
 

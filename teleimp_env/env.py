@@ -202,6 +202,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self._displayed = np.zeros(3) if cfg.force_feedback else None
         self._prev_depth = self._depth(start)
         self._x_d = start.copy()
+        self.render_annotations = {}
         if cfg.raw_emg:
             self._raw[:] = 0.0
             self._raw_pending.clear()
@@ -339,6 +340,10 @@ class PegInHoleEnv(gym.Env, EzPickle):
             return mujoco.mjtWarning(int(grew[0])).name
         return None
 
+    def newest_packet(self) -> np.ndarray | None:
+        """The newest received forward packet, a (20,) row (a copy), or ``None`` before the first."""
+        return self._window[-1].copy() if self._mask[-1] else None
+
     def packet_age(self) -> float:
         """Age (s) of the newest received forward packet (time since reset if none yet)."""
         age = self.forward.age(self.t)
@@ -392,8 +397,13 @@ class PegInHoleEnv(gym.Env, EzPickle):
         return info
 
     # ------------------------------------------------------------------ rendering
-    def annotate(self, *, predicted_pos: np.ndarray | None = None,
-                 predicted_std: np.ndarray | None = None, trusted: bool | None = None) -> None:
+    def annotate(
+        self,
+        *,
+        predicted_pos: np.ndarray | None = None,
+        predicted_std: np.ndarray | None = None,
+        trusted: bool | None = None,
+    ) -> None:
         """Hand the renderer what an agent predicted this step (drawn as a ghost peg).
 
         Args:
