@@ -1,0 +1,252 @@
+"""A reproducible population of simulated subjects (DESIGN §5, "Subjects").
+
+``subject_params(k)`` draws person ``k`` from ``np.random.default_rng([k, SUBJECT_STREAM])``
+alone, in a fixed order, so subject 3 is the same person in every episode and every process.
+Each parameter is drawn uniformly from a physiological range; the ranges and their sources are in
+the field docstrings (per-muscle values are tuples ordered as :data:`MUSCLES`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import astuple, dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from teleimp_env.operator.config import check_subject
+
+#: Constant mixed into every subject's seed (the subject stream); never change it.
+SUBJECT_STREAM = 0x7E1E_0005
+#: Default training pool and test pool.
+TRAIN_SUBJECTS: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+TEST_SUBJECTS: tuple[int, ...] = (6, 7)
+#: Muscle order everywhere: agonist (+axis) / antagonist (−axis) per axis.
+MUSCLES: tuple[str, ...] = ("x+", "x-", "y+", "y-", "z+", "z-")
+
+Vec3 = tuple[float, float, float]
+Vec6 = tuple[float, float, float, float, float, float]
+
+
+@dataclass(frozen=True)
+class SubjectParams:
+    """One simulated person. SI units; ranges are those the population is drawn from."""
+
+    subject_id: int
+    """The id this person was drawn from."""
+    # --- movement planning -------------------------------------------------------------------
+    arm_mass: float
+    """kg, [1.5, 2.0]: effective hand/arm mass at the master handle (DESIGN §5)."""
+    fitts_a: float
+    """s, [0.1, 0.3]: Fitts' law intercept a in MT = a + b·log2(2A/W)."""
+    fitts_b: float
+    """s/bit, [0.1, 0.2]: Fitts' law slope b."""
+    scatter_gain: float
+    """s, [0.006, 0.012]: endpoint SD per unit peak speed (signal-dependent noise, Harris &
+    Wolpert 1998): a 10 cm reach in 0.5 s scatters by ~3–5 mm."""
+    scatter_floor: float
+    """m, [5e-5, 1.2e-4]: endpoint SD of a vanishingly slow submovement."""
+    visual_noise: float
+    """m, [5e-5, 1.2e-4]: SD of the operator's visual estimate of the peg position (per axis,
+    per decision, on a ~0.1 s average of the video)."""
+    tremor_hz: float
+    """Hz, [8, 12]: physiological tremor frequency."""
+    tremor_rms: float
+    """m, [5e-5, 1.5e-4]: RMS hand displacement due to tremor (~0.1 mm)."""
+    video_latency: float
+    """s, [0.03, 0.08]: camera-to-display latency of the operator's video feedback."""
+    visuomotor_delay: float
+    """s, [0.08, 0.12]: neural delay from seeing to the motor command (before EMD)."""
+    expected_lag: float
+    """s, [0.03, 0.08]: robot lag behind the hand that the operator is used to (internal model
+    of the loop beyond its own latencies); true lags beyond it cause over-corrections."""
+    overlap: float
+    """[0.75, 0.95]: fraction of a submovement after which the next one may start."""
+    patience: float
+    """s, [0.15, 0.35]: how long the operator waits for the seen robot to settle."""
+    correction_gain: float
+    """[0.75, 0.95]: fraction of a seen error a corrective submovement removes."""
+    reach_width: float
+    """m, [4e-3, 8e-3]: Fitts target width of the reach and its acceptance radius."""
+    align_fraction: float
+    """[0.5, 0.8]: lateral alignment tolerance as a fraction of the clearance."""
+    hover_height: float
+    """m, [5e-3, 1e-2]: height of the peg tip above the mouth while aligning."""
+    insert_speed: float
+    """m/s, [0.01, 0.03]: mean insertion speed (DESIGN §5: 1–3 cm/s)."""
+    stuck_force: float
+    """N, [3, 6]: seen contact force that, without progress, means the peg is stuck."""
+    contact_threshold: float
+    """N, [1, 2]: seen/felt force that counts as (unexpected) contact."""
+    still_speed: float
+    """m/s, [2e-3, 4e-3]: seen speed below which the robot looks still."""
+    # --- muscles -------------------------------------------------------------------------------
+    emd: float
+    """s, [0.04, 0.08]: electromechanical delay (sEMG leads force by this much)."""
+    tau_act: float
+    """s, [0.010, 0.020]: activation time constant."""
+    tau_deact: float
+    """s, [0.040, 0.060]: deactivation time constant."""
+    f_max: Vec6
+    """N, [60, 90] per muscle: maximal endpoint force of each muscle (fresh)."""
+    cocontraction_relaxed: float
+    """[0.03, 0.05]: co-contraction (fraction of the pair's mean f_max) while reaching."""
+    cocontraction_precise: float
+    """[0.25, 0.35]: co-contraction in the precision phases (ALIGN, INSERT, RECOVER)."""
+    cocontraction_surprise: float
+    """[0.05, 0.12]: extra co-contraction after an unexpected contact."""
+    surprise_decay: float
+    """s, [0.3, 0.6]: decay time constant of the post-contact co-contraction."""
+    cocontraction_tau: float
+    """s, [0.1, 0.2]: time constant of planned co-contraction changes."""
+    stiffness_passive: Vec3
+    """N/m, [150, 250] per axis: endpoint stiffness at zero muscle force."""
+    stiffness_precise: Vec3
+    """N/m, [700, 1300] per axis: endpoint stiffness at the precise co-contraction level
+    (DESIGN §5: co-contracted ≈ 600–1500 N/m); fixes the stiffness-per-force gain."""
+    damping_ratio: float
+    """[0.3, 0.5]: arm damping ratio, B = 2·ζ·sqrt(K·m)."""
+    motor_noise: float
+    """[0.01, 0.03]: SD of the multiplicative (signal-dependent) excitation noise per control
+    period; after activation filtering the muscle-force CV is ~0.2–0.6 %, and the hand wanders
+    by ~0.1 mm during a precision hold."""
+    # --- sEMG ----------------------------------------------------------------------------------
+    electrode_offset: float
+    """rad, [−π/8, π/8]: rotation of the 8-electrode armband relative to the muscles."""
+    muscle_angles: Vec6
+    """rad: angular position of each muscle around the limb (nominal ring ± 0.15)."""
+    crosstalk: float
+    """[0.1, 0.3]: weight of a muscle on the electrode over its 60°-neighbour (DESIGN §5)."""
+    emg_gain: Vec6
+    """V, [3e-4, 1e-3] per muscle: RMS sEMG of the muscle at full activation."""
+    spectrum_low_hz: float
+    """Hz, [40, 70]: low corner of the motor-unit action-potential spectrum."""
+    spectrum_high_hz: float
+    """Hz, [100, 150]: high (double) corner of the motor-unit action-potential spectrum."""
+    recruitment_saturation: float
+    """[0.5, 1.5]: k of the amplitude saturation tanh(k·a)/tanh(k)."""
+    tail_heaviness: float
+    """[0.4, 0.8]: log-normal scale SD of the sEMG innovations at zero effort (sparse
+    recruitment → heavier tails), falling to 0 at full effort."""
+    noise_floor: float
+    """V, [2e-6, 5e-6]: RMS sensor noise floor per electrode."""
+    proportional_noise: float
+    """[0.02, 0.05]: electrode noise SD as a fraction of the local sEMG amplitude."""
+    artefact_gain: float
+    """V·s²/m, [2e-6, 8e-6]: motion-artefact amplitude per m/s² of hand acceleration."""
+    artefact_coupling: tuple[Vec3, ...]
+    """(8, 3) unit-free: how each electrode's cable couples to the acceleration axes."""
+    mains_amplitude: float
+    """V, [5e-6, 2e-5]: amplitude of mains interference when it is switched on."""
+    adc_range: float
+    """V, [2.5e-3, 5e-3]: amplifier saturation level (v_sat·tanh(v/v_sat))."""
+    electrode_drift: float
+    """rad/√s, [5e-4, 2e-3]: random-walk intensity of the armband rotation."""
+    mdf_sensitivity: float
+    """[0.3, 0.5]: spectral compression per fatigued fraction (MDF ∝ 1 − γ·MF)."""
+    # --- fatigue (3CC-r; ranges span elbow/shoulder values of Rakshit et al. 2021) -----------
+    fatigue_F: Vec6
+    """1/s, [0.009, 0.019] per muscle: fatigue rate F."""
+    fatigue_R: Vec6
+    """1/s, [9e-4, 2.5e-3] per muscle: recovery rate R."""
+    fatigue_r: Vec6
+    """[5, 25] per muscle: rest recovery multiplier r (3CC-r, Looft et al. 2018)."""
+    # --- envelope presets (linear / hard) --------------------------------------------------
+    linear_noise: float
+    """[0.05, 0.1]: SD of the envelope noise per unit envelope (amplitude-proportional part)."""
+    hard_floor: float
+    """[0.01, 0.02]: σ0 of the ``hard`` preset's state-dependent noise floor."""
+    drift_pattern: tuple[tuple[float, ...], ...]
+    """(8, 9) in [−1, 1]: ΔW = W0 ⊙ pattern, the ``hard`` preset's map drift."""
+
+    def array(self, name: str) -> np.ndarray:
+        """The parameter ``name`` as a float64 array (a copy)."""
+        return np.array(getattr(self, name), dtype=np.float64)
+
+    @property
+    def stiffness_gain(self) -> np.ndarray:
+        """(3,) 1/m: stiffness per newton of summed pair force, K = K0 + g·(F_ag + F_ant)."""
+        fmax = self.array("f_max").reshape(3, 2).mean(axis=1)
+        k0, kp = self.array("stiffness_passive"), self.array("stiffness_precise")
+        return (kp - k0) / (2.0 * self.cocontraction_precise * fmax)
+
+    def digest(self) -> str:
+        """SHA-256 of every parameter value (to compare subjects across processes)."""
+        flat = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in astuple(self)])
+        return hashlib.sha256(flat.tobytes()).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def subject_params(subject: int) -> SubjectParams:
+    """Draw subject ``subject`` (an int >= 0) from its own generator; same id → same person."""
+    subject = check_subject(subject)
+    rng = np.random.default_rng([subject, SUBJECT_STREAM])
+
+    def u(low: float, high: float) -> float:
+        return float(rng.uniform(low, high))
+
+    def un(low: float, high: float, n: int) -> tuple[float, ...]:
+        return tuple(float(v) for v in rng.uniform(low, high, size=n))
+
+    nominal = np.array([0.0, np.pi, np.pi / 3, 4 * np.pi / 3, 2 * np.pi / 3, 5 * np.pi / 3])
+    coupling = rng.normal(size=(8, 3))
+    coupling /= np.linalg.norm(coupling, axis=1, keepdims=True)
+    return SubjectParams(
+        subject_id=subject,
+        arm_mass=u(1.5, 2.0),
+        fitts_a=u(0.1, 0.3),
+        fitts_b=u(0.1, 0.2),
+        scatter_gain=u(0.006, 0.012),
+        scatter_floor=u(5e-5, 1.2e-4),
+        visual_noise=u(5e-5, 1.2e-4),
+        tremor_hz=u(8.0, 12.0),
+        tremor_rms=u(5e-5, 1.5e-4),
+        video_latency=u(0.03, 0.08),
+        visuomotor_delay=u(0.08, 0.12),
+        expected_lag=u(0.03, 0.08),
+        overlap=u(0.75, 0.95),
+        patience=u(0.15, 0.35),
+        correction_gain=u(0.75, 0.95),
+        reach_width=u(4e-3, 8e-3),
+        align_fraction=u(0.5, 0.8),
+        hover_height=u(5e-3, 1e-2),
+        insert_speed=u(0.01, 0.03),
+        stuck_force=u(3.0, 6.0),
+        contact_threshold=u(1.0, 2.0),
+        still_speed=u(2e-3, 4e-3),
+        emd=u(0.04, 0.08),
+        tau_act=u(0.010, 0.020),
+        tau_deact=u(0.040, 0.060),
+        f_max=un(60.0, 90.0, 6),
+        cocontraction_relaxed=u(0.03, 0.05),
+        cocontraction_precise=u(0.25, 0.35),
+        cocontraction_surprise=u(0.05, 0.12),
+        surprise_decay=u(0.3, 0.6),
+        cocontraction_tau=u(0.1, 0.2),
+        stiffness_passive=un(150.0, 250.0, 3),
+        stiffness_precise=un(700.0, 1300.0, 3),
+        damping_ratio=u(0.3, 0.5),
+        motor_noise=u(0.01, 0.03),
+        electrode_offset=u(-np.pi / 8, np.pi / 8),
+        muscle_angles=tuple(float(v) for v in nominal + rng.uniform(-0.15, 0.15, size=6)),
+        crosstalk=u(0.1, 0.3),
+        emg_gain=un(3e-4, 1e-3, 6),
+        spectrum_low_hz=u(40.0, 70.0),
+        spectrum_high_hz=u(100.0, 150.0),
+        recruitment_saturation=u(0.5, 1.5),
+        tail_heaviness=u(0.4, 0.8),
+        noise_floor=u(2e-6, 5e-6),
+        proportional_noise=u(0.02, 0.05),
+        artefact_gain=u(2e-6, 8e-6),
+        artefact_coupling=tuple(tuple(float(v) for v in row) for row in coupling),
+        mains_amplitude=u(5e-6, 2e-5),
+        adc_range=u(2.5e-3, 5e-3),
+        electrode_drift=u(5e-4, 2e-3),
+        mdf_sensitivity=u(0.3, 0.5),
+        fatigue_F=un(0.009, 0.019, 6),
+        fatigue_R=un(9e-4, 2.5e-3, 6),
+        fatigue_r=un(5.0, 25.0, 6),
+        linear_noise=u(0.05, 0.1),
+        hard_floor=u(0.01, 0.02),
+        drift_pattern=tuple(tuple(float(v) for v in row) for row in rng.uniform(-1, 1, (8, 9))),
+    )
