@@ -6,6 +6,11 @@ Figures, all in µs per control step and measured in the same process and run:
 * ``physics_us``: ``mj_step(model, data, nstep=frame_skip)`` on the same model from the same state;
 * ``overhead_us = step_us − physics_us``;
 * ``operator_us``: the operator's ``advance`` alone (its share of the overhead);
+* ``operator_in_step_us`` / ``physics_in_step_us``: time spent inside ``operator.advance`` /
+  ``robot.step`` (the ``mj_step`` call) during ``env.step``, from a separate, instrumented pass
+  (diagnostics: the closed-loop operator sees the robot, and ``mj_step`` inside the step runs on
+  the live state with colder caches than the tight ``physics_us`` loop);
+* ``env_only_us = step_us − operator_in_step_us − physics_in_step_us``: the env's own code;
 * ``hopper_overhead_us``: Gymnasium ``Hopper-v5``'s ``step`` minus its own
   ``mj_step(nstep=frame_skip)``, the reference;
 * ``ratio = overhead_us / hopper_overhead_us`` (budget: ≤ 1).
@@ -76,6 +81,7 @@ def _teleimp_step_us(n_steps: int, repeats: int, seed: int, operator: str) -> di
             total += time.perf_counter() - t0
         timed.append(total / n_steps * 1e6)
     step_us = float(np.median(timed))
+    in_step = _in_step_us(env, step, n_steps, repeats)
 
     op = env.operator
     op.reset(env.task, np.random.default_rng(seed))
@@ -87,7 +93,37 @@ def _teleimp_step_us(n_steps: int, repeats: int, seed: int, operator: str) -> di
 
     operator_us = _median_block_us(advance, n_steps, repeats)
     env.close()
-    return {"step_us": step_us, "physics_us": physics, "operator_us": operator_us}
+    return {"step_us": step_us, "physics_us": physics, "operator_us": operator_us, **in_step}
+
+
+def _in_step_us(env, step: Callable[[], None], n_steps: int, repeats: int) -> dict[str, float]:
+    """Median time per ``env.step`` inside ``operator.advance`` and ``robot.step`` (separate pass:
+    the timers' own cost stays out of ``step_us``)."""
+    totals = {"operator": 0.0, "physics": 0.0}
+
+    def timed(key: str, fn: Callable):
+        def wrapper(*args):
+            t0 = time.perf_counter()
+            out = fn(*args)
+            totals[key] += time.perf_counter() - t0
+            return out
+
+        return wrapper
+
+    # Instance attributes shadow the bound methods for this pass only.
+    env.operator.advance = timed("operator", env.operator.advance)
+    env.robot.step = timed("physics", env.robot.step)
+    blocks = []
+    try:
+        for _ in range(repeats):
+            totals.update(operator=0.0, physics=0.0)
+            for _ in range(n_steps):
+                step()
+            blocks.append((totals["operator"] / n_steps * 1e6, totals["physics"] / n_steps * 1e6))
+    finally:
+        del env.operator.advance, env.robot.step
+    op_us, phys_us = np.median(np.array(blocks), axis=0)
+    return {"operator_in_step_us": float(op_us), "physics_in_step_us": float(phys_us)}
 
 
 def _hopper_overhead_us(n_steps: int, repeats: int, seed: int) -> dict[str, float]:
@@ -120,6 +156,7 @@ def bench_env(n_steps: int = 2000, repeats: int = 5, seed: int = 0,
         **ours,
         **hopper,
         "ratio": overhead / hopper["hopper_overhead_us"],
+        "env_only_us": ours["step_us"] - ours["operator_in_step_us"] - ours["physics_in_step_us"],
         "n_steps": n_steps,
         "repeats": repeats,
     }
@@ -131,6 +168,8 @@ def format_env_bench(result: dict[str, float]) -> str:
         f"TeleImp step        {result['step_us']:8.1f} µs",
         f"  physics (mj_step) {result['physics_us']:8.1f} µs",
         f"  overhead          {result['overhead_us']:8.1f} µs   (operator {result['operator_us']:.1f} µs)",
+        f"  inside the step:  operator {result['operator_in_step_us']:.1f} µs, mj_step "
+        f"{result['physics_in_step_us']:.1f} µs, env's own code {result['env_only_us']:.1f} µs",
         f"Hopper-v5 step      {result['hopper_step_us']:8.1f} µs",
         f"  physics (mj_step) {result['hopper_physics_us']:8.1f} µs",
         f"  overhead          {result['hopper_overhead_us']:8.1f} µs",

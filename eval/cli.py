@@ -1,0 +1,285 @@
+"""The ``teleimp`` command: ``tournament``, ``train``, ``render``, ``study``, ``bench`` (DESIGN §13).
+
+Exit status: 0 success; 1 some episodes failed (the finished ones are stored; re-run to retry);
+2 bad input or a feature not available in this version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _csv(kind: type) -> Any:
+    def parse(text: str) -> list:
+        try:
+            return [kind(x.strip()) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a comma-separated list of {kind.__name__}, got {text!r}"
+            ) from None
+
+    return parse
+
+
+def _add_tournament(sub: Any) -> None:
+    p = sub.add_parser(
+        "tournament",
+        help="run a controller tournament (resumable) and write its report",
+        description="Run every stack × delay profile × subject × generator × seed of a spec (paired: every "
+        "stack meets the same seeds), store each finished episode in DIR/results.sqlite, then write "
+        "DIR/report.md and DIR/report.html. Re-running with the same spec and DIR resumes: finished "
+        "episodes are never repeated. Flags given next to --preset/--spec override the spec's fields.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--preset", default=None, help="a shipped spec: quick (a few minutes on 2 cores) or full; "
+                   "default quick when --spec is not given")  # fmt: skip
+    p.add_argument(
+        "--spec", metavar="FILE", default=None, help="a TOML spec file (format: eval/spec.py docstring)"
+    )
+    p.add_argument(
+        "--out", metavar="DIR", required=True, help="results directory (created; must be writable)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="local: a process pool on this machine; ray: Ray tasks (needs the [ray] extra)",
+    )
+    p.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster address (with --backend ray); default: start a local Ray with --workers CPUs",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="parallel episodes (default: the CPU cores available)"
+    )
+    p.add_argument("--stacks", type=_csv(str), default=None, help="override: comma-separated stack names")
+    p.add_argument(
+        "--delays-ms",
+        type=_csv(float),
+        default=None,
+        help="override: comma-separated constant delays in ms (one profile each, named like '200ms')",
+    )
+    p.add_argument("--subjects", type=_csv(int), default=None, help="override: comma-separated subject ids")
+    p.add_argument("--generators", type=_csv(str), default=None, help="override: linear, hard, physiological")
+    p.add_argument("--seeds", type=int, default=None, help="override: episode seeds per cell")
+    p.add_argument(
+        "--seed", type=int, default=None, help="override: master seed (every episode seed derives from it)"
+    )
+    p.add_argument("--episode-s", type=float, default=None, help="override: episode length in seconds")
+    p.add_argument(
+        "--no-render", action="store_true", help="skip the rendered rollout per stack in the report"
+    )
+    p.add_argument("--no-report", action="store_true", help="only run and store episodes; write no report")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--no-logs",
+        action="store_true",
+        help="do not keep per-episode logs (DIR/logs/*.npz, ~0.3 MB per 6-s episode); "
+        "without them episodes cannot be re-scored or re-rendered",
+    )
+
+
+def _delegated_parser(sub: Any, name: str, module: str, adder: str, load: bool, **kwargs: Any) -> Any:
+    """A subcommand whose options come from ``module.adder(parser)`` when ``load`` and it exists.
+
+    Returns the parser if the module did not add its options (the caller adds fallback ones).
+    """
+    p = sub.add_parser(name, **kwargs)
+    mod = _optional(module) if load else None
+    if mod is not None and hasattr(mod, adder):
+        getattr(mod, adder)(p)
+        return None
+    return p
+
+
+def _add_train(sub: Any, load: bool) -> None:
+    p = _delegated_parser(
+        sub, "train", "agents.train", "add_train_arguments", load,
+        help="train a predictor (sindy or lstm) and write its checkpoint",
+        description="Train a predictor on env-generated data (training subjects), validate on held-out "
+        "subjects, and write a checkpoint.",
+    )  # fmt: skip
+    if p is not None:
+        p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments of the trainer (sindy|lstm ...)")
+
+
+def _add_render(sub: Any, load: bool) -> None:
+    p = _delegated_parser(
+        sub, "render", "eval.render_cli", "add_render_arguments", load,
+        help="render a rollout to mp4 or GIF",
+        description="Render one rollout of a stack with the true intent, the delayed command and the "
+        "prediction drawn beside the robot.",
+    )  # fmt: skip
+    if p is None:
+        return
+    p.add_argument("--stack", required=True, help="stack name (see agents.STACK_NAMES)")
+    p.add_argument("--log", metavar="FILE", default=None, help="re-render a saved episode log (.npz) instead")
+    p.add_argument("--seconds", type=float, default=None, help="length to render, s (default: whole episode)")
+    p.add_argument("--delay-ms", type=float, default=None, help="one-way delay, ms")
+    p.add_argument("--out", metavar="FILE", required=True, help="output video, .mp4 or .gif")
+
+
+def _add_study(sub: Any, load: bool) -> None:
+    p = _delegated_parser(
+        sub, "study", "eval.study", "add_study_arguments", load,
+        help="run the design-space study and write its figures",
+        description="Run the design-space study (generators × delays × predictors) and write its results.",
+    )  # fmt: skip
+    if p is None:
+        return
+    p.add_argument("--quick", action="store_true", help="a small version that finishes in minutes")
+    p.add_argument("--out", metavar="DIR", required=True, help="output directory")
+
+
+def _add_bench(sub: Any) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="measure the performance budgets of DESIGN §11",
+        description="env: env.step overhead vs Gymnasium Hopper-v5 (overhead_us, hopper_overhead_us, ratio); "
+        "agents: act() latency per stack (p50_ms, p99_ms); tournament: episodes per minute with 1 and 2 "
+        "workers (speedup_2_workers, budget >= 1.7).",
+    )
+    p.add_argument("target", choices=("env", "agents", "tournament"), help="what to measure")
+    p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The argument parser.
+
+    The options of ``train``, ``render`` and ``study`` come from their modules (``agents.train``,
+    ``eval.render_cli``, ``eval.study``), imported only when ``argv`` runs that command.
+    """
+    parser = argparse.ArgumentParser(
+        prog="teleimp",
+        description="teleimp-env: delay-compensated tele-impedance benchmark (MuJoCo + Gymnasium).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    command = list(argv[:1])
+    _add_tournament(sub)
+    _add_train(sub, load=command == ["train"])
+    _add_render(sub, load=command == ["render"])
+    _add_study(sub, load=command == ["study"])
+    _add_bench(sub)
+    return parser
+
+
+def _optional(name: str) -> Any | None:
+    """Import a module of a later version if it exists (None if it does not)."""
+    try:
+        if importlib.util.find_spec(name) is None:
+            return None
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(name)
+
+
+def _unavailable(command: str, module: str) -> int:
+    print(f"teleimp {command}: not available in this version ({module} is missing)", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _fail(command: str, err: BaseException) -> int:
+    print(f"teleimp {command}: error: {err}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_tournament(args: argparse.Namespace) -> int:
+    """``teleimp tournament``."""
+    from eval.pipeline import run_and_report, summary_text
+    from eval.spec import SpecError, load_preset, load_spec, with_overrides
+    from eval.tournament import check_output_dir
+
+    try:
+        if args.preset and args.spec:
+            raise SpecError("give either --preset or --spec, not both")
+        spec = load_spec(args.spec) if args.spec else load_preset(args.preset or "quick")
+        delays = None
+        if args.delays_ms is not None:
+            delays = [{"name": f"{d:g}ms", "delay_ms": d} for d in args.delays_ms]
+        env = {**spec.env_kwargs, "episode_s": args.episode_s} if args.episode_s is not None else None
+        spec = with_overrides(
+            spec, stacks=args.stacks, delays=delays, subjects=args.subjects, generators=args.generators,
+            n_seeds=args.seeds, seed=args.seed, env=env,
+        )  # fmt: skip
+        if args.workers is not None and args.workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {args.workers}")
+        check_output_dir(args.out)
+    except (ValueError, OSError) as err:
+        return _fail("tournament", err)
+    try:
+        outcome = run_and_report(
+            spec, args.out, backend=args.backend, workers=args.workers, address=args.address,
+            render=not args.no_render, report=not args.no_report, progress=not args.no_progress,
+            save_logs=not args.no_logs,
+        )  # fmt: skip
+    except (ImportError, ValueError, OSError) as err:
+        return _fail("tournament", err)
+    run = outcome.run
+    print(f"\n{spec.name}: {run.total} episodes ({run.skipped} already stored, {run.ran} run now, "
+          f"{len(run.failed)} failed) in {run.wall_s:.0f} s\n")  # fmt: skip
+    print(summary_text(outcome.summary))
+    if outcome.report is not None:
+        print(f"\nreport: {outcome.report.html}\n        {outcome.report.markdown}")
+    if run.failed:
+        print(
+            f"\n{len(run.failed)} episodes failed (re-run the same command to retry them):", file=sys.stderr
+        )
+        for key, seed, msg in run.failed[:10]:
+            print(f"  {key} seed {seed}: {msg}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``teleimp train`` (delegates to ``agents.train``)."""
+    mod = _optional("agents.train")
+    if mod is None or not hasattr(mod, "run_train"):
+        return _unavailable("train", "agents.train")
+    return int(mod.run_train(args) or 0)
+
+
+def _delegate(command: str, module: str, func: str, args: argparse.Namespace) -> int:
+    mod = _optional(module)
+    if mod is None or not hasattr(mod, func):
+        return _unavailable(command, module)
+    return int(getattr(mod, func)(args) or 0)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``teleimp bench``."""
+    from eval.bench import BenchUnavailable, format_bench, run_bench, to_json
+
+    try:
+        result = run_bench(args.target)
+    except BenchUnavailable as err:
+        print(f"teleimp bench: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    print(to_json(result) if args.json else format_bench(args.target, result))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``teleimp`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
+    if args.command == "tournament":
+        return cmd_tournament(args)
+    if args.command == "train":
+        return cmd_train(args)
+    if args.command == "render":
+        return _delegate("render", "eval.render_cli", "run_render", args)
+    if args.command == "study":
+        return _delegate("study", "eval.study", "run_study", args)
+    return cmd_bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Tournament end to end: run (resuming), aggregate, render one rollout per stack, write the report."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from eval.aggregate import Summary, summarize
+from eval.backends import make_backend
+from eval.report import Paths, build_document, write_report
+from eval.spec import TournamentSpec
+from eval.tournament import RunReport, check_output_dir, run_tournament
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :func:`run_and_report` produced."""
+
+    run: RunReport
+    summary: Summary
+    report: Paths | None
+
+
+def render_stills(spec: TournamentSpec, progress: bool = True) -> tuple[dict[str, bytes], str]:
+    """One rendered rollout strip (PNG) per stack, or ``({}, reason)`` when rendering fails.
+
+    The episode is the focus delay profile, the first subject and generator, seed index 0.
+    """
+    try:
+        from eval.stills import png_bytes, rollout_strip
+    except ImportError as err:
+        return {}, str(err)
+    delay = next(d for d in spec.delays if d.name == spec.focus_delay)
+    kwargs = {
+        **spec.env_kwargs,
+        **delay.env_kwargs(),
+        "subject": spec.subjects[0],
+        "generator": spec.generators[0],
+    }
+    seed = spec.episode_seeds()[0]
+    out: dict[str, bytes] = {}
+    for stack in tqdm(
+        spec.stacks, desc="rendering rollouts", unit="stack", disable=not progress, file=sys.stderr
+    ):
+        try:
+            out[stack] = png_bytes(rollout_strip(stack, kwargs, seed))
+        except Exception as err:  # a GL failure, no display library, ...: the report says why
+            return {}, f"{type(err).__name__}: {err}"
+    return out, ""
+
+
+def run_and_report(
+    spec: TournamentSpec,
+    out_dir: str | Path,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    render: bool = True,
+    report: bool = True,
+    progress: bool = True,
+    save_logs: bool = True,
+) -> Outcome:
+    """Run ``spec`` into ``out_dir`` (resuming stored episodes), then aggregate and write the report.
+
+    The output directory is checked for writability before anything else runs.
+    """
+    out = check_output_dir(out_dir)
+    run = run_tournament(
+        spec, out, lambda: make_backend(backend, workers, address), progress=progress, save_logs=save_logs
+    )
+    summary = summarize(spec, run.rows)
+    paths = None
+    if report:
+        stills, note = render_stills(spec, progress) if render else ({}, "disabled with --no-render")
+        paths = write_report(out, build_document(spec, summary, stills, note))
+    return Outcome(run, summary, paths)
+
+
+def summary_text(summary: Summary, focus_metric: str = "pred_err_pos_mm") -> str:
+    """A plain-text leaderboard for the terminal."""
+    cols = [("score", 2), ("success", 2), ("peak_force_n", 1), ("passivity_violations", 0)]
+    header = [
+        "rank",
+        "stack",
+        "win",
+        "score",
+        "success",
+        "peak F (N)",
+        "pas.viol",
+        f"pos err@{summary.focus_delay} (mm)",
+    ]
+    lines = []
+    for i, st in enumerate(summary.ranking + summary.bound):
+        rank = "bound" if st in summary.bound else str(i + 1)
+        mw = summary.mean_win_rate.get(st, float("nan"))
+        win = "-" if mw != mw else f"{100 * mw:.0f}%"
+        cells = [summary.overall[st][m].fmt(d) if m in summary.overall[st] else "-" for m, d in cols]
+        focus = summary.by_delay[st][summary.focus_delay].get(focus_metric)
+        lines.append([rank, st, win, *cells, focus.fmt(1) if focus else "-"])
+    widths = [max(len(r[j]) for r in [header, *lines]) for j in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" if j < 2 else f"{{:>{w}}}" for j, w in enumerate(widths))
+    rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
+    return "\n".join([fmt.format(*header), rule, *(fmt.format(*r) for r in lines)])

@@ -1,0 +1,118 @@
+"""The ``teleimp`` CLI: help for every option, and bad input that fails early and says why."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+
+import pytest
+
+from eval.bench_tournament import bench_tournament
+from eval.cli import build_parser, main
+from eval.tournament import DB_NAME
+
+SPEC = """name = "clitiny"
+seeds = 1
+stacks = ["naive", "oracle"]
+subjects = [6]
+
+[env]
+episode_s = 0.5
+
+[[delay]]
+name = "100ms"
+delay_ms = 100
+"""
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_option_of_every_command_is_explained():
+    subs = _subparsers(build_parser())
+    assert set(subs) == {"tournament", "train", "render", "study", "bench"}
+    for name, sub in subs.items():
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help and len(action.help) > 10, f"teleimp {name} {action.option_strings}: no help"
+    names = {o for a in subs["tournament"]._actions for o in a.option_strings}
+    assert {"--preset", "--spec", "--out", "--backend", "--address", "--workers"} <= names
+    assert {"--stack", "--log", "--seconds", "--delay-ms", "--out"} <= {
+        o for a in subs["render"]._actions for o in a.option_strings
+    }
+
+
+@pytest.mark.parametrize(
+    ("command", "module"), [("render", "eval.render_cli"), ("study", "eval.study"), ("train", "agents.train")]
+)
+def test_delegated_commands_take_their_modules_options(command, module):
+    sub = _subparsers(build_parser([command]))[command]
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not in this version")
+    options = [a for a in sub._actions if not isinstance(a, argparse._HelpAction)]
+    assert "rest" not in [a.dest for a in options]  # the module's own options, not the fallback
+    missing = [a.option_strings or a.dest for a in options if not a.help]
+    assert not missing, f"teleimp {command}: options without help in {module}: {missing}"
+
+
+def test_help_exits_cleanly(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["tournament", "--help"])
+    assert exc.value.code == 0
+    assert "--backend {local,ray}" in capsys.readouterr().out
+
+
+def test_malformed_spec_names_file_line_and_field(tmp_path, capsys):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(SPEC.replace("seeds = 1", "seeds = 0"))
+    assert main(["tournament", "--spec", str(spec), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}, line 2, field 'seeds'" in err
+    assert not (tmp_path / "o" / DB_NAME).exists()
+
+
+def test_unknown_stack_and_preset_list_the_valid_ones(tmp_path, capsys):
+    out = str(tmp_path / "o")
+    assert main(["tournament", "--preset", "quick", "--stacks", "naive,bogus", "--out", out]) == 2
+    assert "unknown value 'bogus'; valid stacks: naive, naive+eo" in capsys.readouterr().err
+    assert main(["tournament", "--preset", "huge", "--out", out]) == 2
+    assert "unknown preset 'huge'; valid presets: full, quick" in capsys.readouterr().err
+    assert main(["tournament", "--preset", "quick", "--generators", "gauss", "--out", out]) == 2
+    assert "valid generators: linear, hard, physiological" in capsys.readouterr().err
+
+
+def test_unwritable_output_fails_before_any_episode(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["tournament", "--spec", str(spec), "--out", str(blocker / "out")]) == 2
+    assert "is not a writable directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("command", "module"), [("render", "eval.render_cli"), ("study", "eval.study")])
+def test_later_commands_say_they_are_not_available(tmp_path, capsys, command, module):
+    if importlib.util.find_spec(module) is not None:
+        pytest.skip(f"{module} exists in this version")
+    argv = (
+        ["render", "--stack", "naive", "--out", str(tmp_path / "a.mp4")]
+        if command == "render"
+        else ["study", "--out", str(tmp_path)]
+    )
+    assert main(argv) == 2
+    assert "not available in this version" in capsys.readouterr().err
+
+
+def test_bench_tournament_reports_its_figures():
+    r = bench_tournament(n_episodes=4, episode_s=0.5, stacks=("naive", "oracle"), repeats=1)
+    assert r["episodes"] == 4 and r["episodes_per_min_1_worker"] > 0 and r["episodes_per_min_2_workers"] > 0
+    assert r["speedup_2_workers"] == pytest.approx(
+        r["episodes_per_min_2_workers"] / r["episodes_per_min_1_worker"]
+    )
+    assert 0 < r["cpus_used_1_worker"] <= 1.2 and 0 < r["cpus_used_2_workers"] <= 2.2  # <= 1 CPU each
+    assert r["contended"] == (r["cpus_used_2_workers"] < 1.7)
+    with pytest.raises(SystemExit):
+        main(["bench", "gpu"])

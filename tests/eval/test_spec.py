@@ -1,0 +1,121 @@
+"""Tournament specs: presets, paired seeds, overrides, and errors that name file, line and field."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval.spec import SpecError, load_preset, load_spec, preset_names, with_overrides
+from eval.tournament import expand
+
+GOOD = """name = "t"
+seeds = 2
+stacks = ["naive", "oracle"]
+subjects = [6]
+
+[env]
+episode_s = 1.0
+
+[[delay]]
+name = "100ms"
+delay_ms = 100
+
+[[delay]]
+name = "jittery"
+delay_ms = [150, 50]
+jitter = ["gamma", 20, 2]
+loss = 0.02
+"""
+
+
+def _write(tmp_path, text: str, name: str = "spec.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_good_spec_expands_to_a_paired_design(tmp_path):
+    spec = load_spec(_write(tmp_path, GOOD))
+    assert spec.stacks == ("naive", "oracle") and [d.name for d in spec.delays] == ["100ms", "jittery"]
+    assert spec.delays[1].delay_ms == (150, 50) and spec.env_kwargs == {"episode_s": 1.0}
+    tasks = expand(spec)
+    assert len(tasks) == 2 * 2 * 1 * 1 * 2
+    assert len({(t.cell_key, t.seed) for t in tasks}) == len(tasks)
+    # paired: every stack meets exactly the same (delay, subject, generator, seed) matches
+    by_stack = {
+        s: sorted((t.delay, t.subject, t.generator, t.seed) for t in tasks if t.stack == s)
+        for s in spec.stacks
+    }
+    assert by_stack["naive"] == by_stack["oracle"]
+    env = dict(next(t for t in tasks if t.delay == "jittery").env_kwargs)
+    assert env == {"episode_s": 1.0, "delay_ms": [150, 50], "jitter": ["gamma", 20, 2], "loss": 0.02,
+                   "subject": 6, "generator": "physiological"}  # fmt: skip
+
+
+def test_seeds_are_prefix_stable_and_id_ignores_added_cells(tmp_path):
+    spec = load_spec(_write(tmp_path, GOOD))
+    more = with_overrides(spec, n_seeds=4, stacks=["naive", "oracle", "naive+eo"])
+    assert more.episode_seeds()[:2] == spec.episode_seeds()
+    assert len(set(more.episode_seeds())) == 4
+    assert more.tournament_id == spec.tournament_id  # so extending a spec resumes its results
+    assert with_overrides(spec, seed=1).tournament_id != spec.tournament_id
+    assert with_overrides(spec, seed=1).episode_seeds() != spec.episode_seeds()
+
+
+def test_presets_load_and_quick_is_small():
+    assert {"quick", "full"} <= set(preset_names())
+    quick = load_preset("quick")
+    assert len(expand(quick)) == 7 * 3 * 2 * 1 * 3
+    assert quick.env_kwargs["episode_s"] <= 8.0 and quick.focus_delay == "200ms"
+    full = load_preset("full")
+    assert any(d.delay_trace for d in full.delays) and any(d.jitter for d in full.delays)
+    with pytest.raises(SpecError, match=r"unknown preset 'huge'; valid presets: .*full.*quick"):
+        load_preset("huge")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "pattern"),
+    [
+        ("seeds = 2", 'seeds = "two"', r"spec.toml, line 2, field 'seeds': must be the number of seeds"),
+        ('stacks = ["naive", "oracle"]', 'stacks = ["naive", "bogus"]',
+         r"line 3, field 'stacks': unknown value 'bogus'; valid stacks: naive, .*oracle"),
+        ("episode_s = 1.0", "episode_s = -1.0", r"line 7, field 'env.episode_s': episode_s must be"),
+        ("episode_s = 1.0", "epsiode_s = 1.0", r"line 7, field 'env.epsiode_s': unknown gym.make kwarg"),
+        ('jitter = ["gamma", 20, 2]', 'jitter = ["gauss", 20]',
+         r"line 16, field 'delay\[1\].jitter': .*gauss"),
+        ("loss = 0.02", "loss = 1.5", r"line 17, field 'delay\[1\].loss'"),
+        ("loss = 0.02", "lost = 0.02",
+         r"line 17, field 'delay\[1\].lost': unknown field; valid \[\[delay\]\] fields"),
+        ('name = "jittery"', 'name = "100ms"', r"line 14, field 'delay\[1\].name': duplicate"),
+        ("subjects = [6]", "subjects = [-1]", r"line 4, field 'subjects'"),
+        ('name = "t"', 'name = "t"\nbogus_top = 1',
+         r"line 2, field 'bogus_top': unknown field; valid fields: name"),
+    ],
+)  # fmt: skip
+def test_bad_fields_name_file_line_and_field(tmp_path, old, new, pattern):
+    assert old in GOOD
+    with pytest.raises(SpecError, match=pattern):
+        load_spec(_write(tmp_path, GOOD.replace(old, new, 1)))
+
+
+def test_malformed_toml_and_missing_files(tmp_path):
+    with pytest.raises(SpecError, match=r"spec.toml: malformed TOML: .*line 3"):
+        load_spec(_write(tmp_path, 'name = "t"\nseeds = 2\nstacks = ["naive",, ]\n'))
+    with pytest.raises(SpecError, match="does not exist"):
+        load_spec(tmp_path / "nope.toml")
+    with pytest.raises(SpecError, match=r"line 12, field 'delay\[0\].delay_trace': trace file .*missing.csv"):
+        load_spec(
+            _write(tmp_path, GOOD.replace("delay_ms = 100", 'delay_ms = 100\ndelay_trace = "missing.csv"', 1))
+        )
+    with pytest.raises(SpecError, match="'stacks' is required"):
+        load_spec(_write(tmp_path, '[[delay]]\nname = "a"\n'))
+
+
+def test_trace_path_is_relative_to_the_spec_file(tmp_path):
+    (tmp_path / "traces").mkdir()
+    (tmp_path / "traces" / "t.csv").write_text("delay_ms\n100\n-1\n120\n")
+    text = GOOD.replace("delay_ms = 100", 'delay_ms = 100\ndelay_trace = "traces/t.csv"', 1)
+    spec = load_spec(_write(tmp_path, text))
+    assert spec.delays[0].delay_trace == str((tmp_path / "traces" / "t.csv").resolve())
+    digest = spec.delays[0].digest
+    (tmp_path / "traces" / "t.csv").write_text("delay_ms\n100\n-1\n130\n")
+    assert load_spec(tmp_path / "spec.toml").delays[0].digest != digest  # new trace content = new cells
