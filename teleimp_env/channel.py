@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 
 import numpy as np
 
@@ -81,9 +82,12 @@ class DelayLine:
     Usage per control step: ``send(t, row)`` once, then ``deliver(t)`` to get what has arrived.
     Times are seconds; a packet sent at ``t_send`` with a drawn delay ``d`` ms arrives at
     ``t_send + d / 1000`` and is returned by the first ``deliver(t_now)`` with
-    ``t_now >= arrival - 1e-9``. Internally a heap keyed on ``(arrival, t_send, send counter)``
-    (O(log n) per packet), with arrival rounded to whole nanoseconds, so arrival times equal up to
-    float rounding come out in send-time order.
+    ``t_now >= arrival - 1e-9``. Packets in flight are ordered by ``(arrival, t_send, send
+    counter)``, with arrival rounded to whole nanoseconds, so arrival times equal up to float
+    rounding come out in send-time order. While packets are sent in that order (constant delay,
+    non-decreasing send times) they sit in a FIFO (O(1) per packet); the first one that would
+    overtake a packet in flight moves them all into a heap (O(log n) per packet) until the line
+    drains. Both give the same order.
 
     Args:
         spec: The link configuration.
@@ -97,14 +101,25 @@ class DelayLine:
             raise ValueError(f"width must be an integer >= 1, got {width!r}")
         self._spec = spec
         self._width = int(width)
+        self._shape = (self._width,)
         self._delay_s = spec.delay_ms * 1e-3
+        # The (frozen) spec's fields, looked up once rather than per packet.
+        self._trace = spec.trace
+        self._loss = spec.loss
+        self._jitter = spec.jitter
+        #: Neither loss nor jitter: every packet gets ``delay_ms`` and nothing is drawn.
+        self._fixed = spec.loss.kind == "none" and spec.jitter.kind == "none"
         self._empty = np.zeros((0, self._width), dtype=np.float64)
         self._empty.flags.writeable = False
         self._rng: np.random.Generator | None = None
+        # In-flight packets as (arrival, t_send, send counter, row); at most one of the two holds
+        # any (see the class docstring): the FIFO while sends come in arrival order, else the heap.
+        self._fifo: deque[tuple[float, float, int, np.ndarray]] = deque()
         self._heap: list[tuple[float, float, int, np.ndarray]] = []
         self._clear()
 
     def _clear(self) -> None:
+        self._fifo.clear()
         self._heap.clear()
         self._counter = 0
         self._trace_pos = 0
@@ -128,7 +143,7 @@ class DelayLine:
 
     def _draw(self, rng: np.random.Generator) -> tuple[bool, float]:
         """Return (lost, delay in ms) for one packet, in the documented draw order."""
-        loss = self._spec.loss
+        loss = self._loss
         lost = False
         if loss.kind == "bernoulli":
             lost = rng.random() < loss.p
@@ -139,7 +154,7 @@ class DelayLine:
             else:
                 self._ge_bad = u < loss.p_good_to_bad
             lost = rng.random() < (loss.loss_bad if self._ge_bad else loss.loss_good)
-        jit = self._spec.jitter
+        jit = self._jitter
         kind, s = jit.kind, jit.scale_ms
         if kind == "none":
             extra = 0.0
@@ -166,18 +181,20 @@ class DelayLine:
         rng = self._rng
         if rng is None:
             raise RuntimeError("DelayLine.reset(rng) must be called before send()")
-        row = np.asarray(payload, dtype=np.float64)
-        if row.shape != (self._width,):
+        row = np.array(payload, dtype=np.float64)  # always a copy: the line's own row
+        if row.shape != self._shape:
             raise ValueError(f"payload must have shape ({self._width},), got {row.shape}")
         t_send = float(t_send)
         if not math.isfinite(t_send):
             raise ValueError(f"t_send must be finite, got {t_send!r}")
         self._n_sent += 1
-        trace = self._spec.trace
+        trace = self._trace
         if trace is not None:
             d = trace[self._trace_pos]
             self._trace_pos = (self._trace_pos + 1) % len(trace)
             lost = d < 0
+        elif self._fixed:
+            lost, d = False, self._spec.delay_ms + 0.0  # what _draw returns, without the call
         else:
             lost, d = self._draw(rng)
         if lost:
@@ -188,7 +205,20 @@ class DelayLine:
         self._counter += 1
         # Arrival rounded to whole ns so that equal delays-plus-send-times tie exactly.
         arrival = round(t_send + d * 1e-3, 9)
-        heapq.heappush(self._heap, (arrival, t_send, self._counter, row.copy()))
+        item = (arrival, t_send, self._counter, row)
+        heap, fifo = self._heap, self._fifo
+        if not heap:
+            if not fifo:
+                fifo.append(item)
+                return True
+            last = fifo[-1]
+            # In order iff (arrival, t_send) >= the last one's (the counter breaks ties upward).
+            if arrival > last[0] or (arrival == last[0] and t_send >= last[1]):
+                fifo.append(item)
+                return True
+            heap.extend(fifo)  # sorted, hence already a valid heap
+            fifo.clear()
+        heapq.heappush(heap, item)
         return True
 
     def deliver(self, t_now: float) -> np.ndarray:
@@ -201,13 +231,14 @@ class DelayLine:
             The array is the caller's (a shared read-only empty array when ``n == 0``).
         """
         heap = self._heap
+        queue = heap if heap else self._fifo
         limit = t_now + ARRIVAL_EPS_S
-        if not heap or heap[0][0] > limit:
+        if not queue or queue[0][0] > limit:
             return self._empty
         rows = []
         newest = self._newest_t_send
-        while heap and heap[0][0] <= limit:
-            _, ts, _, row = heapq.heappop(heap)
+        while queue and queue[0][0] <= limit:
+            _, ts, _, row = heapq.heappop(heap) if queue is heap else queue.popleft()
             if ts <= newest:
                 self._n_discarded_stale += 1
                 continue
@@ -258,7 +289,7 @@ class DelayLine:
     @property
     def n_in_flight(self) -> int:
         """Packets sent, not lost, not yet arrived (or arrived but not yet taken by deliver)."""
-        return len(self._heap)
+        return len(self._heap) + len(self._fifo)
 
     @property
     def newest_t_send(self) -> float:

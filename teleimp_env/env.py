@@ -29,7 +29,7 @@ _MAX_AGE_S = 1.0e3
 
 def _norm(v: np.ndarray) -> float:
     """Euclidean norm of a small vector (faster than ``np.linalg.norm`` for 3 elements)."""
-    return math.sqrt(float(v @ v))
+    return math.sqrt(float(v.dot(v)))  # ndarray.dot is ``@`` for vectors (BLAS ddot), less dispatch
 
 
 class PegInHoleEnv(gym.Env, EzPickle):
@@ -132,6 +132,14 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self.passivity = PassivityMonitor(cfg.tank_init_j, bilateral=cfg.force_feedback)
         self._fixture = self.model.body("fixture").id
         self._fixture_z = cfg.scene.fixture_height
+        # Per-step constants, read once (config and scene are frozen).
+        self._hole_half_width = cfg.scene.hole_half_width
+        self._square_hole = cfg.hole_shape == "square"
+        self._abort_force = cfg.abort_force_n
+        self._raw_emg = cfg.raw_emg
+        data = self.robot.data
+        self._qpos, self._qvel = data.qpos, data.qvel  # live views into mjData
+        self._warning_counts = data.warning.number  # a live view into mjData
         self._window = np.zeros((cfg.packet_window, PACKET_SIZE))
         self._mask = np.zeros(cfg.packet_window)
         self._packet = np.zeros(PACKET_SIZE)
@@ -177,6 +185,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
             ]
         )
         self.model.body_pos[self._fixture] = hole_pos
+        self._hole_xyz = tuple(hole_pos.tolist())  # python floats: cheaper arithmetic per step
         self.task = TaskGeometry(
             hole_pos=hole_pos,
             hole_depth=cfg.scene.hole_depth,
@@ -191,6 +200,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self.op_step = self.operator.reset(self.task, np.random.default_rng(seeds[2]))
         self.robot.reset(start, self.op_step.true_stiffness)
         self._warnings = self._warning_count()
+        self._warnings_bytes = self._warnings.tobytes()
         self.passivity.reset()
         self.t = 0.0
         self.steps = 0
@@ -206,9 +216,11 @@ class PegInHoleEnv(gym.Env, EzPickle):
         if cfg.raw_emg:
             self._raw[:] = 0.0
             self._raw_pending.clear()
+        self.state = state = self.robot.state()
         self._exchange(self.op_step)
-        self.state = self.robot.state()
-        return self._obs(), self._info(RewardTerms(), instability=None, abort=False)
+        age = self.packet_age()
+        force = _norm(state.contact_force)
+        return self._obs(age), self._info(RewardTerms(), None, False, force, age)
 
     def step(self, action):
         x_d, k_d, d_d = self._validate(action)
@@ -219,40 +231,42 @@ class PegInHoleEnv(gym.Env, EzPickle):
         robot.command(x_d, k_d, d_d)
         self._x_d = x_d  # a fresh array each step (sliced from the clipped copy)
         robot.step()
-        self.t = (self.steps + 1) * self.dt
-        self.steps += 1
+        self.steps = steps = self.steps + 1
+        self.t = t = steps * self.dt
         state = self.state = robot.state()
         instability = self._instability()
 
-        self.op_step = op = self.operator.advance(self.t, self._view, self._displayed)
+        self.op_step = op = self.operator.advance(t, self._view, self._displayed)
         self._exchange(op)
+        dt = self.dt
         pas = self.passivity.update(
-            self.dt,
+            dt,
             state.contact_force,
             state.vel,
             self._master_energy_rx,
             injected,
-            damping_dissipation(robot.damping, v0, state.vel, self.dt),
+            damping_dissipation(robot.damping, v0, state.vel, dt),
         )
         force = _norm(state.contact_force)
         depth = self._depth(state.pos)
         success = depth >= self.task.success_depth
-        abort = force > self.config.abort_force_n
+        abort = force > self._abort_force
         terms = reward_terms(
             tracking_error=_norm(state.pos - op.hand_pos),
             progress=max(depth, 0.0) - max(self._prev_depth, 0.0),
             success=success,
             contact_force=force,
-            abort_force=self.config.abort_force_n,
+            abort_force=self._abort_force,
             violation=pas.violation,
             abort=abort,
-            dt=self.dt,
+            dt=dt,
         )
         self._prev_depth = depth
         terminated = bool(success or abort or instability is not None)
-        truncated = bool(self.steps >= self.max_steps and not terminated)
-        info = self._info(terms, instability=instability, abort=abort)
-        return self._obs(), terms.total, terminated, truncated, info
+        truncated = bool(steps >= self.max_steps and not terminated)
+        age = self.packet_age()
+        info = self._info(terms, instability, abort, force, age)
+        return self._obs(age), terms.total, terminated, truncated, info
 
     # ------------------------------------------------------------------ internals
     def _validate(self, action) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -261,25 +275,30 @@ class PegInHoleEnv(gym.Env, EzPickle):
             raise ValueError(
                 f"action must have shape (9,) = [x_d(3) m, K_d(3) N/m, D_d(3) N·s/m], got shape {a.shape}"
             )
-        if not np.all(np.isfinite(a)):
+        values = a.tolist()  # python floats: cheaper than numpy for the two checks below
+        # The sum is NaN/inf whenever an entry is; it can also overflow for finite entries, so a
+        # non-finite sum only sends us to the exact (slower) check.
+        if not math.isfinite(sum(values)) and not np.isfinite(a).all():
             raise ValueError(f"action must be finite, got {a}")
-        clipped = np.clip(a, self.action_low, self.action_high)
-        if not np.array_equal(clipped, a):
+        # Equal to np.clip for finite values (both keep the bound on ties), without its
+        # Python-level dispatch.
+        clipped = np.minimum(np.maximum(a, self.action_low), self.action_high)
+        if clipped.tolist() != values:  # element-wise ==, as np.array_equal (−0.0 == 0.0)
             self.n_clipped += 1
         return clipped[:3], clipped[3:6], clipped[6:]
 
     def _exchange(self, op) -> None:
         """Send this step's packets both ways and deliver what has arrived by ``self.t``."""
         t = self.t
-        op.write_packet(self._packet, t, self.forward.n_sent)
-        self.forward.send(t, self._packet)
-        if op.raw_emg is not None and self.config.raw_emg:
-            self._raw_pending[self.forward.n_sent - 1] = op.raw_emg
-        arrived = self.forward.deliver(t)
-        n = len(arrived)
-        if n:
+        forward = self.forward
+        op.write_packet(self._packet, t, forward.n_sent)
+        forward.send(t, self._packet)
+        if op.raw_emg is not None and self._raw_emg:
+            self._raw_pending[forward.n_sent - 1] = op.raw_emg
+        arrived = forward.deliver(t)
+        if len(arrived):
             self._push(arrived)
-        state = self.robot.state() if self.steps == 0 else self.state
+        state = self.state
         bwd = self._bwd
         bwd[0] = t
         bwd[1:4] = state.pos
@@ -288,26 +307,28 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self.backward.send(t, bwd)
         back = self.backward.deliver(t)
         if len(back):
+            # ``back`` is ours alone (the line copied each row at send), so views into its last
+            # row need no copies; nobody writes to them.
             last = back[-1]
-            self._view = RobotView(
-                t_sent=float(last[0]),
-                pos=last[1:4].copy(),
-                vel=last[4:7].copy(),
-                force=last[7:10].copy(),
-            )
+            force = last[7:10]
+            self._view = RobotView(t_sent=float(last[0]), pos=last[1:4], vel=last[4:7], force=force)
             if self._displayed is not None:
-                self._displayed = last[7:10].copy()
+                self._displayed = force
 
     def _push(self, arrived: np.ndarray) -> None:
-        w = self._window
-        n = min(len(arrived), len(w))
-        if n < len(w):
+        w, mask = self._window, self._mask
+        size = len(w)
+        n = min(len(arrived), size)
+        if n < size:
             w[:-n] = w[n:]
-            self._mask[:-n] = self._mask[n:]
         w[-n:] = arrived[-n:]
-        self._mask[-n:] = 1.0
+        # The mask's ones are a suffix, so mask[0] == 1 means all ones: nothing left to shift.
+        if mask[0] != 1.0:
+            if n < size:
+                mask[:-n] = mask[n:]
+            mask[-n:] = 1.0
         self._master_energy_rx = float(arrived[-1, -1])
-        if self.config.raw_emg:
+        if self._raw_emg:
             r = self._raw_per_packet
             for row in arrived[-n:]:
                 block = self._raw_pending.pop(int(row[1]), None)
@@ -318,26 +339,32 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     def _depth(self, tip: np.ndarray) -> float:
         """Peg-tip depth below the hole mouth (m) if laterally inside the hole, else −inf."""
-        hole = self.task.hole_pos
-        lateral = tip[:2] - hole[:2]
-        limit = self.config.scene.hole_half_width
-        inside = (
-            np.max(np.abs(lateral)) if self.config.hole_shape == "square" else float(np.hypot(*lateral))
-        ) <= limit
-        return float(hole[2] - tip[2]) if inside else -np.inf
+        hx, hy, hz = self._hole_xyz
+        x, y, z = tip.tolist()  # python floats: the same IEEE arithmetic, less overhead
+        dx, dy = x - hx, y - hy
+        limit = self._hole_half_width
+        if self._square_hole:
+            # max(|dx|, |dy|) <= limit, and False for NaN as np.max would give.
+            inside = abs(dx) <= limit and abs(dy) <= limit
+        else:
+            inside = float(np.hypot(dx, dy)) <= limit
+        return hz - z if inside else -np.inf
 
     def _warning_count(self) -> np.ndarray:
-        return self.robot.data.warning.number.copy()
+        return self._warning_counts.copy()
 
     def _instability(self) -> str | None:
-        data = self.robot.data
-        if not math.isfinite(data.qpos.sum() + data.qvel.sum()):
+        # np.add.reduce is ndarray.sum for a 1-D array, without the Python-level wrapper.
+        if not math.isfinite(np.add.reduce(self._qpos) + np.add.reduce(self._qvel)):
             return "nonfinite_state"
-        counts = data.warning.number  # a live view into mjData
-        if (counts > self._warnings).any():
+        counts = self._warning_counts
+        # Unchanged counters (the usual case) compare as bytes faster than as arrays.
+        if counts.tobytes() != self._warnings_bytes:
             grew = np.flatnonzero(counts > self._warnings)
-            self._warnings = counts.copy()
-            return mujoco.mjtWarning(int(grew[0])).name
+            if grew.size:
+                self._warnings = counts.copy()
+                self._warnings_bytes = self._warnings.tobytes()
+                return mujoco.mjtWarning(int(grew[0])).name
         return None
 
     def newest_packet(self) -> np.ndarray | None:
@@ -347,35 +374,39 @@ class PegInHoleEnv(gym.Env, EzPickle):
     def packet_age(self) -> float:
         """Age (s) of the newest received forward packet (time since reset if none yet)."""
         age = self.forward.age(self.t)
-        return self.t if not np.isfinite(age) else min(age, _MAX_AGE_S)
+        return self.t if not math.isfinite(age) else min(age, _MAX_AGE_S)
 
-    def _obs(self) -> dict[str, np.ndarray]:
+    def _obs(self, packet_age: float) -> dict[str, np.ndarray]:
         s = self.state
         obs = {
             "packets": self._window.copy(),
             "packet_mask": self._mask.copy(),
-            "packet_age": np.array([self.packet_age()]),
+            "packet_age": np.array([packet_age]),
             "robot_pos": s.pos,
             "robot_vel": s.vel,
             "wrist_angles": s.wrist_angles,
             "wrench": s.wrench,
         }
-        if self.config.raw_emg:
+        if self._raw_emg:
             obs["emg_raw"] = self._raw.copy()
         return obs
 
-    def _info(self, terms: RewardTerms, instability: str | None, abort: bool) -> dict[str, Any]:
+    def _info(
+        self, terms: RewardTerms, instability: str | None, abort: bool, force: float, packet_age: float
+    ) -> dict[str, Any]:
+        """``info`` for the current state; ``force`` (N) and ``packet_age`` (s) as computed this step."""
         op, s, p = self.op_step, self.state, self.passivity.state
+        forward, t = self.forward, self.t
         depth = self._prev_depth
-        info = {
-            "time": self.t,
+        return {
+            "time": t,
             "intent_pos": op.hand_pos.copy(),
             "intent_vel": op.hand_vel.copy(),
             "intent_stiffness": op.true_stiffness.copy(),
             "operator_phase": op.phase,
             "success": bool(depth >= self.task.success_depth),
             "insertion_depth": max(depth, 0.0),
-            "contact_force": _norm(s.contact_force),
+            "contact_force": force,
             "contact_force_vec": s.contact_force,
             "passivity_violation": bool(p.violation),
             "energy_deficit": p.deficit,
@@ -383,18 +414,23 @@ class PegInHoleEnv(gym.Env, EzPickle):
             "observer_w": p.observer_w,
             "instability": instability,
             "abort": bool(abort),
-            "packet_age": self.packet_age(),
-            "feedback_age": min(self.backward.age(self.t), _MAX_AGE_S),
-            "packets_sent": self.forward.n_sent,
-            "packets_lost": self.forward.n_lost,
-            "packets_stale": self.forward.n_discarded_stale,
+            "packet_age": packet_age,
+            "feedback_age": min(self.backward.age(t), _MAX_AGE_S),
+            "packets_sent": forward.n_sent,
+            "packets_lost": forward.n_lost,
+            "packets_stale": forward.n_discarded_stale,
             "action_clipped": self.n_clipped,
             "hole_pos": self.task.hole_pos.copy(),
             "command_pos": self._x_d,
             "robot_pos": s.pos,
+            # = terms.as_info(), spelt out to save a dict and a merge per step
+            "reward_tracking": terms.tracking,
+            "reward_progress": terms.progress,
+            "reward_success": terms.success,
+            "reward_force": terms.force,
+            "reward_passivity": terms.passivity,
+            "reward_safety": terms.safety,
         }
-        info.update(terms.as_info())
-        return info
 
     # ------------------------------------------------------------------ rendering
     def annotate(

@@ -46,7 +46,7 @@ def damping_dissipation(damping: np.ndarray, v0: np.ndarray, v1: np.ndarray, dt:
     return 0.5 * dt * float(np.dot(damping, v0 * v0 + v1 * v1))
 
 
-@dataclass
+@dataclass(slots=True)
 class PassivityState:
     """Energies after a control step (J unless stated).
 
@@ -107,17 +107,19 @@ class PassivityMonitor:
             dissipated: J, :func:`damping_dissipation` over this step.
         """
         s = self.state
-        p_in, p_out = split_power(float(np.dot(f_env, v_peg)))
+        power = float(np.dot(f_env, v_peg))
+        p_in, p_out = (power, 0.0) if power > 0.0 else (0.0, -power)  # split_power, inlined
         s.e_in_slave += p_in * dt
         s.e_out_slave += p_out * dt
         s.e_in_master_received = master_energy_received
-        s.observer_w = master_energy_received - s.e_out_slave
-        s.tank += dissipated - injected
-        deficit = max(0.0, -s.tank)
+        s.observer_w = w = master_energy_received - s.e_out_slave
+        s.tank = tank = s.tank + (dissipated - injected)
+        # ``x if x > 0.0 else 0.0`` is ``max(0.0, x)`` exactly (NaN and −0.0 included), minus the call.
+        deficit = -tank if -tank > 0.0 else 0.0
         w_violation = False
         if self.bilateral:
-            deficit += max(0.0, -s.observer_w)
-            w_violation = s.observer_w < -self.tolerance
+            deficit += -w if -w > 0.0 else 0.0
+            w_violation = w < -self.tolerance
         s.deficit = deficit
-        s.violation = s.tank < 0.0 or w_violation
+        s.violation = tank < 0.0 or w_violation
         return s

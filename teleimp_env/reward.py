@@ -28,7 +28,7 @@ PASSIVITY_WEIGHT = 2.0  # 1/s
 ABORT_PENALTY = 10.0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses pay object.__setattr__ per field, per step
 class RewardTerms:
     """One step's reward terms (dimensionless)."""
 

@@ -20,7 +20,7 @@ import numpy as np
 from teleimp_env.scene import stage_mass
 
 
-@dataclass
+@dataclass(slots=True)
 class RobotState:
     """Robot state after a control step (world frame).
 
@@ -45,6 +45,13 @@ def _contiguous(indices: list[int]) -> slice:
     if list(indices) != list(range(indices[0], indices[0] + len(indices))):
         raise ValueError(f"expected consecutive MuJoCo addresses, got {indices}")
     return slice(indices[0], indices[0] + len(indices))
+
+
+#: Attributes of :class:`ImpedanceRobot` that are views into its model/data (see ``_bind_views``).
+_VIEWS = (
+    "_gain_k", "_bias_k", "_bias_d", "_ctrl", "_qpos_slide", "_qvel_slide", "_qpos_hinge", "_tip",
+    "_cfrc", "_ft_rot", "_ft_force", "_ft_torque",
+)
 
 
 class ImpedanceRobot:
@@ -73,11 +80,38 @@ class ImpedanceRobot:
         self._tare = np.zeros(6)
         self.damping = np.zeros(3)
         self.stiffness = np.zeros(3)
+        self._bind_views()
+
+    def _bind_views(self) -> None:
+        """Live numpy views into mjModel/mjData, made once: every attribute access on a MuJoCo
+        struct builds a new array wrapper, which costs more than the 3-element work per step.
+        MuJoCo never reallocates these buffers for the lifetime of ``model`` / ``data``."""
+        model, d, act = self.model, self.data, self._act
+        self._gain_k = model.actuator_gainprm[act, 0]
+        self._bias_k = model.actuator_biasprm[act, 1]
+        self._bias_d = model.actuator_biasprm[act, 2]
+        self._ctrl = d.ctrl[act]
+        self._qpos_slide = d.qpos[self._slide_qpos]
+        self._qvel_slide = d.qvel[self._slide_qvel]
+        self._qpos_hinge = d.qpos[self._hinge_qpos]
+        self._tip = d.site_xpos[self._tip_site]
+        self._cfrc = d.cfrc_ext[self._peg_body, 3:]
+        self._ft_rot = d.site_xmat[self._ft_site].reshape(3, 3)
+        self._ft_force = d.sensordata[self._force_adr : self._force_adr + 3]
+        self._ft_torque = d.sensordata[self._torque_adr : self._torque_adr + 3]
+
+    def __getstate__(self) -> dict:
+        # The views would be copied apart from the copied model/data: rebuild them instead.
+        return {k: v for k, v in self.__dict__.items() if k not in _VIEWS}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._bind_views()
 
     def reset(self, tip_pos: np.ndarray, stiffness: np.ndarray) -> None:
         """Place the peg tip at ``tip_pos`` (m, world), at rest, holding it with ``stiffness``."""
         mujoco.mj_resetData(self.model, self.data)
-        self.data.qpos[self._slide_qpos] = np.asarray(tip_pos) - self.home
+        self._qpos_slide[:] = np.asarray(tip_pos) - self.home
         self.command(tip_pos, stiffness, np.zeros(3))
         mujoco.mj_forward(self.model, self.data)
         mujoco.mj_rnePostConstraint(self.model, self.data)
@@ -90,12 +124,11 @@ class ImpedanceRobot:
         All three are (3,) arrays, already validated and clipped by the env.
         """
         self.stiffness = stiffness
-        self.damping = 2.0 * np.sqrt(stiffness * self.mass) + extra_damping
-        m = self.model
-        m.actuator_gainprm[self._act, 0] = stiffness
-        m.actuator_biasprm[self._act, 1] = -stiffness
-        m.actuator_biasprm[self._act, 2] = -self.damping
-        self.data.ctrl[self._act] = x_d - self.home
+        self.damping = damping = 2.0 * np.sqrt(stiffness * self.mass) + extra_damping
+        self._gain_k[:] = stiffness
+        np.negative(stiffness, out=self._bias_k)
+        np.negative(damping, out=self._bias_d)
+        np.subtract(x_d, self.home, out=self._ctrl)
 
     def step(self) -> None:
         """Advance the physics by one control period (``frame_skip`` MuJoCo steps, in C)."""
@@ -104,29 +137,27 @@ class ImpedanceRobot:
     @property
     def vel(self) -> np.ndarray:
         """(3,) m/s. Slide velocities (world frame)."""
-        return self.data.qvel[self._slide_qvel].copy()
+        return self._qvel_slide.copy()
 
     def tip_pos(self) -> np.ndarray:
         """(3,) m. Peg tip (site ``peg_tip``) position including wrist rotation, world frame."""
-        return self.data.site_xpos[self._tip_site].copy()
+        return self._tip.copy()
 
     def contact_force(self) -> np.ndarray:
         """(3,) N. Net contact force on the peg (world frame), from ``cfrc_ext``."""
-        return self.data.cfrc_ext[self._peg_body, 3:].copy()
+        return self._cfrc.copy()
 
     def _wrench(self) -> np.ndarray:
-        rot = self.data.site_xmat[self._ft_site].reshape(3, 3)
-        sd = self.data.sensordata
-        force = rot @ sd[self._force_adr : self._force_adr + 3]
-        torque = rot @ sd[self._torque_adr : self._torque_adr + 3]
-        return np.concatenate((force, torque)) - self._tare
+        rot = self._ft_rot
+        # ndarray.dot is ``@`` for a matrix and a vector (the same BLAS gemv), with less dispatch.
+        return np.concatenate((rot.dot(self._ft_force), rot.dot(self._ft_torque))) - self._tare
 
     def state(self) -> RobotState:
         """Read the state after a step (see :class:`RobotState` for frames and units)."""
         return RobotState(
-            pos=self.tip_pos(),
-            vel=self.vel,
-            wrist_angles=self.data.qpos[self._hinge_qpos].copy(),
+            pos=self._tip.copy(),
+            vel=self._qvel_slide.copy(),
+            wrist_angles=self._qpos_hinge.copy(),
             wrench=self._wrench(),
-            contact_force=self.contact_force(),
+            contact_force=self._cfrc.copy(),
         )

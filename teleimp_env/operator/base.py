@@ -64,7 +64,7 @@ class TaskGeometry:
     control_dt: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built every control step: plain slots, not frozen (cheaper)
 class RobotView:
     """The robot as the operator sees it: a backward-channel packet (video/haptic feedback).
 
@@ -81,7 +81,7 @@ class RobotView:
     force: np.ndarray
 
 
-@dataclass
+@dataclass(slots=True)
 class OperatorStep:
     """One control period of the operator: the packet payload plus ground truth.
 

@@ -13,6 +13,7 @@ update) and integrates the energy the hand puts into the master port.
 from __future__ import annotations
 
 import bisect
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -42,6 +43,21 @@ from teleimp_env.operator.subjects import SubjectParams
 VISUAL_VELOCITY_WINDOW = 0.1
 #: Seconds of sEMG synthesised at reset (and discarded) to settle the filters.
 PREROLL_S = 0.3
+
+
+def _norm(v: np.ndarray) -> float:
+    """``float(np.linalg.norm(v))`` for a 1-D float64 ``v``: the very ``sqrt(v·v)`` numpy computes
+    there (on ``v.ravel(order="K")``), without its generic dispatch."""
+    v = v.ravel(order="K")
+    return math.sqrt(float(v.dot(v)))
+
+
+def _after(first: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``np.vstack((first[None, :], rows[:-1]))``: ``rows`` shifted down by one, ``first`` on top."""
+    out = np.empty(rows.shape)
+    out[0] = first
+    out[1:] = rows[:-1]
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -129,6 +145,7 @@ class PhysiologicalOperator(Operator):
         self.tremor = Tremor(p, dt, k_typ, streams[2]) if cfg.tremor else None
         self.fatigue = self.fatigue_start.copy()
         self.n_block = max(1, round(cfg.block_s / dt))
+        self._block_steps = np.arange(self.n_block)
         # EMD = (n_emd + frac) periods: whole periods in delay lines, the fraction by linear
         # interpolation between neighbouring delayed rows.
         self.n_emd = int(p.emd / dt)
@@ -169,6 +186,9 @@ class PhysiologicalOperator(Operator):
         self._i = self.n_block  # the first advance computes a block
         self._view_t: list[float] = []
         self._view_data: list[tuple[np.ndarray, np.ndarray]] = []
+        # The seen positions again, row k = _view_t[k], so that the visual average in _seen is a
+        # mean over a slice rather than over a list of arrays (the same numbers either way).
+        self._view_pos = np.empty((1024, 3))
         self._last_view: RobotView | None = None
         return OperatorStep(
             hand_pos=start.copy(),
@@ -185,6 +205,10 @@ class PhysiologicalOperator(Operator):
         if view is not None and view is not self._last_view:
             self._last_view = view
             if not self._view_t or view.t_sent > self._view_t[-1]:
+                n = len(self._view_t)
+                if n == len(self._view_pos):
+                    self._view_pos = np.concatenate((self._view_pos, np.empty_like(self._view_pos)))
+                self._view_pos[n] = view.pos
                 self._view_t.append(view.t_sent)
                 self._view_data.append((view.pos, view.force))
         if self._i >= self.n_block:
@@ -228,25 +252,27 @@ class PhysiologicalOperator(Operator):
             pos, force, t1 = np.asarray(self.task.start_pos, dtype=np.float64), 0.0, horizon
         else:
             pos, f = self._view_data[j]
-            force, t1 = float(np.linalg.norm(f)), times[j]
+            force, t1 = _norm(f), times[j]
         i = bisect.bisect_right(times, t1 - VISUAL_VELOCITY_WINDOW) - 1
         if j >= 0 and 0 <= i < j:
             vel = (pos - self._view_data[i][0]) / (t1 - times[i])
             # The eye integrates over the window: tremor-scale jitter averages out.
-            pos = np.mean([d[0] for d in self._view_data[i + 1 : j + 1]], axis=0)
+            pos = np.mean(self._view_pos[i + 1 : j + 1], axis=0)
         else:
             vel = np.zeros(3)
         drop = bisect.bisect_right(times, horizon - 1.0)
         if drop > 0:
+            kept = len(times) - drop
+            self._view_pos[:kept] = self._view_pos[drop : drop + kept]
             del times[:drop], self._view_data[:drop]
         if displayed_force is not None:
-            force = max(force, float(np.linalg.norm(displayed_force)))
-        return Seen(pos=pos, speed=float(np.linalg.norm(vel)), vz=float(vel[2]), force=force)
+            force = max(force, _norm(displayed_force))
+        return Seen(pos=pos, speed=_norm(vel), vz=float(vel[2]), force=force)
 
     def _delayed(self, line: DelayLine, block: np.ndarray, prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``block`` delayed by the exact EMD; returns it and the last whole-period row."""
         whole = line.push(block)
-        earlier = np.vstack((prev[None, :], whole[:-1]))
+        earlier = _after(prev, whole)
         f = self._emd_frac
         return (1.0 - f) * whole + f * earlier, whole[-1]
 
@@ -255,7 +281,7 @@ class PhysiologicalOperator(Operator):
         mus, planner = self.muscles, self.planner
         k = self._k
         t0 = k * dt
-        plan_t = (k + 1 + np.arange(n)) * dt + p.emd
+        plan_t = (k + 1 + self._block_steps) * dt + p.emd
         planner.decide(t0, float(plan_t[0]), self._seen(t0, displayed_force))
         pos_p, vel_p, acc_p = planner.plan.evaluate(plan_t)
         c_plan, c_total = planner.cocontraction(plan_t, self._c_level, self._t_level)
@@ -265,7 +291,7 @@ class PhysiologicalOperator(Operator):
             demand = demand + self.tremor.sample(n)
         cap = self.fatigue.capacity
         a_des = mus.activation_for(mus.muscle_forces(demand, c_total), cap)
-        prev = np.vstack((self._a_des[None, :], a_des[:-1]))
+        prev = _after(self._a_des, a_des)
         u = excitation_for(a_des, prev, dt, p.tau_act, p.tau_deact)
         self._a_des = a_des[-1]
         if cfg.motor_noise:
@@ -300,7 +326,7 @@ class PhysiologicalOperator(Operator):
         else:
             lead = mus.net_and_stiffness(mus.force_of(act, cap))[1]
             z = self._preset_rng.standard_normal((n, 8))
-            env = self.preset.sample((k + 1 + np.arange(n)) * dt, lead, demand, z)
+            env = self.preset.sample((k + 1 + self._block_steps) * dt, lead, demand, z)
         self._env = env
         self._est = self.calibration.estimate(env)
         self._phase = planner.phase
