@@ -22,6 +22,7 @@ Signal chain per block (all vectorised over the block's samples; filter states c
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 
@@ -30,6 +31,7 @@ from scipy import signal
 
 from teleimp_env.operator.base import N_EMG
 from teleimp_env.operator.config import OperatorConfig
+from teleimp_env.operator.muscles import clip, linear_filter
 from teleimp_env.operator.subjects import SubjectParams
 
 N_MUSCLES = 6
@@ -41,6 +43,17 @@ ARTEFACT_HZ = 10.0
 SCALE_STEP = 0.005
 
 
+def _lfilter(
+    ba: tuple[np.ndarray, np.ndarray], x: np.ndarray, zi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``signal.lfilter(*ba, x, axis=1, zi=zi)`` (the same numbers, see :mod:`.muscles`)."""
+    return linear_filter(ba[0], ba[1], x, 1, zi)
+
+
+def _mixing_width(crosstalk: float) -> float:
+    return (np.pi / 3.0) / math.sqrt(-2.0 * math.log(crosstalk))
+
+
 def electrode_angles(offset: float) -> np.ndarray:
     """Angles (8,) rad of the armband's electrodes, evenly spaced, rotated by ``offset``."""
     return offset + 2.0 * np.pi * np.arange(N_EMG) / N_EMG
@@ -48,7 +61,7 @@ def electrode_angles(offset: float) -> np.ndarray:
 
 def mixing_matrix(muscle_angles: np.ndarray, electrodes: np.ndarray, crosstalk: float) -> np.ndarray:
     """Electrode-from-muscle weights (8, 6): exp(−Δθ²/(2σ²)), σ set by the 60° ``crosstalk``."""
-    width = (np.pi / 3.0) / math.sqrt(-2.0 * math.log(crosstalk))
+    width = _mixing_width(crosstalk)
     diff = np.remainder(electrodes[:, None] - muscle_angles[None, :] + np.pi, 2.0 * np.pi) - np.pi
     return np.exp(-(diff**2) / (2.0 * width**2))
 
@@ -153,16 +166,33 @@ class EmgSynthesizer:
         self._hp = highpass_filter(self.fs)
         self._zi_hp = np.zeros((N_EMG, len(self._hp[1]) - 1))
         self._zi_art = np.zeros((3, len(self._art[1]) - 1))
-        self._acc_last = np.zeros(3)
-        self._a_last = np.zeros(N_MUSCLES)
+        # The last control-rate values the next block interpolates from: activation (6), then
+        # the low-passed acceleration (3).
+        self._last = np.zeros(N_MUSCLES + 3)
         self._n = 0  # sEMG samples synthesised so far
         self._frac = (np.arange(1, self.r + 1) / self.r)[None, :, None]
         phases = rng.uniform(0.0, 2.0 * np.pi, N_EMG)
         self._mains = (phases, subject.mains_amplitude * rng.uniform(0.5, 1.5, N_EMG))
+        # Per-subject constants of the block computation (the very values the formulas give).
+        self._tanh_k = math.tanh(subject.recruitment_saturation)
+        self._gain_col = self.gain[:, None]
+        self._art_gain = subject.artefact_gain * self.coupling
+        self._electrodes0 = (2.0 * np.pi * np.arange(N_EMG) / N_EMG)[:, None]
+        self._mix_den = -(2.0 * _mixing_width(subject.crosstalk) ** 2)
+        self._mix_buf = np.empty((N_EMG, N_MUSCLES))
+        self._bufs: dict[int, dict[str, np.ndarray]] = {}
         self.mixing = self._mixing()
 
     def _mixing(self) -> np.ndarray:
-        return mixing_matrix(self.muscle_angles, electrode_angles(self.offset), self.p.crosstalk)
+        # mixing_matrix(self.muscle_angles, electrode_angles(self.offset), crosstalk), op for op.
+        d = self._mix_buf
+        np.subtract(self.offset + self._electrodes0, self.muscle_angles, out=d)
+        d += np.pi
+        np.remainder(d, 2.0 * np.pi, out=d)
+        d -= np.pi
+        np.square(d, out=d)
+        d /= self._mix_den  # −(Δθ²)/(2σ²) = Δθ²/(−2σ²), exactly
+        return np.exp(d)
 
     def _muap(self, scale: float) -> tuple[np.ndarray, np.ndarray]:
         """(b, a) of the MUAP spectrum compressed by ``scale``, cached per instance."""
@@ -174,7 +204,28 @@ class EmgSynthesizer:
 
     def reset_activation(self, a: np.ndarray) -> None:
         """Set the activation (6,) the next block interpolates from."""
-        self._a_last = np.asarray(a, dtype=np.float64).copy()
+        self._last[:N_MUSCLES] = a
+
+    def _buffers(self, n_ctl: int) -> dict[str, np.ndarray]:
+        """Work arrays for blocks of ``n_ctl`` control periods (reused from block to block)."""
+        bufs = self._bufs.get(n_ctl)
+        if bufs is None:
+            n = n_ctl * self.r
+            bufs = {
+                "hist": np.empty((N_MUSCLES + 3, n_ctl + 1)),
+                "diff": np.empty((N_MUSCLES + 3, n_ctl)),
+                "frac": np.tile(self._frac.ravel(), n_ctl),  # frac[i] at sample j·r + i
+                "lvl": np.empty((N_MUSCLES, n)),
+                "amp": np.empty((N_MUSCLES, n)),
+                "tail": np.empty((N_MUSCLES, n)),
+                "tmp": np.empty((N_MUSCLES, n)),
+                "draws": np.empty((2 * N_MUSCLES + N_EMG, n)),
+                "y": np.empty((N_MUSCLES, n)),
+                "x": np.empty((N_EMG, n)),
+                "sd": np.empty((N_EMG, n)),
+            }
+            self._bufs[n_ctl] = bufs
+        return bufs
 
     def block(
         self, act: np.ndarray, acc: np.ndarray, spectral_scale: np.ndarray
@@ -192,55 +243,86 @@ class EmgSynthesizer:
         cfg, p, rng, r = self.cfg, self.p, self.rng, self.r
         n_ctl = len(act)
         n = n_ctl * r
-        prev = np.vstack((self._a_last[None, :], act[:-1]))
-        a_up = (prev[:, None, :] + self._frac * (act - prev)[:, None, :]).reshape(n, N_MUSCLES)
-        self._a_last = act[-1].copy()
-        level = recruitment(np.clip(a_up, 0.0, 1.0), p.recruitment_saturation).T  # (6, n)
-        amp = self.gain[:, None] * level
-        n_noise = N_EMG if cfg.emg_noise else 0
-        draws = rng.standard_normal((2 * N_MUSCLES + n_noise, n))
-        tail = p.tail_heaviness * (1.0 - level)
-        innov = draws[:N_MUSCLES] * np.exp(tail * draws[N_MUSCLES : 2 * N_MUSCLES] - tail * tail)
-        q = np.round(np.asarray(spectral_scale) / SCALE_STEP) * SCALE_STEP
-        if np.all(q == q[0]):  # the usual case: one filter for every muscle
-            shaped, self._zi_muap = signal.lfilter(*self._muap(q[0]), innov, axis=1, zi=self._zi_muap)
-        else:
-            shaped = np.empty_like(innov)
-            for scale in np.unique(q):
-                rows = np.flatnonzero(q == scale)
-                shaped[rows], self._zi_muap[rows] = signal.lfilter(
-                    *self._muap(scale), innov[rows], axis=1, zi=self._zi_muap[rows]
-                )
+        buf = self._buffers(n_ctl)
+        noisy = cfg.emg_noise
+        # Activation and (with noise) the low-passed acceleration are interpolated from the
+        # control rate to the sEMG rate together, channel by channel: prev + frac·(cur − prev).
+        m = N_MUSCLES + 3 if noisy else N_MUSCLES
+        hist = buf["hist"][:m]  # column 0: the last block's values, then this block's
+        hist[:, 0] = self._last[:m]
+        hist[:N_MUSCLES, 1:] = act.T
+        if noisy:
+            # Artefact: acceleration low-passed < 20 Hz at the control rate.
+            hist[N_MUSCLES:, 1:], self._zi_art = _lfilter(self._art, acc.T, self._zi_art)
+        self._last[:m] = hist[:, -1]
+        prev = hist[:, :-1]
+        diff = np.subtract(hist[:, 1:], prev, out=buf["diff"][:m])
+        up = diff.repeat(r, axis=1)  # sample j·r + i: prev[j] + frac[i]·(cur[j] − prev[j])
+        up *= buf["frac"]
+        up += prev.repeat(r, axis=1)
+        level = buf["lvl"]  # (6, n)
+        clip(up[:N_MUSCLES], 0.0, 1.0, out=level)
+        level *= p.recruitment_saturation
+        np.tanh(level, out=level)
+        level /= self._tanh_k
+        amp = np.multiply(self._gain_col, level, out=buf["amp"])
+        n_noise = N_EMG if noisy else 0
+        draws = rng.standard_normal(out=buf["draws"][: 2 * N_MUSCLES + n_noise])
+        tail, tmp = buf["tail"], buf["tmp"]
+        np.subtract(1.0, level, out=tail)
+        tail *= p.tail_heaviness
+        np.multiply(tail, draws[N_MUSCLES : 2 * N_MUSCLES], out=tmp)
+        tmp -= np.multiply(tail, tail, out=tail)
+        np.exp(tmp, out=tmp)
+        innov = np.multiply(draws[:N_MUSCLES], tmp, out=tmp)
+        # np.round(spectral_scale / SCALE_STEP) * SCALE_STEP, element by element (round half to even).
+        scales = [round(s / SCALE_STEP) * SCALE_STEP for s in np.asarray(spectral_scale).tolist()]
+        # The band-pass input is draws[6:]: rows 6..11 (their tail draws are used up) take the
+        # shaped innovations, rows 12..19 are the sensor noise.
+        carrier = draws[N_MUSCLES:]
+        zi = self._zi_muap
+        runs = [0] + [i for i in range(1, N_MUSCLES) if scales[i] != scales[i - 1]] + [N_MUSCLES]
+        groups = sorted(set(scales))
+        if 2 * (len(runs) - 1) <= 3 * len(groups):
+            # Runs of neighbouring muscles with the same filter (the usual case: one run of all
+            # six), filtered as row slices.
+            for i0, i1 in itertools.pairwise(runs):
+                carrier[i0:i1], zi[i0:i1] = _lfilter(self._muap(scales[i0]), innov[i0:i1], zi[i0:i1])
+        else:  # scattered: one call per filter on the rows that use it
+            for scale in groups:
+                sel = np.array([i for i in range(N_MUSCLES) if scales[i] == scale])
+                out, zf = _lfilter(self._muap(scale), innov.take(sel, axis=0), zi.take(sel, axis=0))
+                carrier[sel] = out
+                zi[sel] = zf
         # Band-limit the carriers (and the sensor noise) before scaling them, so the amplitude
         # (activation) reaches the electrodes without the band-pass's group delay.
         if n_noise:
-            carrier = np.vstack((shaped, draws[2 * N_MUSCLES :] * self._noise_gain))
-        else:
-            carrier = shaped
+            carrier[N_MUSCLES:] *= self._noise_gain
         rows = len(carrier)
-        carrier, self._zi_band[:rows] = signal.lfilter(*self._band, carrier, axis=1, zi=self._zi_band[:rows])
+        carrier, self._zi_band[:rows] = _lfilter(self._band, carrier, self._zi_band[:rows])
         if cfg.electrode_drift:
             self.offset += p.electrode_drift * math.sqrt(n / self.fs) * rng.standard_normal()
             self.mixing = self._mixing()
         mix = self.mixing
-        x = mix @ (amp * carrier[:N_MUSCLES])
-        if cfg.emg_noise:
-            sd = np.sqrt(p.noise_floor**2 + (p.proportional_noise * (mix @ amp)) ** 2)
-            x += sd * carrier[N_MUSCLES:]
-        if cfg.emg_noise:
-            # Artefact: acceleration low-passed < 20 Hz at the control rate, interpolated.
-            slow, self._zi_art = signal.lfilter(*self._art, acc.T, axis=1, zi=self._zi_art)
-            slow = slow.T
-            prev_acc = np.vstack((self._acc_last[None, :], slow[:-1]))
-            self._acc_last = slow[-1].copy()
-            up = (prev_acc[:, None, :] + self._frac * (slow - prev_acc)[:, None, :]).reshape(n, 3)
-            x += (p.artefact_gain * self.coupling) @ up.T
+        x = np.matmul(mix, np.multiply(amp, carrier[:N_MUSCLES], out=buf["y"]), out=buf["x"])
+        if noisy:
+            sd = np.matmul(mix, amp, out=buf["sd"])
+            sd *= p.proportional_noise
+            np.square(sd, out=sd)
+            np.add(p.noise_floor**2, sd, out=sd)
+            np.sqrt(sd, out=sd)
+            sd *= carrier[N_MUSCLES:]
+            x += sd
+            x += np.matmul(self._art_gain, up[N_MUSCLES:], out=sd)
         if cfg.mains_hz:
             t = (self._n + 1 + np.arange(n)) / self.fs
             phases, amps = self._mains
             x += amps[:, None] * np.sin(2.0 * np.pi * cfg.mains_hz * t[None, :] + phases[:, None])
         self._n += n
-        x = p.adc_range * np.tanh(x / p.adc_range)
-        clean, self._zi_hp = signal.lfilter(*self._hp, x, axis=1, zi=self._zi_hp)
-        env, self._zi_env = signal.lfilter(*self._env, np.abs(clean), axis=1, zi=self._zi_env)
-        return x.T, env[:, r - 1 :: r].T / self.mvc
+        x = np.divide(x, p.adc_range, out=x)
+        np.tanh(x, out=x)
+        raw = np.empty((n, N_EMG))  # returned: fresh every block, samples in rows
+        x = np.multiply(p.adc_range, x, out=raw.T)
+        clean, self._zi_hp = _lfilter(self._hp, x, self._zi_hp)
+        env, self._zi_env = _lfilter(self._env, np.abs(clean, out=clean), self._zi_env)
+        return raw, env[:, r - 1 :: r].T / self.mvc

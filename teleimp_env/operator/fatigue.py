@@ -82,14 +82,45 @@ class ThreeCompartment:
         """Advance ``dt`` s under a constant target ``load`` (M,) with explicit sub-steps."""
         n = max(1, math.ceil(dt / MAX_STEP - 1e-9))
         h = dt / n
-        ma, mf = state.ma.copy(), state.mf.copy()
-        s = FatigueState(ma, 1.0 - ma - mf, mf)
+        # The M muscles are a handful: the update of :meth:`derivatives` and the clipping, one
+        # muscle at a time in floats (the same IEEE operations, without numpy's per-call cost).
+        rates = self._rates()
+        loads = np.asarray(load, dtype=np.float64)
+        if loads.shape != (len(rates),):
+            loads = np.broadcast_to(loads, (len(rates),))
+        ma, mf, loads = state.ma.tolist(), state.mf.tolist(), loads.tolist()
+        mr = [1.0 - a - f for a, f in zip(ma, mf, strict=True)]
         for _ in range(n):
-            d_ma, _, d_mf = self.derivatives(s, load)
-            ma = np.clip(s.ma + h * d_ma, 0.0, 1.0)
-            mf = np.clip(s.mf + h * d_mf, 0.0, 1.0)
-            s = FatigueState(ma, np.clip(1.0 - ma - mf, 0.0, 1.0), mf)
-        return s
+            for i, (F, R, rest_R) in enumerate(rates):
+                a, r, f, tl = ma[i], mr[i], mf[i], loads[i]
+                short = tl - a
+                if a < tl:
+                    c = L_D * short if r > short else L_D * r
+                else:
+                    c = L_R * short
+                r_eff = rest_R if tl < REST_LOAD else R
+                a = _clip01(a + h * (c - F * a))
+                f = _clip01(f + h * (F * ma[i] - r_eff * f))
+                ma[i], mf[i], mr[i] = a, f, _clip01(1.0 - a - f)
+        return FatigueState(np.array(ma), np.array(mr), np.array(mf))
+
+    def _rates(self) -> list[tuple[float, float, float]]:
+        """Per muscle (F, R, r·R) as floats (cached; the arrays are not expected to change)."""
+        key = (self.F.tobytes(), self.R.tobytes(), self.r.tobytes())
+        if getattr(self, "_rates_key", None) != key:
+            rest = (self.r * self.R).tolist()
+            self._rates_list = list(zip(self.F.tolist(), self.R.tolist(), rest, strict=True))
+            self._rates_key = key
+        return self._rates_list
+
+
+def _clip01(x: float) -> float:
+    """``np.clip(x, 0.0, 1.0)`` for one float (NaN stays NaN and −0.0 stays −0.0, as there)."""
+    if x < 0.0:
+        return 0.0
+    if x > 1.0:
+        return 1.0
+    return x
 
 
 def sustained_mf(t: np.ndarray, load: float, F: float, R: float, mf0: float = 0.0) -> np.ndarray:

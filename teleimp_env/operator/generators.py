@@ -29,7 +29,7 @@ from scipy.optimize import nnls
 from teleimp_env.operator.base import N_EMG
 from teleimp_env.operator.config import GENERATORS, OperatorConfig, check_generator
 from teleimp_env.operator.emg import EmgSynthesizer, electrode_angles, mixing_matrix
-from teleimp_env.operator.muscles import MuscleModel
+from teleimp_env.operator.muscles import MuscleModel, clip
 from teleimp_env.operator.subjects import SubjectParams
 
 #: Normalisers of the preset inputs: stiffness (N/m) and force (N).
@@ -135,7 +135,7 @@ class StiffnessCalibration:
 
     def estimate(self, envelopes: np.ndarray) -> np.ndarray:
         """Stiffness estimate (N, 3) N/m in [50, 3000] from envelopes (N, 8)."""
-        return np.clip(self.intercept + envelopes @ self.weights.T, K_EST_MIN, K_EST_MAX)
+        return clip(self.intercept + envelopes @ self.weights.T, K_EST_MIN, K_EST_MAX)
 
 
 def fit_stiffness(envelopes: np.ndarray, stiffness: np.ndarray) -> StiffnessCalibration:

@@ -24,6 +24,24 @@ from scipy import signal
 
 from teleimp_env.operator.subjects import SubjectParams
 
+# Two entry points that skip a Python-level wrapper and compute the very same numbers:
+# ``clip`` is the ufunc that ``np.clip`` ends up calling, and ``linear_filter(b, a, x, axis, zi)``
+# is the C routine that ``scipy.signal.lfilter(b, a, x, axis=axis, zi=zi)`` calls for 1-D float64
+# ``b`` and ``a`` with ``len(a) > 1`` (it returns ``(y, zf)``).
+try:
+    from numpy._core.umath import clip
+except ImportError:  # pragma: no cover - numpy < 2
+    try:
+        from numpy.core.umath import clip
+    except ImportError:
+        clip = np.clip
+try:
+    from scipy.signal._sigtools import _linear_filter as linear_filter
+except ImportError:  # pragma: no cover - a SciPy without it: the public function
+
+    def linear_filter(b, a, x, axis, zi):
+        return signal.lfilter(b, a, x, axis=axis, zi=zi)
+
 
 class DelayLine:
     """Delays (N, d) blocks by a fixed number of rows, block after block.
@@ -57,16 +75,49 @@ def excitation_for(
     """
     c1 = 1.0 / tau_act - 1.0 / tau_deact
     c2 = 1.0 / tau_deact
-    rate = (a_des - a_prev) / dt
-    lin = c2 - c1 * a_prev
-    disc = np.maximum(lin * lin + 4.0 * c1 * (c2 * a_prev + rate), 0.0)
-    u = np.clip((-lin + np.sqrt(disc)) / (2.0 * c1), 0.0, 1.0)
+    a_des = np.asarray(a_des, dtype=np.float64)
+    a_prev = np.asarray(a_prev, dtype=np.float64)
+    if a_des.shape != a_prev.shape:
+        a_des, a_prev = np.broadcast_arrays(a_des, a_prev)
+    shape = a_des.shape
+    # The formulas below, operation for operation, in work arrays (the very same numbers).
+    rate = np.subtract(a_des, a_prev, out=np.empty(shape))
+    rate /= dt
+    lin = np.multiply(c1, a_prev, out=np.empty(shape))
+    np.subtract(c2, lin, out=lin)
+    disc = np.multiply(c2, a_prev, out=np.empty(shape))
+    disc += rate
+    disc *= 4.0 * c1
+    disc += np.multiply(lin, lin, out=rate)
+    np.maximum(disc, 0.0, out=disc)
+    u = np.sqrt(disc, out=disc)
+    u -= lin
+    u /= 2.0 * c1
+    clip(u, 0.0, 1.0, out=u)
+    gap = np.empty_like(u)
+    alpha = np.empty_like(u)
+    g = np.empty_like(u)
     for _ in range(2):
-        alpha = np.exp(-(c1 * u + c2) * dt)
-        g = alpha * (a_prev - u) + u - a_des
-        dg = 1.0 - alpha - alpha * dt * c1 * (a_prev - u)
-        u = np.clip(u - g / np.maximum(dg, 1e-9), 0.0, 1.0)
-    return u
+        # alpha = exp(-(c1·u + c2)·dt); g = alpha·(a_prev − u) + u − a_des;
+        # dg = 1 − alpha − alpha·dt·c1·(a_prev − u); u ← clip(u − g / max(dg, 1e-9), 0, 1)
+        np.multiply(c1, u, out=alpha)
+        alpha += c2
+        alpha *= -dt  # −(c1·u + c2)·dt, exactly
+        np.exp(alpha, out=alpha)
+        np.subtract(a_prev, u, out=gap)
+        np.multiply(alpha, gap, out=g)
+        g += u
+        g -= a_des
+        np.multiply(alpha, dt, out=lin)
+        lin *= c1
+        lin *= gap
+        np.subtract(1.0, alpha, out=alpha)
+        alpha -= lin
+        np.maximum(alpha, 1e-9, out=alpha)
+        np.divide(g, alpha, out=g)
+        np.subtract(u, g, out=u)
+        clip(u, 0.0, 1.0, out=u)
+    return u if u.ndim else u[()]
 
 
 def integrate_activation(
@@ -77,10 +128,23 @@ def integrate_activation(
     a[n] = α[n]·a[n−1] + (1 − α[n])·u[n] with α = exp(−(u/τ_act + (1−u)/τ_deact)·dt), solved
     for the whole block at once: a[n] = P[n]·(a0 + Σ_{m≤n} (1 − α[m])·u[m]/P[m]), P = Π α.
     """
-    rate = u / tau_act + (1.0 - u) / tau_deact
-    log_p = -np.cumsum(rate * dt, axis=0)
-    inc = -np.expm1(-rate * dt) * u * np.exp(-log_p)
-    return np.exp(log_p) * (a0 + np.cumsum(inc, axis=0))
+    rate = np.divide(u, tau_act)
+    rest = np.subtract(1.0, u)
+    rest /= tau_deact
+    rate += rest
+    rate *= dt  # rate·dt; the formulas' −rate·dt is its exact negative
+    cum = np.add.accumulate(rate, axis=0)  # = −log P
+    np.negative(rate, out=rate)
+    inc = np.expm1(rate, out=rate)
+    np.negative(inc, out=inc)
+    inc *= u
+    inc *= np.exp(cum, out=rest)
+    np.add.accumulate(inc, axis=0, out=inc)
+    inc += a0
+    np.negative(cum, out=cum)
+    np.exp(cum, out=cum)
+    cum *= inc
+    return cum
 
 
 class MuscleModel:
@@ -104,7 +168,7 @@ class MuscleModel:
 
     def activation_for(self, muscle_force: np.ndarray, capacity: np.ndarray) -> np.ndarray:
         """Activation (N, 6) in [0, 1] giving ``muscle_force`` (N, 6) N at ``capacity`` (6,)."""
-        return np.clip(muscle_force / (self.f_max * capacity), 0.0, 1.0)
+        return clip(muscle_force / (self.f_max * capacity), 0.0, 1.0)
 
     def force_of(self, activation: np.ndarray, capacity: np.ndarray) -> np.ndarray:
         """Muscle forces (N, 6) N produced by ``activation`` (N, 6) at ``capacity`` (6,)."""
@@ -131,6 +195,7 @@ class ArmDynamics:
             raise ValueError(f"damping_ratio must be in (0, 1), got {damping_ratio}")
         self.m, self.zeta, self.dt = mass, damping_ratio, dt
         self._cache_n = -1
+        self._grid: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def damping(self, stiffness: np.ndarray) -> np.ndarray:
         """Arm damping (3,) N·s/m for ``stiffness`` (3,) N/m."""
@@ -146,19 +211,34 @@ class ArmDynamics:
         w = np.sqrt(stiffness / m)
         sig = self.zeta * w
         wd = w * math.sqrt(1.0 - self.zeta**2)
-        t = np.arange(n + 1)[:, None] * self.dt
-        decay = np.exp(-sig * t)
-        c, s = np.cos(wd * t), np.sin(wd * t)
+        grid = self._grid.get(n)
+        if grid is None:  # t = k·dt, k = 0..n, and −t
+            t = np.arange(n + 1)[:, None] * self.dt
+            grid = self._grid[n] = (t, -t)
+        t, t_neg = grid
+        decay = np.exp(sig * t_neg)  # exp(−sig·t): (−sig)·t = sig·(−t), exactly
+        arg = wd * t
+        c, s = np.cos(arg), np.sin(arg, out=arg)
         phi = np.empty((n + 1, 3, 2, 2))
-        phi[..., 0, 0] = decay * (c + sig / wd * s)
-        phi[..., 0, 1] = decay * s / wd
-        phi[..., 1, 0] = -decay * (w * w / wd) * s
-        phi[..., 1, 1] = decay * (c - sig / wd * s)
-        h = self.dt
-        e1 = np.exp(-sig * h)
+        rot = sig / wd * s
+        np.multiply(decay, c + rot, out=phi[..., 0, 0])
+        ds = decay * s
+        np.divide(ds, wd, out=phi[..., 0, 1])
+        np.multiply(-decay * (w * w / wd), s, out=phi[..., 1, 0])
+        c -= rot
+        np.multiply(decay, c, out=phi[..., 1, 1])
         step = np.empty((3, 2))
-        step[:, 0] = (1.0 - e1 * (np.cos(wd * h) + sig / wd * np.sin(wd * h))) / stiffness
-        step[:, 1] = e1 * np.sin(wd * h) / (m * wd)
+        if n >= 1:
+            # Row 1 of the grid is t = dt = h: e1 = decay[1], cos(wd·h) = c[1], sin(wd·h) = s[1], so
+            # 1 − e1·(cos + sig/wd·sin) is 1 − Φ₀₀(h), and e1·sin is ds[1].
+            np.subtract(1.0, phi[1, :, 0, 0], out=step[:, 0])
+            step[:, 0] /= stiffness
+            np.divide(ds[1], m * wd, out=step[:, 1])
+        else:
+            h = self.dt
+            e1 = np.exp(-sig * h)
+            step[:, 0] = (1.0 - e1 * (np.cos(wd * h) + sig / wd * np.sin(wd * h))) / stiffness
+            step[:, 1] = e1 * np.sin(wd * h) / (m * wd)
         return phi, step
 
     def propagate(
@@ -171,15 +251,30 @@ class ArmDynamics:
         n = len(force)
         phi, step = self.transition(stiffness, n)
         if self._cache_n != n:
-            k = np.arange(n)
-            self._lag = k[:, None] - k[None, :]
-            self._mask = (self._lag >= 0)[..., None, None]
-            self._lag = np.maximum(self._lag, 0)
+            # Impulse responses go into the second half of a zero-padded buffer; the
+            # lower-triangular Toeplitz stack T[n, m] = impulse[n − m] (zero for m > n) is a
+            # strided view of it, copied into a contiguous work array for the sum.
+            self._pad = np.zeros((2 * n - 1, 3, 2))
+            stride = self._pad.strides[0]
+            self._toeplitz_view = np.lib.stride_tricks.as_strided(
+                self._pad[n - 1 :], (n, n, 3, 2), (stride, -stride, *self._pad.strides[1:])
+            )
+            self._toeplitz = np.empty((n, n, 3, 2))
+            self._vec = np.empty((2, 3, 2))
             self._cache_n = n
-        free = np.einsum("kaij,aj->kai", phi[1:], state)
-        impulse = np.einsum("kaij,aj->kai", phi[:n], step)  # response k periods after a push
-        forced = np.einsum("nmai,ma->nai", impulse[self._lag] * self._mask, force)
-        return free + forced, phi[1], step
+        # Φ(k)·v for v = state (free response, k = 1..n) and v = step (response k periods after
+        # a push, k = 0..n−1), as einsum("kaij,aj->kai") sums them: 0 + Φ[.., 0]·v0 + Φ[.., 1]·v1.
+        vec = self._vec
+        vec[0] = state
+        vec[1] = step
+        both = phi[None, :, :, :, 0] * vec[:, None, :, None, 0]
+        both += phi[None, :, :, :, 1] * vec[:, None, :, None, 1]
+        both += 0.0  # the einsum's zero start: a −0.0 sum becomes +0.0
+        self._pad[n - 1 :] = both[1, :n]
+        np.copyto(self._toeplitz, self._toeplitz_view)
+        forced = np.einsum("nmai,ma->nai", self._toeplitz, force)
+        forced += both[0, 1:]
+        return forced, phi[1], step
 
 
 class Tremor:
@@ -207,5 +302,5 @@ class Tremor:
     def sample(self, n: int) -> np.ndarray:
         """The next ``n`` tremor forces (n, 3) N."""
         z = self.rng.standard_normal((3, n))
-        out, self.zi = signal.lfilter(self.b, self.a, z, axis=1, zi=self.zi)
+        out, self.zi = linear_filter(self.b, self.a, z, 1, self.zi)
         return self.force_rms * out.T

@@ -30,9 +30,9 @@ from teleimp_env.operator.generators import (
 )
 from teleimp_env.operator.muscles import (
     ArmDynamics,
-    DelayLine,
     MuscleModel,
     Tremor,
+    clip,
     excitation_for,
     integrate_activation,
 )
@@ -43,6 +43,12 @@ from teleimp_env.operator.subjects import SubjectParams
 VISUAL_VELOCITY_WINDOW = 0.1
 #: Seconds of sEMG synthesised at reset (and discarded) to settle the filters.
 PREROLL_S = 0.3
+#: Views dropped from the front of the view history are removed once this many have piled up.
+_VIEW_COMPACT = 256
+#: Flat indices into the (6, 9) bilateral update [δx; δv] ← [Φ | Γ]·[δx; δv; f]: Φ[a, i, j] sits at
+#: row a + 3i, column a + 3j, and Γ[a, i] at row a + 3i, column 6 + a.
+_FF_PHI = np.array([(a + 3 * i) * 9 + a + 3 * j for a in range(3) for i in range(2) for j in range(2)])
+_FF_STEP = np.array([(a + 3 * i) * 9 + 6 + a for a in range(3) for i in range(2)])
 
 
 def _norm(v: np.ndarray) -> float:
@@ -156,9 +162,9 @@ class PhysiologicalOperator(Operator):
         a0 = self.muscles.activation_for(self.muscles.muscle_forces(np.zeros((1, 3)), np.array([c0])), cap)[0]
         self._a, self._a_des = a0.copy(), a0.copy()
         self._c_level, self._t_level = c0, 0.0
-        self._act_line = DelayLine(self.n_emd, a0)
-        self._ref_line = DelayLine(self.n_emd, np.concatenate((start, np.zeros(6))))
-        self._act_prev, self._ref_prev = a0.copy(), np.concatenate((start, np.zeros(6)))
+        # The EMD delay line of [activation (6) | planned position, velocity, acceleration (9)]:
+        # the row that last came out, then the n_emd rows still in the line.
+        self._line = np.tile(np.concatenate((a0, start, np.zeros(6))), (self.n_emd + 1, 1))
         self._e = np.zeros((3, 2))
         self._delta = np.zeros(9)  # [δx (3), δv (3), displayed force (3)]
         self._energy = 0.0
@@ -184,10 +190,12 @@ class PhysiologicalOperator(Operator):
         self.trace = {}
         self._k = 0
         self._i = self.n_block  # the first advance computes a block
+        # Views received so far: send times, and row k of _view_pos / _view_force holds the
+        # position and contact force of view k (copies; the env never writes to a sent view).
+        # Views before index _view_0 have been dropped (and are removed in bulk).
         self._view_t: list[float] = []
-        self._view_data: list[tuple[np.ndarray, np.ndarray]] = []
-        # The seen positions again, row k = _view_t[k], so that the visual average in _seen is a
-        # mean over a slice rather than over a list of arrays (the same numbers either way).
+        self._view_0 = 0
+        self._view_force = np.empty((1024, 3))
         self._view_pos = np.empty((1024, 3))
         self._last_view: RobotView | None = None
         return OperatorStep(
@@ -204,13 +212,14 @@ class PhysiologicalOperator(Operator):
     def advance(self, t: float, view: RobotView | None, displayed_force: np.ndarray | None) -> OperatorStep:
         if view is not None and view is not self._last_view:
             self._last_view = view
-            if not self._view_t or view.t_sent > self._view_t[-1]:
-                n = len(self._view_t)
+            n = len(self._view_t)
+            if n == self._view_0 or view.t_sent > self._view_t[-1]:
                 if n == len(self._view_pos):
                     self._view_pos = np.concatenate((self._view_pos, np.empty_like(self._view_pos)))
+                    self._view_force = np.concatenate((self._view_force, np.empty_like(self._view_force)))
                 self._view_pos[n] = view.pos
+                self._view_force[n] = view.force
                 self._view_t.append(view.t_sent)
-                self._view_data.append((view.pos, view.force))
         if self._i >= self.n_block:
             self._compute_block(displayed_force)
         i = self._i
@@ -246,35 +255,51 @@ class PhysiologicalOperator(Operator):
         """The robot as the operator perceives it at ``t0`` (video + neural latency)."""
         p = self.subject
         horizon = t0 - p.video_latency - p.visuomotor_delay
-        times = self._view_t
-        j = bisect.bisect_right(times, horizon) - 1
-        if j < 0:
+        times, v0 = self._view_t, self._view_0  # the live views are times[v0:]
+        j = bisect.bisect_right(times, horizon, v0) - 1
+        if j < v0:
             pos, force, t1 = np.asarray(self.task.start_pos, dtype=np.float64), 0.0, horizon
         else:
-            pos, f = self._view_data[j]
-            force, t1 = _norm(f), times[j]
-        i = bisect.bisect_right(times, t1 - VISUAL_VELOCITY_WINDOW) - 1
-        if j >= 0 and 0 <= i < j:
-            vel = (pos - self._view_data[i][0]) / (t1 - times[i])
-            # The eye integrates over the window: tremor-scale jitter averages out.
-            pos = np.mean(self._view_pos[i + 1 : j + 1], axis=0)
+            pos = self._view_pos[j].copy()
+            force, t1 = _norm(self._view_force[j]), times[j]
+        i = bisect.bisect_right(times, t1 - VISUAL_VELOCITY_WINDOW, v0) - 1
+        if j >= v0 and v0 <= i < j:
+            vel = (pos - self._view_pos[i]) / (t1 - times[i])
+            # The eye integrates over the window: tremor-scale jitter averages out (the mean of
+            # the rows, as np.mean computes it: their sum divided by their count).
+            pos = np.add.reduce(self._view_pos[i + 1 : j + 1], axis=0)
+            pos /= j - i
         else:
             vel = np.zeros(3)
-        drop = bisect.bisect_right(times, horizon - 1.0)
-        if drop > 0:
-            kept = len(times) - drop
-            self._view_pos[:kept] = self._view_pos[drop : drop + kept]
-            del times[:drop], self._view_data[:drop]
+        drop = bisect.bisect_right(times, horizon - 1.0, v0)
+        if drop > v0:
+            self._view_0 = v0 = drop
+            if v0 >= _VIEW_COMPACT:
+                kept = len(times) - v0
+                self._view_pos[:kept] = self._view_pos[v0 : v0 + kept]
+                self._view_force[:kept] = self._view_force[v0 : v0 + kept]
+                del times[:v0]
+                self._view_0 = 0
         if displayed_force is not None:
             force = max(force, _norm(displayed_force))
         return Seen(pos=pos, speed=_norm(vel), vz=float(vel[2]), force=force)
 
-    def _delayed(self, line: DelayLine, block: np.ndarray, prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``block`` delayed by the exact EMD; returns it and the last whole-period row."""
-        whole = line.push(block)
-        earlier = _after(prev, whole)
+    def _delay(self, act: np.ndarray, pos: np.ndarray, vel: np.ndarray, acc: np.ndarray) -> np.ndarray:
+        """[act | pos, vel, acc] (N, 15) delayed by the exact EMD: whole periods through the line,
+        the fraction by interpolating each row with the one before it."""
+        line = self._line
+        n_line, n = len(line), len(act)
+        full = np.empty((n_line + n, 15))
+        full[:n_line] = line
+        full[n_line:, :6] = act
+        full[n_line:, 6:9] = pos
+        full[n_line:, 9:12] = vel
+        full[n_line:, 12:] = acc
+        self._line = full[n:]
         f = self._emd_frac
-        return (1.0 - f) * whole + f * earlier, whole[-1]
+        out = (1.0 - f) * full[1 : n + 1]
+        out += f * full[:n]
+        return out
 
     def _compute_block(self, displayed_force: np.ndarray | None) -> None:
         p, cfg, dt, n = self.subject, self.config, self.dt, self.n_block
@@ -288,43 +313,53 @@ class PhysiologicalOperator(Operator):
         self._c_level, self._t_level = float(c_plan[-1]), float(plan_t[-1])
         demand = p.arm_mass * acc_p
         if self.tremor is not None:
-            demand = demand + self.tremor.sample(n)
+            demand += self.tremor.sample(n)
         cap = self.fatigue.capacity
-        a_des = mus.activation_for(mus.muscle_forces(demand, c_total), cap)
+        f_cap = mus.f_max * cap  # force per unit activation
+        a_des = mus.muscle_forces(demand, c_total)
+        a_des /= f_cap
+        clip(a_des, 0.0, 1.0, out=a_des)
         prev = _after(self._a_des, a_des)
         u = excitation_for(a_des, prev, dt, p.tau_act, p.tau_deact)
         self._a_des = a_des[-1]
         if cfg.motor_noise:
             noise = self._motor_rng.standard_normal(u.shape)
-            u = np.clip(u * (1.0 + p.motor_noise * noise), 0.0, 1.0)
+            noise *= p.motor_noise
+            noise += 1.0
+            u *= noise
+            clip(u, 0.0, 1.0, out=u)
         act = integrate_activation(u, self._a, dt, p.tau_act, p.tau_deact)
         self._a = act[-1]
         # Forces now come from the activations one EMD ago; so does the reference they track.
-        a_del, self._act_prev = self._delayed(self._act_line, act, self._act_prev)
-        ref, self._ref_prev = self._delayed(self._ref_line, np.hstack((pos_p, vel_p, acc_p)), self._ref_prev)
-        forces = mus.force_of(a_del, cap)
+        delayed = self._delay(act, pos_p, vel_p, acc_p)
+        ref = delayed[:, 6:]
+        forces = f_cap * delayed[:, :6]
         net, stiff = mus.net_and_stiffness(forces)
         ref_acc = ref[:, 6:9]
         push = net - p.arm_mass * ref_acc
-        k_blk = stiff.mean(axis=0)
+        k_blk = np.add.reduce(stiff, axis=0)  # stiff.mean(axis=0): the sum over the rows / n
+        k_blk /= n
         states, phi, step = self.arm.propagate(k_blk, self._e, push)
         if self.force_feedback:
-            ff = np.zeros((6, 9))
-            for a in range(3):
-                ff[[a, a, 3 + a, 3 + a], [a, 3 + a, a, 3 + a]] = phi[a].ravel()
-                ff[[a, 3 + a], [6 + a, 6 + a]] = step[a]
-            self._ff = ff
+            ff = np.zeros(54)
+            ff[_FF_PHI] = phi.ravel()
+            ff[_FF_STEP] = step.ravel()
+            self._ff = ff.reshape(6, 9)
         self._e = states[-1]
-        self._pos = ref[:, 0:3] + states[:, :, 0]
-        self._vel = ref[:, 3:6] + states[:, :, 1]
+        dev, dev_vel = states[:, :, 0], states[:, :, 1]
+        self._pos = ref[:, 0:3] + dev
+        self._vel = ref[:, 3:6] + dev_vel
         damping = self.arm.damping(k_blk)
-        acc = ref_acc + (push - k_blk * states[:, :, 0] - damping * states[:, :, 1]) / p.arm_mass
+        acc = push - k_blk * dev
+        acc -= damping * dev_vel
+        acc /= p.arm_mass
+        acc += ref_acc
         self._ktrue = stiff
         if self.emg is not None:
             raw, env = self.emg.block(act, acc, self._spectral())
             self._raw = raw.reshape(n, self.emg.r, 8)
         else:
-            lead = mus.net_and_stiffness(mus.force_of(act, cap))[1]
+            lead = mus.net_and_stiffness(f_cap * act)[1]
             z = self._preset_rng.standard_normal((n, 8))
             env = self.preset.sample((k + 1 + self._block_steps) * dt, lead, demand, z)
         self._env = env
@@ -341,7 +376,9 @@ class PhysiologicalOperator(Operator):
             ):
                 self.trace.setdefault(key, []).append(value)
         if cfg.fatigue_dynamics:
-            load = forces.mean(axis=0) / mus.f_max
+            load = np.add.reduce(forces, axis=0)  # forces.mean(axis=0) / f_max
+            load /= n
+            load /= mus.f_max
             self.fatigue = self.fatigue_model.step(self.fatigue, load, n * dt)
         self._i = 0
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from teleimp_env.operator.base import PHASES, TaskGeometry
+from teleimp_env.operator.muscles import clip
 from teleimp_env.operator.subjects import SubjectParams
 
 REACH, ALIGN, INSERT, RECOVER, DONE = (PHASES.index(p) for p in PHASES)
@@ -52,11 +53,26 @@ def minjerk(tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Returns (s, ds/dτ, d²s/dτ²), each shaped like ``tau``; ds/dτ peaks at 1.875 for τ = 0.5.
     """
-    t = np.clip(tau, 0.0, 1.0)
+    t = clip(tau, 0.0, 1.0)
+    if not isinstance(t, np.ndarray):  # a scalar tau
+        t2 = t * t
+        s = t2 * t * (10.0 + t * (-15.0 + 6.0 * t))
+        return s, 30.0 * t2 * (1.0 - t) ** 2, 60.0 * t * (1.0 - t) * (1.0 - 2.0 * t)
+    # The expressions above, operation for operation, with fewer temporaries.
     t2 = t * t
-    s = t2 * t * (10.0 + t * (-15.0 + 6.0 * t))
-    ds = 30.0 * t2 * (1.0 - t) ** 2
-    dds = 60.0 * t * (1.0 - t) * (1.0 - 2.0 * t)
+    s = np.multiply(6.0, t)
+    s += -15.0
+    s *= t
+    s += 10.0
+    s *= t2 * t
+    one_t = np.subtract(1.0, t)
+    ds = np.square(one_t)
+    ds *= 30.0 * t2
+    dds = np.multiply(60.0, t)
+    dds *= one_t
+    np.multiply(2.0, t, out=one_t)
+    np.subtract(1.0, one_t, out=one_t)
+    dds *= one_t
     return s, ds, dds
 
 
@@ -122,7 +138,7 @@ class SubmovementPlan:
     def prune(self, t: float) -> None:
         """Fold submovements that ended before ``t`` into the base positions."""
         done = self._t0 + self._dur < t
-        if np.any(done):
+        if done.any():
             self.base_exec = self.base_exec + self._d_exec[done].sum(axis=0)
             self.base_int = self.base_int + self._d_int[done].sum(axis=0)
             keep = ~done
@@ -345,7 +361,14 @@ class Planner:
         """
         p = self.p
         target = self.cocontraction_target()
-        c = target + (level - target) * np.exp(-(times - t_level) / p.cocontraction_tau)
+        c = times - t_level
+        np.negative(c, out=c)
+        c /= p.cocontraction_tau
+        np.exp(c, out=c)
+        c *= level - target
+        c += target
+        if self.surprise_time == -math.inf:  # no contact yet: the surge is exp(−inf) = 0 throughout
+            return c, c + p.cocontraction_surprise * 0.0
         since = times - self.surprise_time
         surge = np.where(since >= 0.0, np.exp(-np.maximum(since, 0.0) / p.surprise_decay), 0.0)
         return c, c + p.cocontraction_surprise * surge
