@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from teleimp_env.config import DAMPING_MAX, STIFFNESS_MAX, STIFFNESS_MIN
+from teleimp_env.env import WORKSPACE_HIGH, WORKSPACE_LOW
 from teleimp_env.operator import PACKET_SLICES
 
 #: Column slices of a packet row (see ``teleimp_env.operator.base.PACKET_FIELDS``).
@@ -33,6 +35,12 @@ HAND_VEL = PACKET_SLICES["hand_vel"]
 EMG = PACKET_SLICES["emg_envelope"]
 STIFFNESS = PACKET_SLICES["stiffness_estimate"]
 MASTER_ENERGY = PACKET_SLICES["master_energy"].start
+
+#: Action bounds of the env, (9,) each: [x_d (m), K_d (N/m), D_d (N·s/m)].
+ACTION_LOW = np.concatenate((WORKSPACE_LOW, np.full(3, STIFFNESS_MIN), np.zeros(3)))
+ACTION_HIGH = np.concatenate((WORKSPACE_HIGH, np.full(3, STIFFNESS_MAX), np.full(3, DAMPING_MAX)))
+#: Control period assumed until two consecutive packets reveal it, s (500 Hz).
+DEFAULT_CONTROL_DT = 0.002
 
 
 class NotFittedError(RuntimeError, AttributeError):
@@ -89,7 +97,26 @@ class Predictor(ABC):
     def predict(self, horizon_s: float) -> Intent:
         """Intent ``horizon_s`` seconds after the newest packet's send time."""
 
-    def seed(self, rng: np.random.Generator) -> None:  # noqa: B027 - optional hook
+    def predict_offline(self, packets: np.ndarray, horizon_s: float) -> tuple[np.ndarray, ...]:
+        """Predictions from every packet of one clean episode, each as the newest packet.
+
+        Args:
+            packets: (T, 20) consecutive packets.
+            horizon_s: s.
+
+        Returns:
+            ``(pos, pos_std, stiffness, stiffness_std)``, each (T, 3). This generic version
+            replays :meth:`update`/:meth:`predict`; predictors override it with a vectorised one.
+        """
+        self.reset()
+        out = np.zeros((4, len(packets), 3))
+        for i, packet in enumerate(packets):
+            self.update(packet)
+            it = self.predict(horizon_s)
+            out[:, i] = it.pos, it.pos_std, it.stiffness, it.stiffness_std
+        return tuple(out)
+
+    def set_rng(self, rng: np.random.Generator) -> None:  # noqa: B027 - optional hook
         """Hand the predictor the stack's generator (stochastic predictors draw from it only)."""
 
     def save(self, path: Any) -> Any:
@@ -107,12 +134,15 @@ class Fallback(ABC):
 
     name: str = "fallback"
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # noqa: B027 - optional hook, most fallbacks keep no state
         """Start of an episode."""
 
     @abstractmethod
-    def command(self, intent: Intent, obs: dict[str, np.ndarray], trusted: bool) -> np.ndarray:
-        """Return the (9,) action for ``intent``; ``trusted`` is the gate's verdict."""
+    def command(self, intent: Intent | None, obs: dict[str, np.ndarray], trusted: bool) -> np.ndarray:
+        """Return the (9,) action for ``intent``; ``trusted`` is the gate's verdict.
+
+        ``intent`` is ``None`` (and ``trusted`` False) before the first packet has arrived.
+        """
 
 
 @dataclass
@@ -147,3 +177,23 @@ def newest_packet(obs: dict[str, np.ndarray]) -> np.ndarray | None:
     if mask[-1] <= 0.0:
         return None
     return obs["packets"][-1]
+
+
+def make_action(pos: np.ndarray, stiffness: np.ndarray, damping: np.ndarray | float = 0.0) -> np.ndarray:
+    """The (9,) action ``[x_d, K_d, D_d]``, clipped to the env's bounds (so the env applies it as is)."""
+    action = np.empty(9)
+    action[:3] = pos
+    action[3:6] = stiffness
+    action[6:] = damping
+    return np.clip(action, ACTION_LOW, ACTION_HIGH, out=action)
+
+
+def control_dt_from(obs: dict[str, np.ndarray]) -> float | None:
+    """Control period (s) from two consecutive received packets (seq differs by 1), else ``None``."""
+    mask, packets = obs["packet_mask"], obs["packets"]
+    if len(mask) < 2 or mask[-2] <= 0.0:
+        return None
+    dseq = packets[-1, SEQ] - packets[-2, SEQ]
+    if dseq < 1.0:
+        return None
+    return float((packets[-1, T_SEND] - packets[-2, T_SEND]) / dseq)

@@ -1,0 +1,130 @@
+"""Stacks: predictor + uncertainty gate + fallback → action, and the privileged oracle.
+
+One :meth:`Stack.act` call per env step:
+
+1. every packet of ``obs["packets"]`` newer (by sequence number) than the last one seen goes
+   to :meth:`Predictor.update`, oldest first;
+2. the horizon is the newest packet's age, ``obs["packet_age"][0]``;
+3. the predictor predicts the intent at that horizon, the :class:`~agents.gate.Gate` judges it;
+4. the :class:`~agents.base.Fallback` turns (intent, verdict) into the action.
+
+Everything stochastic (MC-Dropout masks) draws from the stack's own ``np.random.Generator``,
+seeded by ``seed`` and re-seeded by ``reset(seed=...)``; the same seed gives the same actions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.base import (
+    SEQ,
+    Decision,
+    Fallback,
+    Intent,
+    Predictor,
+    make_action,
+)
+from agents.gate import Gate
+
+
+class Stack:
+    """A controller under test (see the module docstring).
+
+    Args:
+        name: stack name, e.g. ``"lstm+eo"``.
+        predictor: the intent predictor (fitted).
+        gate: trust thresholds.
+        fallback: turns intents into safe actions.
+        seed: seed of the stack's generator (``None`` → 0).
+    """
+
+    privileged = False
+
+    def __init__(
+        self, name: str, predictor: Predictor, gate: Gate, fallback: Fallback, seed: int | None = None
+    ):
+        self.name = name
+        self.predictor = predictor
+        self.gate = gate
+        self.fallback = fallback
+        self.seed = 0 if seed is None else int(seed)
+        self.decision: Decision | None = None
+        self.reset(seed=self.seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start an episode; ``seed`` re-seeds the stack's generator (else its stream continues)."""
+        if seed is not None:
+            self.seed = int(seed)
+            self.rng = np.random.default_rng(self.seed)
+        self.predictor.set_rng(self.rng)
+        self.predictor.reset()
+        self.fallback.reset()
+        self._last_seq = -1.0
+        self._arrival_age = 0.0
+        self.decision = None
+
+    def _consume(self, obs: dict[str, np.ndarray]) -> bool:
+        """Feed unseen packets to the predictor; True if any arrived."""
+        packets, mask = obs["packets"], obs["packet_mask"]
+        fresh = np.flatnonzero((mask > 0.0) & (packets[:, SEQ] > self._last_seq))
+        for i in fresh:
+            self.predictor.update(packets[i])
+        if fresh.size:
+            self._last_seq = float(packets[fresh[-1], SEQ])
+            return True
+        return False
+
+    def act(self, obs: dict[str, np.ndarray], info: dict | None = None) -> np.ndarray:
+        """The (9,) action for the env's observation dict (``info`` is ignored)."""
+        age = float(obs["packet_age"][0])
+        if self._consume(obs):
+            self._arrival_age = age
+        if self._last_seq < 0.0:
+            intent, trusted = None, False
+        else:
+            intent = self.predictor.predict(age)
+            trusted = self.gate.trusted(intent, age, age - self._arrival_age)
+        action = self.fallback.command(intent, obs, trusted)
+        if intent is None:
+            intent = Intent(pos=action[:3].copy(), vel=np.zeros(3), stiffness=action[3:6].copy())
+        self.decision = Decision(intent=intent, horizon_s=age, trusted=trusted, action=action)
+        return action
+
+    def __repr__(self) -> str:
+        return f"Stack({self.name!r}, predictor={type(self.predictor).__name__}, gate={self.gate})"
+
+
+class OracleStack:
+    """The privileged bound: applies the operator's true current intent from the env's ``info``.
+
+    Not a controller anyone could build (it sees ground truth); shown apart from rankings.
+    """
+
+    privileged = True
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.name = "oracle"
+        self.seed = 0 if seed is None else int(seed)
+        self.decision: Decision | None = None
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start an episode (nothing to forget)."""
+        if seed is not None:
+            self.seed = int(seed)
+        self.decision = None
+
+    def act(self, obs: dict[str, np.ndarray], info: dict | None = None) -> np.ndarray:
+        """The (9,) action ``[true intent position, true stiffness, 0]``; needs the env's ``info``."""
+        if info is None or "intent_pos" not in info:
+            raise ValueError("the oracle stack needs the env's info dict: call act(obs, info)")
+        intent = Intent(
+            pos=np.array(info["intent_pos"], dtype=np.float64),
+            vel=np.array(info["intent_vel"], dtype=np.float64),
+            stiffness=np.array(info["intent_stiffness"], dtype=np.float64),
+        )
+        action = make_action(intent.pos, intent.stiffness, 0.0)
+        self.decision = Decision(intent=intent, horizon_s=0.0, trusted=True, action=action)
+        return action
+
+    def __repr__(self) -> str:
+        return "OracleStack()"

@@ -1,0 +1,26 @@
+"""eval.bench_agents: the latency report's shape and validation (speed itself is not asserted)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from eval.bench_agents import bench_agents, format_table
+
+
+def test_report_has_percentiles_per_stack_and_restores_threads():
+    threads = torch.get_num_threads()
+    result = bench_agents(["naive", "oracle", "lstm+eo"], n_steps=40, warmup=5)
+    assert list(result) == ["naive", "oracle", "lstm+eo"]
+    for r in result.values():
+        assert set(r) == {"p50_ms", "p99_ms", "mean_ms", "max_ms", "n"}
+        assert 0.0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"] and r["n"] == 40
+    assert torch.get_num_threads() == threads
+    assert "lstm+eo" in format_table(result)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="unknown stacks \\['kalman'\\]; valid stacks: naive"):
+        bench_agents(["kalman"])
+    with pytest.raises(ValueError, match="n_steps must be an int >= 1"):
+        bench_agents(["naive"], n_steps=0)

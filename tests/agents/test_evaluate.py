@@ -1,0 +1,56 @@
+"""Offline evaluation and calibration, against hand-computed values and invariants."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from agents.data import Dataset, Episode
+from agents.evaluate import calibrate_gate, calibrate_std, evaluate, offline_predictions
+from agents.lstm import LstmPredictor
+from agents.lstm_train import TrainConfig
+from agents.naive import NaivePredictor
+
+
+def _constant_velocity_episode(n: int = 500, speed: float = 0.01) -> Episode:
+    t = 0.002 * np.arange(n)
+    packets = np.zeros((n, 20))
+    packets[:, 0], packets[:, 1] = t, np.arange(n)
+    packets[:, 2] = speed * t
+    packets[:, 5] = speed
+    packets[:, 16:19] = 450.0
+    return Episode(packets, np.full((n, 3), 500.0), subject=0, delay_ms=0.0, seed=0)
+
+
+def test_naive_errors_are_distance_travelled():
+    data = Dataset([_constant_velocity_episode()])
+    report = evaluate(NaivePredictor(), data, 0.1)
+    assert report.n == 450
+    assert report.pos_err_mm == pytest.approx(1.0)  # 1 cm/s for 100 ms
+    assert report.naive_pos_err_mm == pytest.approx(1.0)
+    assert report.stiffness_err == pytest.approx(50.0)
+    assert report.coverage95 == pytest.approx(2 / 3)  # zero spread covers only the two axes that stay put
+    pred = offline_predictions(NaivePredictor(), data.episodes[0], 0.02)
+    np.testing.assert_allclose(pred["true_pos"][:, 0] - pred["pos"][:, 0], 0.01 * 0.02, atol=1e-15)
+
+
+def test_gate_for_a_predictor_without_spread():
+    gate = calibrate_gate(NaivePredictor(), Dataset([_constant_velocity_episode()]), horizons_s=(0.05, 0.1))
+    assert math.isinf(gate.max_pos_std_m)
+    assert gate.max_age_s == 0.05  # never better than itself
+
+
+def test_calibrated_spread_covers_95_percent(small_train, small_val):
+    cfg = TrainConfig(n_iter=6, batch=4, seq_len=30, burn_in=20, max_horizon_s=0.3, val_every=6)
+    model = LstmPredictor(train=cfg, n_samples=10, seed=0).fit(small_train)
+    horizons = (0.1, 0.2)
+    fp, fk = calibrate_std(model, small_val, horizons)
+    assert fp > 0.0 and fk > 0.0
+    model.std_scale_ = fp
+    covered = [evaluate(model, small_val, h) for h in horizons]
+    pooled = sum(r.coverage95 * r.n for r in covered) / sum(r.n for r in covered)
+    assert pooled == pytest.approx(0.95, abs=0.01)
+    with pytest.raises(ValueError, match="level must be in"):
+        calibrate_std(model, small_val, horizons, level=1.5)

@@ -1,0 +1,114 @@
+"""SindyPredictor on real recorded episodes: fitting, streaming = batch, checkpoints, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from agents.base import NotFittedError
+from agents.checkpoint import CheckpointError
+from agents.sindy import SindyPredictor
+
+
+@pytest.fixture(scope="module")
+def model(small_train):
+    return SindyPredictor(n_models=2, seed=3).fit(small_train)
+
+
+def test_predict_before_fit_raises_not_fitted():
+    p = SindyPredictor()
+    with pytest.raises(NotFittedError, match=r"SindyPredictor is not fitted yet: call .*fit\(dataset\)"):
+        p.update(np.zeros(20))
+    with pytest.raises(NotFittedError):
+        p.equations()
+
+
+def test_streaming_equals_batch_and_stiffness_positive(model, small_val):
+    packets = small_val.episodes[0].packets[::50]
+    pos, _, stiff, pos_std, _ = model.predict_batch(packets, 0.2)
+    model.reset()
+    for i in (0, len(packets) // 2, len(packets) - 1):
+        model.update(packets[i])
+        intent = model.predict(0.2)
+        np.testing.assert_allclose(intent.pos, pos[i], rtol=1e-12)
+        np.testing.assert_allclose(intent.stiffness, stiff[i], rtol=1e-12)
+        np.testing.assert_allclose(intent.pos_std, pos_std[i], rtol=1e-12)
+    assert np.all(stiff > 0.0)
+    assert np.all(pos_std >= 0.0) and np.any(pos_std > 0.0)  # two members disagree somewhere
+
+
+def test_zero_horizon_returns_the_packet_state(model, small_val):
+    packet = small_val.episodes[0].packets[300]
+    model.reset()
+    model.update(packet)
+    intent = model.predict(0.0)
+    np.testing.assert_allclose(intent.pos, packet[2:5], atol=1e-12)
+
+
+def test_equations_count_nonzero_terms(model):
+    text = model.equations(echo=False)
+    lines = text.splitlines()
+    counts = np.count_nonzero(model.coef_[0], axis=1)
+    for name, line, n in zip(model.state_names, lines[:-1], counts, strict=True):
+        assert line.startswith(f"{name}' = ")
+        assert line.endswith(f"({n} term{'s' if n != 1 else ''})")
+    assert "vx" in lines[0]  # x' is driven by vx
+    assert lines[-1].startswith("ensemble of 2")
+
+
+def test_same_seed_same_fit(small_train, model):
+    again = SindyPredictor(n_models=2, seed=3).fit(small_train)
+    np.testing.assert_array_equal(again.coef_, model.coef_)
+    other = SindyPredictor(n_models=2, seed=4).fit(small_train)
+    assert not np.array_equal(other.coef_[1], model.coef_[1])
+
+
+def test_checkpoint_round_trip(model, small_val, tmp_path):
+    model.std_scale_ = 2.5
+    model.gate_ = {"max_age_s": 0.3}
+    path = model.save(tmp_path / "s")
+    loaded = SindyPredictor.load(path)
+    packets = small_val.episodes[0].packets[::100]
+    for a, b in zip(model.predict_batch(packets, 0.15), loaded.predict_batch(packets, 0.15), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.gate_ == {"max_age_s": 0.3}
+
+
+def test_checkpoint_wrong_kind_version_or_shape(model, tmp_path):
+    path = model.save(tmp_path / "s.npz")
+    with np.load(path) as npz:
+        arrays = dict(npz)
+    header = json.loads(bytes(arrays["__header__"]).decode())
+
+    def write(name, hdr, **override):
+        out = tmp_path / name
+        data = {**arrays, **override, "__header__": np.frombuffer(json.dumps(hdr).encode(), dtype=np.uint8)}
+        np.savez(out, **data)
+        return out
+
+    with pytest.raises(CheckpointError, match="is a 'lstm' checkpoint, expected a 'sindy' checkpoint"):
+        SindyPredictor.load(write("k.npz", {**header, "kind": "lstm"}))
+    with pytest.raises(CheckpointError, match="format version 9, this code reads version 1"):
+        SindyPredictor.load(write("v.npz", {**header, "version": 9}))
+    with pytest.raises(CheckpointError, match=r"array 'coef' has shape \(2, 9, 10\), expected \(2, 9, 136\)"):
+        SindyPredictor.load(write("c.npz", header, coef=np.zeros((2, 9, 10))))
+    with pytest.raises(CheckpointError, match="does not exist"):
+        SindyPredictor.load(tmp_path / "missing.npz")
+
+
+def test_bad_parameters_name_themselves():
+    with pytest.raises(ValueError, match=r"optimizer must be one of \('stlsq', 'lasso'\)"):
+        SindyPredictor(optimizer="sr3")
+    with pytest.raises(ValueError, match="state_fields must be"):
+        SindyPredictor(state_fields=("pos", "vel"))
+    with pytest.raises(ValueError, match="library_exclude names unknown states"):
+        SindyPredictor(library_exclude=("w",))
+
+
+def test_issue_state_without_velocity_fits(small_train, small_val):
+    p = SindyPredictor(n_models=1, state_fields=("pos", "stiffness"), library_exclude=()).fit(small_train)
+    pos, vel, stiff, _, _ = p.predict_batch(small_val.episodes[0].packets[::200], 0.1)
+    assert pos.shape == vel.shape == stiff.shape
+    assert np.all(np.isfinite(pos)) and np.all(stiff > 0.0)
