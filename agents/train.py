@@ -10,7 +10,8 @@ Pipeline (every step seeded from ``--seed``):
 4. calibrate the predicted spread (95 % coverage) and the gate on the validation set;
 5. save the checkpoint (default ``assets/checkpoints/<model>.npz``) and print validation errors.
 
-The eval CLI delegates here: ``add_train_arguments(parser)`` then ``run_train(args)``;
+The eval CLI delegates here: ``add_train_arguments(parser)`` then ``run_train(args)`` (exit code);
+``train_from_args(args)`` returns the summary dict;
 ``main_train(argv)`` is the stand-alone entry point (``python -m agents.train lstm``).
 """
 
@@ -57,7 +58,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument(
         "--generator", choices=GENERATORS, default="physiological", help="sEMG generator preset"
     )
-    parser.add_argument("--operator", choices=("physiological", "scripted"), default="physiological")
+    parser.add_argument(
+        "--operator",
+        choices=("physiological", "scripted"),
+        default="physiological",
+        help="simulated operator that records the training episodes (default: physiological)",
+    )
     parser.add_argument(
         "--delays",
         type=float,
@@ -201,8 +207,14 @@ def _calibrate(model, validation: Dataset):
     return model
 
 
-def run_train(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the pipeline for parsed ``args``; returns a summary (also printed).
+def run_train(args: argparse.Namespace) -> int:
+    """CLI entry for parsed ``args``: run :func:`train_from_args`, print its summary; returns 0."""
+    train_from_args(args)
+    return 0
+
+
+def train_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the pipeline for parsed ``args``; returns a summary (also printed as JSON).
 
     Runs on ``args.threads`` torch and BLAS threads (restored afterwards): floating-point sums
     depend on the thread count, so a fixed count is part of what makes a seed reproduce a
@@ -262,8 +274,7 @@ def main_train(argv: list[str] | None = None) -> int:
     parser = add_train_arguments(
         argparse.ArgumentParser(prog="teleimp train", description=__doc__.split("\n")[0])
     )
-    run_train(parser.parse_args(argv))
-    return 0
+    return run_train(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

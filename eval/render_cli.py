@@ -178,7 +178,8 @@ def _run_stack(stack: str | Any, env_kwargs: dict[str, Any], seed: int, env: Any
         if not hasattr(agents, "make"):
             raise RuntimeError("agents.make is not available in this installation; pass a stack object")
     name = stack if isinstance(stack, str) else str(getattr(stack, "name", type(stack).__name__))
-    obj = make_stack(stack, seed) if isinstance(stack, str) else stack
+    bilateral = bool(env_kwargs.get("force_feedback", False))
+    obj = make_stack(stack, seed, bilateral=bilateral) if isinstance(stack, str) else stack
     return run_episode(name, env_kwargs, seed, stack=FilmingStack(obj, env, film), env=env)
 
 

@@ -25,14 +25,18 @@ STIFFNESS = PACKET_SLICES["stiffness_estimate"]
 StepHook = Callable[[gym.Env, int], None]
 
 
-def make_stack(name: str, seed: int) -> Any:
-    """Build a stack by name through ``agents.make`` (the only way the harness gets one)."""
+def make_stack(name: str, seed: int, bilateral: bool = False) -> Any:
+    """Build a stack by name through ``agents.make`` (the only way the harness gets one).
+
+    ``bilateral`` tells the stack's energy observer that the env runs with force feedback (from
+    the first step: detecting it from the packets would be too late); other stacks ignore it.
+    """
     import agents
 
     valid = tuple(getattr(agents, "STACK_NAMES", ()))
     if valid and name not in valid:
         raise ValueError(f"unknown stack {name!r}; valid stacks: {', '.join(valid)}")
-    return agents.make(name, seed=seed)
+    return agents.make(name, seed=seed, bilateral=bool(bilateral))
 
 
 def make_env(env_kwargs: Mapping[str, Any], render: bool = False) -> gym.Env:
@@ -87,7 +91,8 @@ def run_episode(
     own_env = env is None
     env = make_env(env_kwargs) if env is None else env
     try:
-        stack = make_stack(stack_name, seed) if stack is None else stack
+        if stack is None:
+            stack = make_stack(stack_name, seed, bilateral=bool(env_kwargs.get("force_feedback", False)))
         return _run(stack_name, dict(env_kwargs), seed, stack, env, on_step)
     finally:
         if own_env:

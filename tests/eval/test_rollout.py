@@ -65,3 +65,14 @@ def test_oracle_gets_the_truth_and_bad_input_is_named():
         run_episode("bogus", ENV, SEED)
     with pytest.raises(ValueError, match="seed must be an int"):
         run_episode("naive", ENV, -1)
+
+
+def test_harness_tells_energy_observer_about_force_feedback():
+    """In bilateral mode the harness builds `+eo` stacks knowing it, so the observer holds W >= 0."""
+    from eval.rollout import run_episode
+
+    env_kwargs = {"force_feedback": True, "delay_ms": 300, "subject": 6, "episode_s": 5.0}
+    naive = run_episode("naive", env_kwargs, 0)
+    guarded = run_episode("naive+eo", env_kwargs, 0)
+    assert int(np.sum(naive.arrays["passivity_violation"])) > 50
+    assert int(np.sum(guarded.arrays["passivity_violation"])) == 0
