@@ -9,7 +9,7 @@ import numpy as np
 
 import agents
 import teleimp_env
-from agents.train import add_train_arguments, run_train
+from agents.train import add_train_arguments, run_train, train_from_args
 
 TINY = [
     "--subjects",
@@ -46,7 +46,7 @@ def _run_stack(name, path):
 
 def test_train_sindy_with_leave_one_subject_out(tmp_path, capsys):
     out = tmp_path / "sindy.npz"
-    summary = run_train(
+    summary = train_from_args(
         _args(
             [
                 "sindy",
@@ -77,6 +77,6 @@ def test_train_sindy_with_leave_one_subject_out(tmp_path, capsys):
 
 def test_train_lstm_checkpoint_runs(tmp_path):
     out = tmp_path / "lstm.npz"
-    run_train(_args(["lstm", *TINY, "--iters", "2", "--out", str(out)]))
+    assert run_train(_args(["lstm", *TINY, "--iters", "2", "--out", str(out)])) == 0
     stack = _run_stack("lstm", out)
     assert stack.decision.intent.pos_std.shape == (3,)
