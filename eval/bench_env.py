@@ -139,12 +139,12 @@ def _hopper_overhead_us(n_steps: int, repeats: int, seed: int) -> dict[str, floa
     step_us = _median_block_us(step, n_steps, repeats)
     physics = _physics_us(env.model, env.data, env.frame_skip, n_steps, repeats)
     env.close()
-    return {"hopper_step_us": step_us, "hopper_physics_us": physics,
-            "hopper_overhead_us": step_us - physics}
+    return {"hopper_step_us": step_us, "hopper_physics_us": physics, "hopper_overhead_us": step_us - physics}
 
 
-def bench_env(n_steps: int = 2000, repeats: int = 5, seed: int = 0,
-              operator: str = "physiological") -> dict[str, float]:
+def bench_env(
+    n_steps: int = 2000, repeats: int = 5, seed: int = 0, operator: str = "physiological"
+) -> dict[str, float]:
     """Measure the env's per-step overhead and Hopper-v5's in the same run (keys above)."""
     if n_steps < 10 or repeats < 1:
         raise ValueError(f"n_steps must be >= 10 and repeats >= 1, got {n_steps}, {repeats}")

@@ -31,8 +31,15 @@ from teleimp_env.render_ghosts import OverlayOptions
 
 #: Defaults of the command's options.
 DEFAULTS: dict[str, Any] = {
-    "seconds": 5.0, "delay_ms": 200.0, "seed": 0, "camera": "overview", "width": 480, "height": 360,
-    "fps": 30, "still_time": 1.0, "trail_s": 1.0,
+    "seconds": 5.0,
+    "delay_ms": 200.0,
+    "seed": 0,
+    "camera": "overview",
+    "width": 480,
+    "height": 360,
+    "fps": 30,
+    "still_time": 1.0,
+    "trail_s": 1.0,
 }
 
 
@@ -157,8 +164,13 @@ def render_rollout(
             renderer.close()
         env.close()
     still_frame = film.still if film.still is not None else (last[0] if last else None)
-    result = RenderResult(log=log, n_frames=film.n_frames, size=(renderer.height, renderer.width),
-                          video=sink.path if sink is not None else None, still_frame=still_frame)
+    result = RenderResult(
+        log=log,
+        n_frames=film.n_frames,
+        size=(renderer.height, renderer.width),
+        video=sink.path if sink is not None else None,
+        still_frame=still_frame,
+    )
     if still is not None and still_frame is not None:
         result.still = _save_png(still_frame, Path(still))
     if figure is not None:
@@ -197,23 +209,39 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", help="stack to run (agents.make name, e.g. naive, lstm+eo, oracle)")
     parser.add_argument("--log", type=Path, help="episode log (.npz from eval.rollout) to replay instead")
     parser.add_argument("--out", type=Path, required=True, help="video to write: FILE.mp4 or FILE.gif")
-    parser.add_argument("--seconds", type=float, default=None,
-                        help=f"episode length when running (default {DEFAULTS['seconds']} s); with --log: "
-                             "render only the first S seconds")
-    parser.add_argument("--delay-ms", type=float, default=None,
-                        help=f"one-way delay when running (default {DEFAULTS['delay_ms']} ms)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help=f"episode length when running (default {DEFAULTS['seconds']} s); with --log: "
+        "render only the first S seconds",
+    )
+    parser.add_argument(
+        "--delay-ms",
+        type=float,
+        default=None,
+        help=f"one-way delay when running (default {DEFAULTS['delay_ms']} ms)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="episode seed when running")
-    parser.add_argument("--camera", default=DEFAULTS["camera"],
-                        help="camera: overview, track, front, side, top, closeup, wrist_cam")
+    parser.add_argument(
+        "--camera",
+        default=DEFAULTS["camera"],
+        help="camera: overview, track, front, side, top, closeup, wrist_cam",
+    )
     parser.add_argument("--width", type=int, default=DEFAULTS["width"], help="frame width, px")
     parser.add_argument("--height", type=int, default=DEFAULTS["height"], help="frame height, px")
     parser.add_argument("--fps", type=int, default=DEFAULTS["fps"], help="video frames per second")
-    parser.add_argument("--figure", type=Path, default=None,
-                        help="PNG of the rollout's plots (default: --out with .png)")
+    parser.add_argument(
+        "--figure", type=Path, default=None, help="PNG of the rollout's plots (default: --out with .png)"
+    )
     parser.add_argument("--no-figure", action="store_true", help="do not write the figure")
     parser.add_argument("--still", type=Path, default=None, help="also save one frame as this PNG")
-    parser.add_argument("--still-time", type=float, default=None,
-                        help=f"time of the still frame, s (default {DEFAULTS['still_time']})")
+    parser.add_argument(
+        "--still-time",
+        type=float,
+        default=None,
+        help=f"time of the still frame, s (default {DEFAULTS['still_time']})",
+    )
     parser.add_argument("--trail-s", type=float, default=DEFAULTS["trail_s"], help="trail length, s")
     parser.add_argument("--no-legend", action="store_true", help="no text legend on the frames")
 
@@ -224,10 +252,18 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     figure = None if get("no_figure", False) else Path(get("figure") or out.with_suffix(".png"))
     return {
-        "stack": get("stack"), "log": get("log"), "out": out, "figure": figure, "still": get("still"),
-        "still_time": get("still_time"), "seconds": get("seconds"), "delay_ms": get("delay_ms"),
-        "seed": get("seed", DEFAULTS["seed"]), "camera": get("camera", DEFAULTS["camera"]),
-        "width": get("width", DEFAULTS["width"]), "height": get("height", DEFAULTS["height"]),
+        "stack": get("stack"),
+        "log": get("log"),
+        "out": out,
+        "figure": figure,
+        "still": get("still"),
+        "still_time": get("still_time"),
+        "seconds": get("seconds"),
+        "delay_ms": get("delay_ms"),
+        "seed": get("seed", DEFAULTS["seed"]),
+        "camera": get("camera", DEFAULTS["camera"]),
+        "width": get("width", DEFAULTS["width"]),
+        "height": get("height", DEFAULTS["height"]),
         "fps": get("fps", DEFAULTS["fps"]),
         "overlays": OverlayOptions(
             legend=not get("no_legend", False), trail_s=get("trail_s", DEFAULTS["trail_s"])

@@ -55,8 +55,15 @@ class Mp4Sink:
         self.path = path
         self.n_frames = 0
         self._writer = imageio.get_writer(
-            str(path), format="FFMPEG", mode="I", fps=fps, codec="libx264", pixelformat="yuv420p",
-            macro_block_size=2, quality=7, ffmpeg_log_level="error",
+            str(path),
+            format="FFMPEG",
+            mode="I",
+            fps=fps,
+            codec="libx264",
+            pixelformat="yuv420p",
+            macro_block_size=2,
+            quality=7,
+            ffmpeg_log_level="error",
         )
 
     def append(self, frame: np.ndarray) -> None:
@@ -91,8 +98,13 @@ class GifSink:
             return
         first, *rest = self._frames
         first.save(
-            self.path, save_all=True, append_images=rest, duration=self.duration_ms, loop=0,
-            disposal=1, optimize=False,
+            self.path,
+            save_all=True,
+            append_images=rest,
+            duration=self.duration_ms,
+            loop=0,
+            disposal=1,
+            optimize=False,
         )
         self._frames.clear()
 

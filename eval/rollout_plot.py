@@ -45,9 +45,7 @@ def _require_matplotlib():
     try:
         from matplotlib.figure import Figure
     except ImportError as err:
-        raise ImportError(
-            "plotting a rollout needs matplotlib: pip install 'teleimp-env[render]'"
-        ) from err
+        raise ImportError("plotting a rollout needs matplotlib: pip install 'teleimp-env[render]'") from err
     return Figure
 
 
@@ -69,8 +67,9 @@ def rollout_figure(log: EpisodeLog, seconds: float | None = None, title: str | N
     for i, ax in enumerate(axes[:3]):
         pred = a["pred_pos"][:n, i] * 1e3
         band = 2.0 * a["pred_pos_std"][:n, i] * 1e3
-        ax.fill_between(t, pred - band, pred + band, color=_rgb(PREDICTED_RGBA), alpha=0.2, lw=0,
-                        label="prediction ±2σ")
+        ax.fill_between(
+            t, pred - band, pred + band, color=_rgb(PREDICTED_RGBA), alpha=0.2, lw=0, label="prediction ±2σ"
+        )
         ax.plot(t, a["intent_pos"][:n, i] * 1e3, color=_rgb(INTENT_RGBA), lw=1.6, label="intent (truth)")
         received = a["received_pos"][:n, i] * 1e3
         ax.plot(t, received, color=_rgb(RECEIVED_RGBA), lw=1.4, label="received (delayed)")
@@ -94,8 +93,17 @@ def rollout_figure(log: EpisodeLog, seconds: float | None = None, title: str | N
     ax.axhline(0.0, color="grey", lw=0.6)
     violation = a["passivity_violation"][:n]
     if violation.any():
-        ax.fill_between(t, 0, 1, where=violation, transform=ax.get_xaxis_transform(), color="tab:red",
-                        alpha=0.15, lw=0, label="violation")
+        ax.fill_between(
+            t,
+            0,
+            1,
+            where=violation,
+            transform=ax.get_xaxis_transform(),
+            color="tab:red",
+            alpha=0.15,
+            lw=0,
+            label="violation",
+        )
     ax.legend(loc="upper right", fontsize=7)
     ax = axes[6]
     ax.step(t, a["trusted"][:n].astype(float), where="post", color="tab:green", lw=1.0, label="gate trusted")

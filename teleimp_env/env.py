@@ -6,7 +6,6 @@ import math
 from typing import Any, ClassVar
 
 import gymnasium as gym
-import mujoco
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import EzPickle
@@ -14,6 +13,7 @@ from gymnasium.utils import EzPickle
 from teleimp_env.channel import DelayLine
 from teleimp_env.config import DAMPING_MAX, STIFFNESS_MAX, STIFFNESS_MIN, EnvConfig
 from teleimp_env.operator import PACKET_SIZE, PHASES, RobotView, TaskGeometry, make_operator
+from teleimp_env.packet_window import PacketWindow
 from teleimp_env.passivity import PassivityMonitor, damping_dissipation, stiffness_injection
 from teleimp_env.reward import RewardTerms, reward_terms
 from teleimp_env.robot import ImpedanceRobot
@@ -137,11 +137,6 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self._square_hole = cfg.hole_shape == "square"
         self._abort_force = cfg.abort_force_n
         self._raw_emg = cfg.raw_emg
-        data = self.robot.data
-        self._qpos, self._qvel = data.qpos, data.qvel  # live views into mjData
-        self._warning_counts = data.warning.number  # a live view into mjData
-        self._window = np.zeros((cfg.packet_window, PACKET_SIZE))
-        self._mask = np.zeros(cfg.packet_window)
         self._packet = np.zeros(PACKET_SIZE)
         self._bwd = np.zeros(_BACKWARD_WIDTH)
         self._renderer = None
@@ -158,11 +153,10 @@ class PegInHoleEnv(gym.Env, EzPickle):
             "wrist_angles": spaces.Box(-np.pi, np.pi, (3,), np.float64),
             "wrench": spaces.Box(-inf, inf, (6,), np.float64),
         }
+        raw_per_packet = self.operator.raw_samples_per_step(self.dt) if cfg.raw_emg else 0
+        self.received = PacketWindow(w, raw_per_packet)
         if cfg.raw_emg:
-            self._raw_per_packet = self.operator.raw_samples_per_step(self.dt)
-            self._raw = np.zeros((w * self._raw_per_packet, 8))
-            obs_spaces["emg_raw"] = spaces.Box(-inf, inf, self._raw.shape, np.float64)
-            self._raw_pending: dict[int, np.ndarray] = {}
+            obs_spaces["emg_raw"] = spaces.Box(-inf, inf, self.received.raw.shape, np.float64)
         self.observation_space = spaces.Dict(obs_spaces)
         self.action_low = np.concatenate((WORKSPACE_LOW, np.full(3, STIFFNESS_MIN), np.zeros(3)))
         self.action_high = np.concatenate(
@@ -199,23 +193,16 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self.backward.reset(np.random.default_rng(seeds[1]))
         self.op_step = self.operator.reset(self.task, np.random.default_rng(seeds[2]))
         self.robot.reset(start, self.op_step.true_stiffness)
-        self._warnings = self._warning_count()
-        self._warnings_bytes = self._warnings.tobytes()
         self.passivity.reset()
         self.t = 0.0
         self.steps = 0
         self.n_clipped = 0
-        self._window[:] = 0.0
-        self._mask[:] = 0.0
-        self._master_energy_rx = 0.0
+        self.received.reset()
         self._view: RobotView | None = None
         self._displayed = np.zeros(3) if cfg.force_feedback else None
         self._prev_depth = self._depth(start)
         self._x_d = start.copy()
         self.render_annotations = {}
-        if cfg.raw_emg:
-            self._raw[:] = 0.0
-            self._raw_pending.clear()
         self.state = state = self.robot.state()
         self._exchange(self.op_step)
         age = self.packet_age()
@@ -234,7 +221,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self.steps = steps = self.steps + 1
         self.t = t = steps * self.dt
         state = self.state = robot.state()
-        instability = self._instability()
+        instability = robot.instability()
 
         self.op_step = op = self.operator.advance(t, self._view, self._displayed)
         self._exchange(op)
@@ -243,7 +230,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
             dt,
             state.contact_force,
             state.vel,
-            self._master_energy_rx,
+            self.received.master_energy,
             injected,
             damping_dissipation(robot.damping, v0, state.vel, dt),
         )
@@ -294,10 +281,10 @@ class PegInHoleEnv(gym.Env, EzPickle):
         op.write_packet(self._packet, t, forward.n_sent)
         forward.send(t, self._packet)
         if op.raw_emg is not None and self._raw_emg:
-            self._raw_pending[forward.n_sent - 1] = op.raw_emg
+            self.received.note_raw(forward.n_sent - 1, op.raw_emg)
         arrived = forward.deliver(t)
         if len(arrived):
-            self._push(arrived)
+            self.received.push(arrived)
         state = self.state
         bwd = self._bwd
         bwd[0] = t
@@ -315,28 +302,6 @@ class PegInHoleEnv(gym.Env, EzPickle):
             if self._displayed is not None:
                 self._displayed = force
 
-    def _push(self, arrived: np.ndarray) -> None:
-        w, mask = self._window, self._mask
-        size = len(w)
-        n = min(len(arrived), size)
-        if n < size:
-            w[:-n] = w[n:]
-        w[-n:] = arrived[-n:]
-        # The mask's ones are a suffix, so mask[0] == 1 means all ones: nothing left to shift.
-        if mask[0] != 1.0:
-            if n < size:
-                mask[:-n] = mask[n:]
-            mask[-n:] = 1.0
-        self._master_energy_rx = float(arrived[-1, -1])
-        if self._raw_emg:
-            r = self._raw_per_packet
-            for row in arrived[-n:]:
-                block = self._raw_pending.pop(int(row[1]), None)
-                self._raw[:-r] = self._raw[r:]
-                self._raw[-r:] = block if block is not None else 0.0
-            for seq in [s for s in self._raw_pending if s < int(arrived[-1, 1])]:
-                del self._raw_pending[seq]
-
     def _depth(self, tip: np.ndarray) -> float:
         """Peg-tip depth below the hole mouth (m) if laterally inside the hole, else −inf."""
         hx, hy, hz = self._hole_xyz
@@ -350,26 +315,9 @@ class PegInHoleEnv(gym.Env, EzPickle):
             inside = float(np.hypot(dx, dy)) <= limit
         return hz - z if inside else -np.inf
 
-    def _warning_count(self) -> np.ndarray:
-        return self._warning_counts.copy()
-
-    def _instability(self) -> str | None:
-        # np.add.reduce is ndarray.sum for a 1-D array, without the Python-level wrapper.
-        if not math.isfinite(np.add.reduce(self._qpos) + np.add.reduce(self._qvel)):
-            return "nonfinite_state"
-        counts = self._warning_counts
-        # Unchanged counters (the usual case) compare as bytes faster than as arrays.
-        if counts.tobytes() != self._warnings_bytes:
-            grew = np.flatnonzero(counts > self._warnings)
-            if grew.size:
-                self._warnings = counts.copy()
-                self._warnings_bytes = self._warnings.tobytes()
-                return mujoco.mjtWarning(int(grew[0])).name
-        return None
-
     def newest_packet(self) -> np.ndarray | None:
         """The newest received forward packet, a (20,) row (a copy), or ``None`` before the first."""
-        return self._window[-1].copy() if self._mask[-1] else None
+        return self.received.newest()
 
     def packet_age(self) -> float:
         """Age (s) of the newest received forward packet (time since reset if none yet)."""
@@ -379,8 +327,8 @@ class PegInHoleEnv(gym.Env, EzPickle):
     def _obs(self, packet_age: float) -> dict[str, np.ndarray]:
         s = self.state
         obs = {
-            "packets": self._window.copy(),
-            "packet_mask": self._mask.copy(),
+            "packets": self.received.rows.copy(),
+            "packet_mask": self.received.mask.copy(),
             "packet_age": np.array([packet_age]),
             "robot_pos": s.pos,
             "robot_vel": s.vel,
@@ -388,7 +336,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
             "wrench": s.wrench,
         }
         if self._raw_emg:
-            obs["emg_raw"] = self._raw.copy()
+            obs["emg_raw"] = self.received.raw.copy()
         return obs
 
     def _info(

@@ -201,7 +201,11 @@ def add_peg_ghost(scene: mujoco.MjvScene, shape: PegShape, tip: np.ndarray, rgba
         return False
     centre = np.asarray(tip, float) + np.array([0.0, 0.0, shape.centre_offset])
     mujoco.mjv_initGeom(
-        geom, shape.geom_type, np.asarray(shape.size, float), centre, np.eye(3).ravel(),
+        geom,
+        shape.geom_type,
+        np.asarray(shape.size, float),
+        centre,
+        np.eye(3).ravel(),
         np.asarray(rgba, np.float32),
     )
     _commit(scene, geom)
@@ -215,7 +219,11 @@ def add_ellipsoid(scene: mujoco.MjvScene, centre: np.ndarray, radii: np.ndarray,
         return False
     radii = np.maximum(np.asarray(radii, float), MIN_ELLIPSOID_RADIUS_M)
     mujoco.mjv_initGeom(
-        geom, mujoco.mjtGeom.mjGEOM_ELLIPSOID, radii, np.asarray(centre, float), np.eye(3).ravel(),
+        geom,
+        mujoco.mjtGeom.mjGEOM_ELLIPSOID,
+        radii,
+        np.asarray(centre, float),
+        np.eye(3).ravel(),
         np.asarray(rgba, np.float32),
     )
     _commit(scene, geom)

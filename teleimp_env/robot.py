@@ -12,6 +12,7 @@ velocities m/s; forces N; torques N·m, all in the world frame.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import mujoco
@@ -49,8 +50,21 @@ def _contiguous(indices: list[int]) -> slice:
 
 #: Attributes of :class:`ImpedanceRobot` that are views into its model/data (see ``_bind_views``).
 _VIEWS = (
-    "_gain_k", "_bias_k", "_bias_d", "_ctrl", "_qpos_slide", "_qvel_slide", "_qpos_hinge", "_tip",
-    "_cfrc", "_ft_rot", "_ft_force", "_ft_torque",
+    "_gain_k",
+    "_bias_k",
+    "_bias_d",
+    "_ctrl",
+    "_qpos_slide",
+    "_qvel_slide",
+    "_qpos_hinge",
+    "_tip",
+    "_cfrc",
+    "_ft_rot",
+    "_ft_force",
+    "_ft_torque",
+    "_qpos",
+    "_qvel",
+    "_warning_counts",
 )
 
 
@@ -99,6 +113,8 @@ class ImpedanceRobot:
         self._ft_rot = d.site_xmat[self._ft_site].reshape(3, 3)
         self._ft_force = d.sensordata[self._force_adr : self._force_adr + 3]
         self._ft_torque = d.sensordata[self._torque_adr : self._torque_adr + 3]
+        self._qpos, self._qvel = d.qpos, d.qvel
+        self._warning_counts = d.warning.number
 
     def __getstate__(self) -> dict:
         # The views would be copied apart from the copied model/data: rebuild them instead.
@@ -117,6 +133,24 @@ class ImpedanceRobot:
         mujoco.mj_rnePostConstraint(self.model, self.data)
         self._tare[:] = 0.0
         self._tare[:] = self._wrench()
+        self._warnings = self._warning_counts.copy()
+        self._warnings_bytes = self._warnings.tobytes()
+
+    def instability(self) -> str | None:
+        """Name of a MuJoCo warning raised since the last call (or reset), ``"nonfinite_state"``
+        for a NaN/inf state, else ``None``."""
+        # np.add.reduce is ndarray.sum for a 1-D array, without the Python-level wrapper.
+        if not math.isfinite(np.add.reduce(self._qpos) + np.add.reduce(self._qvel)):
+            return "nonfinite_state"
+        counts = self._warning_counts
+        # Unchanged counters (the usual case) compare as bytes faster than as arrays.
+        if counts.tobytes() != self._warnings_bytes:
+            grew = np.flatnonzero(counts > self._warnings)
+            if grew.size:
+                self._warnings = counts.copy()
+                self._warnings_bytes = self._warnings.tobytes()
+                return mujoco.mjtWarning(int(grew[0])).name
+        return None
 
     def command(self, x_d: np.ndarray, stiffness: np.ndarray, extra_damping: np.ndarray) -> None:
         """Set the impedance: target ``x_d`` (m), stiffness K (N/m), extra damping (N·s/m).

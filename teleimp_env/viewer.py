@@ -63,8 +63,12 @@ class HumanViewer:
             draw_ghosts(scn, self.shape, state, self.overlays)
             if self.overlays.legend:
                 self.handle.set_texts(
-                    (mujoco.mjtFontScale.mjFONTSCALE_150, mujoco.mjtGridPos.mjGRID_TOPLEFT,
-                     "\n".join(legend_lines(state)), "")
+                    (
+                        mujoco.mjtFontScale.mjFONTSCALE_150,
+                        mujoco.mjtGridPos.mjGRID_TOPLEFT,
+                        "\n".join(legend_lines(state)),
+                        "",
+                    )
                 )
         self.handle.sync()
 

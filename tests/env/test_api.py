@@ -62,8 +62,15 @@ def test_observation_layout_and_reward_is_the_sum_of_its_terms():
     assert newest[0] == pytest.approx(info["time"])
     np.testing.assert_array_equal(newest[2:5], info["intent_pos"])
     assert obs["packet_age"][0] == pytest.approx(0.0, abs=1e-12)
-    for key in ("intent_pos", "intent_stiffness", "success", "contact_force",
-                "passivity_violation", "energy_deficit", "instability"):
+    for key in (
+        "intent_pos",
+        "intent_stiffness",
+        "success",
+        "contact_force",
+        "passivity_violation",
+        "energy_deficit",
+        "instability",
+    ):
         assert key in info
     assert np.all(info["intent_stiffness"] > 0)
 
@@ -149,8 +156,7 @@ def test_truncation_after_episode_s():
 
 
 def test_rgb_array_render_works_headless():
-    env = gym.make(ENV_ID, operator="scripted", render_mode="rgb_array", render_width=64,
-                   render_height=48)
+    env = gym.make(ENV_ID, operator="scripted", render_mode="rgb_array", render_width=64, render_height=48)
     env.reset(seed=0)
     frame = env.render()
     assert frame.shape == (48, 64, 3) and frame.dtype == np.uint8

@@ -55,8 +55,13 @@ def test_reset_without_seed_continues_the_generator():
 
 
 def test_async_vector_env_steps():
-    envs = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="async",
-                        vector_kwargs={"context": "spawn"}, operator="scripted")
+    envs = gym.make_vec(
+        ENV_ID,
+        num_envs=2,
+        vectorization_mode="async",
+        vector_kwargs={"context": "spawn"},
+        operator="scripted",
+    )
     obs, _ = envs.reset(seed=[1, 2])
     assert obs["packets"].shape == (2, 16, 20)
     actions = np.stack([naive_action({k: v[i] for k, v in obs.items()}) for i in range(2)])

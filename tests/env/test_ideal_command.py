@@ -29,8 +29,9 @@ def test_three_mm_lateral_offset_without_chamfer_does_not_insert(seed):
 
 @pytest.mark.parametrize("hole_shape", ["square", "round"])
 def test_chamfer_guides_an_offset_peg_in(hole_shape):
-    _, last = run_naive(0, 2500, offset=(0.003, 0.0, 0.0), operator="scripted",
-                        chamfer_mm=4.0, hole_shape=hole_shape)
+    _, last = run_naive(
+        0, 2500, offset=(0.003, 0.0, 0.0), operator="scripted", chamfer_mm=4.0, hole_shape=hole_shape
+    )
     assert last["success"]
 
 

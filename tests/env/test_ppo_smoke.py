@@ -15,8 +15,9 @@ def test_ppo_smoke_through_rescale_and_flatten_wrappers():
     env = gym.wrappers.FlattenObservation(env)
     env = gym.wrappers.RescaleAction(env, min_action=-1.0, max_action=1.0)
     assert env.observation_space.shape == (16 * 20 + 16 + 1 + 3 + 3 + 3 + 6,)
-    model = sb3.PPO("MlpPolicy", env, n_steps=512, batch_size=128, n_epochs=1, seed=0,
-                    device="cpu", verbose=0)
+    model = sb3.PPO(
+        "MlpPolicy", env, n_steps=512, batch_size=128, n_epochs=1, seed=0, device="cpu", verbose=0
+    )
     model.learn(total_timesteps=2048)
     obs, _ = env.reset(seed=0)
     action, _ = model.predict(obs, deterministic=True)

@@ -194,8 +194,14 @@ def test_delayed_ghosts_separate_from_the_intent():
 
 
 def test_legend_swatches_use_the_documented_colours():
-    env = gym.make(ENV_ID, operator="scripted", render_mode="rgb_array", render_width=320, render_height=240,
-                   camera="closeup")
+    env = gym.make(
+        ENV_ID,
+        operator="scripted",
+        render_mode="rgb_array",
+        render_width=320,
+        render_height=240,
+        camera="closeup",
+    )
     env.reset(seed=0)
     u = env.unwrapped
     plain = FrameRenderer(u.model, 320, 240, "closeup", OverlayOptions(legend=False)).render(u.robot.data)

@@ -66,8 +66,12 @@ def test_friction_and_peg_mass_reach_the_compiled_model():
 
 @pytest.mark.parametrize(
     ("kwargs", "name"),
-    [({"hole_shape": "oval"}, "hole_shape"), ({"clearance_mm": -1}, "clearance_mm"),
-     ({"friction": 3}, "friction"), ({"peg_size_mm": 80}, "peg_size_mm")],
+    [
+        ({"hole_shape": "oval"}, "hole_shape"),
+        ({"clearance_mm": -1}, "clearance_mm"),
+        ({"friction": 3}, "friction"),
+        ({"peg_size_mm": 80}, "peg_size_mm"),
+    ],
 )
 def test_bad_scene_values_name_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):
