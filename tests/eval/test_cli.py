@@ -93,19 +93,6 @@ def test_unwritable_output_fails_before_any_episode(tmp_path, capsys):
     assert "is not a writable directory" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("command", "module"), [("render", "eval.render_cli"), ("study", "eval.study")])
-def test_later_commands_say_they_are_not_available(tmp_path, capsys, command, module):
-    if importlib.util.find_spec(module) is not None:
-        pytest.skip(f"{module} exists in this version")
-    argv = (
-        ["render", "--stack", "naive", "--out", str(tmp_path / "a.mp4")]
-        if command == "render"
-        else ["study", "--out", str(tmp_path)]
-    )
-    assert main(argv) == 2
-    assert "not available in this version" in capsys.readouterr().err
-
-
 def test_bench_tournament_reports_its_figures():
     r = bench_tournament(n_episodes=4, episode_s=0.5, stacks=("naive", "oracle"), repeats=1)
     assert r["episodes"] == 4 and r["episodes_per_min_1_worker"] > 0 and r["episodes_per_min_2_workers"] > 0
