@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from teleimp_env.operator.base import N_EMG, PHASES, Operator, OperatorStep, RobotView, TaskGeometry
+from teleimp_env.operator.planner import fitts_time, minjerk
 
 #: Arm stiffness per phase (x, y, z), N/m.
 PHASE_STIFFNESS: dict[str, tuple[float, float, float]] = {
@@ -28,6 +29,8 @@ PHASE_STIFFNESS: dict[str, tuple[float, float, float]] = {
     "RECOVER": (600.0, 600.0, 600.0),
     "DONE": (400.0, 400.0, 400.0),
 }
+#: Fitts' law constants of the scripted reach: MT = a + b·log2(2A/W) (s, s/bit).
+FITTS_A, FITTS_B = 0.2, 0.15
 RELAXED_STIFFNESS = 200.0
 MAX_STIFFNESS = 1500.0
 #: Electrode weights per axis co-contraction (8 electrodes × 3 axes), dimensionless.
@@ -43,23 +46,6 @@ _ENVELOPE_MAP = np.array(
         [0.2, 0.2, 0.4],
     ]
 )
-
-
-def min_jerk(tau: np.ndarray | float) -> np.ndarray | float:
-    """Minimum-jerk position profile s(τ)=10τ³−15τ⁴+6τ⁵ for τ clipped to [0, 1]."""
-    tau = np.clip(tau, 0.0, 1.0)
-    return tau**3 * (10.0 + tau * (-15.0 + 6.0 * tau))
-
-
-def min_jerk_velocity(tau: np.ndarray | float) -> np.ndarray | float:
-    """ds/dτ of :func:`min_jerk` (peak 1.875 at τ = 0.5)."""
-    tau = np.clip(tau, 0.0, 1.0)
-    return 30.0 * tau**2 * (1.0 - tau) ** 2
-
-
-def fitts_duration(amplitude: float, width: float, a: float = 0.2, b: float = 0.15) -> float:
-    """Fitts' law movement time MT = a + b·log2(2A/W), s (A and W in m)."""
-    return a + b * math.log2(max(2.0 * amplitude / width, 1.0))
 
 
 class ScriptedOperator(Operator):
@@ -100,7 +86,7 @@ class ScriptedOperator(Operator):
             (
                 "REACH",
                 0.0,
-                fitts_duration(float(np.linalg.norm(above - start)), 0.004),
+                fitts_time(float(np.linalg.norm(above - start)), 0.004, FITTS_A, FITTS_B),
                 start,
                 above,
             ),
@@ -122,12 +108,8 @@ class ScriptedOperator(Operator):
         """Planned hand position (m), velocity (m/s) and phase at time ``t`` (s)."""
         for phase, t0, dur, p0, p1 in self._segments:
             if t < t0 + dur:
-                tau = (t - t0) / dur
-                return (
-                    p0 + (p1 - p0) * min_jerk(tau),
-                    (p1 - p0) * min_jerk_velocity(tau) / dur,
-                    phase,
-                )
+                progress, rate, _ = minjerk((t - t0) / dur)
+                return p0 + (p1 - p0) * progress, (p1 - p0) * rate / dur, phase
         s = t - self._insert_t0
         if s >= self._insert_T:
             end = self._insert_from - np.array([0.0, 0.0, self._insert_dist])
@@ -148,11 +130,11 @@ class ScriptedOperator(Operator):
             return v * r * tau**4 * (2.5 - 3.0 * tau + tau**2)
 
         if s < r:
-            return ramp_distance(s), v * float(min_jerk(s / r))
+            return ramp_distance(s), v * float(minjerk(s / r)[0])
         if s <= big_t - r:
             return ramp_distance(r) + v * (s - r), v
         left = big_t - s
-        return self._insert_dist - ramp_distance(left), v * float(min_jerk(left / r))
+        return self._insert_dist - ramp_distance(left), v * float(minjerk(left / r)[0])
 
     def advance(self, t: float, view: RobotView | None, displayed_force: np.ndarray | None) -> OperatorStep:
         pos, vel, phase = self.plan(t)
