@@ -6,13 +6,12 @@ Every ``gym.make`` keyword lands in :class:`EnvConfig`; a bad value raises ``Val
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from teleimp_env.channel import LinkSpec, load_delay_trace, parse_jitter, parse_loss
-from teleimp_env.scene import SceneConfig
+from teleimp_env.scene import SceneConfig, check_range
 
 #: Physics timestep, s (also in the MJCF; contact with sub-mm clearance needs 1 ms).
 PHYSICS_DT = 0.001
@@ -24,13 +23,6 @@ RENDER_MODES = (None, "rgb_array", "human")
 #: Action bounds: stiffness (N/m) and extra damping (N·s/m) per axis.
 STIFFNESS_MIN, STIFFNESS_MAX = 10.0, 3000.0
 DAMPING_MAX = 200.0
-
-
-def _number(name: str, value: Any, low: float, high: float, unit: str = "") -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be a number in [{low}, {high}] {unit}, got {value!r}".strip())
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -102,7 +94,7 @@ class EnvConfig:
         pair = delay if isinstance(delay, (tuple, list)) else (delay, delay)
         if len(pair) != 2:
             raise ValueError(f"delay_ms must be a number or a (forward, backward) pair, got {delay!r}")
-        set_(self, "delay_ms", tuple(_number("delay_ms", d, 0.0, 5000.0, "ms") for d in pair))
+        set_(self, "delay_ms", tuple(check_range("delay_ms", d, 0.0, 5000.0, "ms") for d in pair))
         set_(self, "jitter", parse_jitter(self.jitter))
         set_(self, "loss", parse_loss(self.loss))
         if self.delay_trace is not None:
@@ -111,7 +103,7 @@ class EnvConfig:
                 raise ValueError(f"delay_trace must be an existing CSV file, got {str(path)!r}")
         if self.control_hz not in CONTROL_HZ_CHOICES:
             raise ValueError(f"control_hz must be one of {CONTROL_HZ_CHOICES}, got {self.control_hz!r}")
-        _number("episode_s", self.episode_s, 0.5, 600.0, "s")
+        check_range("episode_s", self.episode_s, 0.5, 600.0, "s")
         if self.operator not in OPERATOR_KINDS:
             raise ValueError(f"operator must be one of {OPERATOR_KINDS}, got {self.operator!r}")
         if not isinstance(self.force_feedback, bool):
@@ -127,11 +119,11 @@ class EnvConfig:
             friction=self.friction,
         )
         set_(self, "scene", scene)
-        _number("success_depth_mm", self.success_depth_mm, 1e-3, scene.hole_depth_mm - 1e-3, "mm")
-        _number("abort_force_n", self.abort_force_n, 1.0, 1000.0, "N")
-        _number("hole_range_m", self.hole_range_m, 0.0, 0.08, "m")
-        _number("start_offset_m", self.start_offset_m, 0.0, 0.08, "m")
-        _number("tank_init_j", self.tank_init_j, 0.0, 100.0, "J")
+        check_range("success_depth_mm", self.success_depth_mm, 1e-3, scene.hole_depth_mm - 1e-3, "mm")
+        check_range("abort_force_n", self.abort_force_n, 1.0, 1000.0, "N")
+        check_range("hole_range_m", self.hole_range_m, 0.0, 0.08, "m")
+        check_range("start_offset_m", self.start_offset_m, 0.0, 0.08, "m")
+        check_range("tank_init_j", self.tank_init_j, 0.0, 100.0, "J")
         if self.render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode must be one of {RENDER_MODES}, got {self.render_mode!r}")
         for name, high in (("render_width", 1920), ("render_height", 1080)):

@@ -15,7 +15,9 @@ import copy
 import functools
 import math
 from dataclasses import dataclass
+from numbers import Real
 from pathlib import Path
+from typing import Any
 
 import mujoco
 
@@ -28,15 +30,17 @@ FIXTURE_HALF_WIDTH = 0.045
 FIXTURE_BOTTOM_THICKNESS = 0.01
 
 
-def _check_range(name: str, value: float, low: float, high: float, unit: str) -> float:
-    """Return ``float(value)`` or raise ``ValueError`` naming the parameter and its range."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in [{low}, {high}] {unit}, got {value!r}") from None
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be in [{low}, {high}] {unit}, got {value}")
-    return value
+def check_range(name: str, value: Any, low: float, high: float, unit: str = "") -> float:
+    """Return ``float(value)`` or raise ``ValueError`` naming the parameter and its valid range.
+
+    Accepts real numbers (Python or numpy), not bools or strings; NaN and ±inf are rejected.
+    """
+    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not (ok and low <= value <= high):
+        raise ValueError(
+            f"{name} must be a number in [{low}, {high}] {unit}, got {value!r}".replace(" ,", ",")
+        )
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class SceneConfig:
             ("friction", 0.0, 2.0, ""),
             ("wrist_stiffness", 0.5, 1000.0, "N·m/rad"),
         ):
-            object.__setattr__(self, name, _check_range(name, getattr(self, name), low, high, unit))
+            object.__setattr__(self, name, check_range(name, getattr(self, name), low, high, unit))
         if not isinstance(self.round_segments, int) or not 8 <= self.round_segments <= 96:
             raise ValueError(f"round_segments must be an int in [8, 96], got {self.round_segments!r}")
         hole_half = 0.5 * self.peg_size_mm + self.clearance_mm + self.chamfer_mm
