@@ -23,24 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from teleimp_env.config import DAMPING_MAX, STIFFNESS_MAX, STIFFNESS_MIN
-from teleimp_env.env import WORKSPACE_HIGH, WORKSPACE_LOW
-from teleimp_env.operator import PACKET_SLICES
-
-#: Column slices of a packet row (see ``teleimp_env.operator.base.PACKET_FIELDS``).
-T_SEND = PACKET_SLICES["t_send"].start
-SEQ = PACKET_SLICES["seq"].start
-HAND_POS = PACKET_SLICES["hand_pos"]
-HAND_VEL = PACKET_SLICES["hand_vel"]
-EMG = PACKET_SLICES["emg_envelope"]
-STIFFNESS = PACKET_SLICES["stiffness_estimate"]
-MASTER_ENERGY = PACKET_SLICES["master_energy"].start
-
-#: Action bounds of the env, (9,) each: [x_d (m), K_d (N/m), D_d (N·s/m)].
-ACTION_LOW = np.concatenate((WORKSPACE_LOW, np.full(3, STIFFNESS_MIN), np.zeros(3)))
-ACTION_HIGH = np.concatenate((WORKSPACE_HIGH, np.full(3, STIFFNESS_MAX), np.full(3, DAMPING_MAX)))
-#: Control period assumed until two consecutive packets reveal it, s (500 Hz).
-DEFAULT_CONTROL_DT = 0.002
+from teleimp_env.packet import HAND_POS, HAND_VEL, SEQ, STIFFNESS_ESTIMATE, T_SEND
 
 
 class NotFittedError(RuntimeError, AttributeError):
@@ -82,7 +65,7 @@ class Predictor(ABC):
     name: str = "predictor"
 
     def fit(self, dataset: Any) -> Predictor:
-        """Learn from a dataset (see :mod:`agents.data`); returns ``self``. Default: nothing."""
+        """Learn from a dataset (see :mod:`teleimp_env.agents.training.data`); returns ``self``. Default: nothing."""
         return self
 
     @abstractmethod
@@ -120,7 +103,7 @@ class Predictor(ABC):
         """Hand the predictor the stack's generator (stochastic predictors draw from it only)."""
 
     def save(self, path: Any) -> Any:
-        """Write the learned parameters to ``path`` (see :mod:`agents.checkpoint`); returns the path."""
+        """Write the learned parameters to ``path`` (see :mod:`teleimp_env.agents.checkpoint`); returns the path."""
         raise NotImplementedError(f"{type(self).__name__} has no checkpoint format")
 
     @classmethod
@@ -167,7 +150,7 @@ def intent_from_packet(packet: np.ndarray) -> Intent:
     return Intent(
         pos=packet[HAND_POS].copy(),
         vel=packet[HAND_VEL].copy(),
-        stiffness=packet[STIFFNESS].copy(),
+        stiffness=packet[STIFFNESS_ESTIMATE].copy(),
     )
 
 
@@ -177,15 +160,6 @@ def newest_packet(obs: dict[str, np.ndarray]) -> np.ndarray | None:
     if mask[-1] <= 0.0:
         return None
     return obs["packets"][-1]
-
-
-def make_action(pos: np.ndarray, stiffness: np.ndarray, damping: np.ndarray | float = 0.0) -> np.ndarray:
-    """The (9,) action ``[x_d, K_d, D_d]``, clipped to the env's bounds (so the env applies it as is)."""
-    action = np.empty(9)
-    action[:3] = pos
-    action[3:6] = stiffness
-    action[6:] = damping
-    return np.clip(action, ACTION_LOW, ACTION_HIGH, out=action)
 
 
 def control_dt_from(obs: dict[str, np.ndarray]) -> float | None:

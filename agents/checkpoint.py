@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from teleimp_env.resources import checkpoint_dir
+
 #: Header key inside the ``.npz`` archive.
 _HEADER = "__header__"
-#: Directory of the shipped checkpoints.
-ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "checkpoints"
 
 
 class CheckpointError(ValueError):
@@ -97,4 +97,4 @@ def check_shapes(path: str | Path, arrays: Mapping[str, np.ndarray], expected: M
 
 def default_checkpoint(kind: str) -> Path:
     """Path of the shipped checkpoint of ``kind`` (``assets/checkpoints/<kind>.npz``)."""
-    return ASSET_DIR / f"{kind}.npz"
+    return checkpoint_dir() / f"{kind}.npz"

@@ -6,24 +6,27 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from agents.base import Predictor
-from agents.checkpoint import default_checkpoint
-from agents.energy_observer import EnergyObserver
-from agents.fallback import HoldFallback
-from agents.gate import Gate
-from agents.naive import NaivePredictor
-from agents.stack import OracleStack, Stack
+from teleimp_env.agents.base import Predictor
+from teleimp_env.agents.checkpoint import default_checkpoint
+from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
+from teleimp_env.agents.fallbacks.hold import HoldFallback
+from teleimp_env.agents.gate import Gate
+from teleimp_env.agents.predictors.naive import NaivePredictor
+from teleimp_env.agents.stack import OracleStack, Stack
+from teleimp_env.facts import EnvFacts
 
 #: Every stack :func:`make` builds; ``oracle`` is privileged (it reads the env's ``info``).
 STACK_NAMES: tuple[str, ...] = ("naive", "naive+eo", "sindy", "sindy+eo", "lstm", "lstm+eo", "oracle")
 _PREDICTORS = {
     "naive": None,
-    "sindy": ("agents.sindy", "SindyPredictor"),
-    "lstm": ("agents.lstm", "LstmPredictor"),
+    "sindy": ("teleimp_env.agents.predictors.sindy.predictor", "SindyPredictor"),
+    "lstm": ("teleimp_env.agents.predictors.lstm.predictor", "LstmPredictor"),
 }
 _KWARGS = {
     "checkpoint": "path of a predictor checkpoint (.npz) instead of the shipped one",
     "predictor": "a fitted Predictor instance to use as is",
+    "env": "the env the stack will drive: its robot-side facts (env.unwrapped.facts) configure the stack",
+    "facts": "an EnvFacts instead of env= (default: those of the default configuration)",
     "bilateral": "True for force-feedback runs: the '+eo' stacks enforce the two-port observer "
     "(None = auto-detect; ignored by stacks without the energy observer)",
     "hold_damping": "N·s/m of extra damping while the gate falls back",
@@ -52,13 +55,25 @@ def _load_predictor(kind: str, checkpoint: str | Path | None) -> Predictor:
     return getattr(module, cls_name).load(path)
 
 
+def _facts(kwargs: dict[str, Any]) -> EnvFacts | None:
+    """The env facts from ``env=`` or ``facts=`` (at most one of them), else ``None``."""
+    env, facts = kwargs.get("env"), kwargs.get("facts")
+    if env is not None and facts is not None:
+        raise TypeError("pass env= or facts=, not both")
+    if env is not None:
+        facts = getattr(getattr(env, "unwrapped", env), "facts", None)
+        if not isinstance(facts, EnvFacts):
+            raise TypeError(f"env must be a TeleImp/PegInHole env (it has env.unwrapped.facts), got {env!r}")
+    return facts
+
+
 def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | OracleStack:
     """Build the stack ``name`` (one of :data:`STACK_NAMES`).
 
     Args:
         name: e.g. ``"lstm+eo"``.
         seed: seed of the stack's generator (``None`` → 0); ``reset(seed=...)`` re-seeds.
-        **kwargs: see ``agents.factory._KWARGS`` (``checkpoint``, ``predictor``, ``bilateral``,
+        **kwargs: see ``teleimp_env.agents.factory._KWARGS`` (``checkpoint``, ``predictor``, ``bilateral``,
             ``hold_damping``, gate thresholds ``max_age_s`` / ``max_gap_s`` / ``max_pos_std_m``,
             ``n_samples``).
 
@@ -90,5 +105,5 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
     )
     fallback = HoldFallback(**({"hold_damping": kwargs["hold_damping"]} if "hold_damping" in kwargs else {}))
     if suffix == "eo":
-        fallback = EnergyObserver(fallback, bilateral=kwargs.get("bilateral"))
+        fallback = EnergyObserver(fallback, facts=_facts(kwargs), bilateral=kwargs.get("bilateral"))
     return Stack(name, predictor, gate, fallback, seed=seed)

@@ -11,7 +11,7 @@ A prediction is trusted when all three hold:
 * ``‖pos_std‖ ≤ max_pos_std_m`` — the predicted spread is within what validation data showed.
 
 Thresholds ship with each checkpoint (``gate`` entry of its header, see
-:func:`agents.evaluate.calibrate_gate`); keyword arguments of :func:`agents.make` override them.
+:func:`teleimp_env.agents.training.evaluate.calibrate_gate`); keyword arguments of :func:`agents.make` override them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from agents.base import Intent
+from teleimp_env.agents.base import Intent
 
 
 @dataclass(frozen=True)

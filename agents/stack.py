@@ -5,8 +5,8 @@ One :meth:`Stack.act` call per env step:
 1. every packet of ``obs["packets"]`` newer (by sequence number) than the last one seen goes
    to :meth:`Predictor.update`, oldest first;
 2. the horizon is the newest packet's age, ``obs["packet_age"][0]``;
-3. the predictor predicts the intent at that horizon, the :class:`~agents.gate.Gate` judges it;
-4. the :class:`~agents.base.Fallback` turns (intent, verdict) into the action.
+3. the predictor predicts the intent at that horizon, the :class:`~teleimp_env.agents.gate.Gate` judges it;
+4. the :class:`~teleimp_env.agents.base.Fallback` turns (intent, verdict) into the action.
 
 Everything stochastic (MC-Dropout masks) draws from the stack's own ``np.random.Generator``,
 seeded by ``seed`` and re-seeded by ``reset(seed=...)``; the same seed gives the same actions.
@@ -16,15 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.base import (
-    SEQ,
-    Decision,
-    Fallback,
-    Intent,
-    Predictor,
-    make_action,
-)
-from agents.gate import Gate
+from teleimp_env.action import make_action
+from teleimp_env.agents.base import Decision, Fallback, Intent, Predictor
+from teleimp_env.agents.gate import Gate
+from teleimp_env.packet import SEQ
 
 
 class Stack:

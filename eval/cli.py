@@ -102,7 +102,7 @@ def _delegated_parser(sub: Any, name: str, module: str, adder: str, load: bool, 
 
 def _add_train(sub: Any, load: bool) -> None:
     p = _delegated_parser(
-        sub, "train", "agents.train", "add_train_arguments", load,
+        sub, "train", "teleimp_env.agents.training.pipeline", "add_train_arguments", load,
         help="train a predictor (sindy or lstm) and write its checkpoint",
         description="Train a predictor on env-generated data (training subjects), validate on held-out "
         "subjects, and write a checkpoint.",
@@ -113,7 +113,7 @@ def _add_train(sub: Any, load: bool) -> None:
 
 def _add_render(sub: Any, load: bool) -> None:
     p = _delegated_parser(
-        sub, "render", "eval.render_cli", "add_render_arguments", load,
+        sub, "render", "teleimp_env.eval.render.cli", "add_render_arguments", load,
         help="render a rollout to mp4 or GIF",
         description="Render one rollout of a stack with the true intent, the delayed command and the "
         "prediction drawn beside the robot.",
@@ -129,7 +129,7 @@ def _add_render(sub: Any, load: bool) -> None:
 
 def _add_study(sub: Any, load: bool) -> None:
     p = _delegated_parser(
-        sub, "study", "eval.study", "add_study_arguments", load,
+        sub, "study", "teleimp_env.eval.study.run", "add_study_arguments", load,
         help="run the design-space study and write its figures",
         description="Run the design-space study (generators × delays × predictors) and write its results.",
     )  # fmt: skip
@@ -154,8 +154,8 @@ def _add_bench(sub: Any) -> None:
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The argument parser.
 
-    The options of ``train``, ``render`` and ``study`` come from their modules (``agents.train``,
-    ``eval.render_cli``, ``eval.study``), imported only when ``argv`` runs that command.
+    The options of ``train``, ``render`` and ``study`` come from their modules (``teleimp_env.agents.training.pipeline``,
+    ``teleimp_env.eval.render.cli``, ``teleimp_env.eval.study.run``), imported only when ``argv`` runs that command.
     """
     parser = argparse.ArgumentParser(
         prog="teleimp",
@@ -193,9 +193,9 @@ def _fail(command: str, err: BaseException) -> int:
 
 def cmd_tournament(args: argparse.Namespace) -> int:
     """``teleimp tournament``."""
-    from eval.pipeline import run_and_report, summary_text
-    from eval.spec import SpecError, load_preset, load_spec, with_overrides
-    from eval.tournament import check_output_dir
+    from teleimp_env.eval.pipeline import run_and_report, summary_text
+    from teleimp_env.eval.tournament.runner import check_output_dir
+    from teleimp_env.eval.tournament.spec import SpecError, load_preset, load_spec, with_overrides
 
     try:
         if args.preset and args.spec:
@@ -239,10 +239,10 @@ def cmd_tournament(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """``teleimp train`` (delegates to ``agents.train``)."""
-    mod = _optional("agents.train")
+    """``teleimp train`` (delegates to ``teleimp_env.agents.training.pipeline``)."""
+    mod = _optional("teleimp_env.agents.training.pipeline")
     if mod is None or not hasattr(mod, "run_train"):
-        return _unavailable("train", "agents.train")
+        return _unavailable("train", "teleimp_env.agents.training.pipeline")
     return int(mod.run_train(args) or 0)
 
 
@@ -255,7 +255,7 @@ def _delegate(command: str, module: str, func: str, args: argparse.Namespace) ->
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """``teleimp bench``."""
-    from eval.bench import BenchUnavailable, format_bench, run_bench, to_json
+    from teleimp_env.eval.bench.run import BenchUnavailable, format_bench, run_bench, to_json
 
     try:
         result = run_bench(args.target)
@@ -275,9 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "train":
         return cmd_train(args)
     if args.command == "render":
-        return _delegate("render", "eval.render_cli", "run_render", args)
+        return _delegate("render", "teleimp_env.eval.render.cli", "run_render", args)
     if args.command == "study":
-        return _delegate("study", "eval.study", "run_study", args)
+        return _delegate("study", "teleimp_env.eval.study.run", "run_study", args)
     return cmd_bench(args)
 
 

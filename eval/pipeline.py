@@ -8,11 +8,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from eval.aggregate import Summary, summarize
-from eval.backends import make_backend
-from eval.report import Paths, build_document, write_report
-from eval.spec import TournamentSpec
-from eval.tournament import RunReport, check_output_dir, run_tournament
+from teleimp_env.eval.report.document import Paths, build_document, write_report
+from teleimp_env.eval.tournament.aggregate import Summary, summarize
+from teleimp_env.eval.tournament.backends import make_backend
+from teleimp_env.eval.tournament.runner import RunReport, check_output_dir, run_tournament
+from teleimp_env.eval.tournament.spec import TournamentSpec
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def render_stills(spec: TournamentSpec, progress: bool = True) -> tuple[dict[str
     The episode is the focus delay profile, the first subject and generator, seed index 0.
     """
     try:
-        from eval.stills import png_bytes, rollout_strip
+        from teleimp_env.eval.report.stills import png_bytes, rollout_strip
     except ImportError as err:
         return {}, str(err)
     delay = next(d for d in spec.delays if d.name == spec.focus_delay)

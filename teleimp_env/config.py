@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from teleimp_env.channel import LinkSpec, load_delay_trace, parse_jitter, parse_loss
-from teleimp_env.scene import SceneConfig, check_range
+from teleimp_env.network.channel import LinkSpec, load_delay_trace, parse_jitter, parse_loss
+from teleimp_env.physics.scene import SceneConfig, check_range
 
 #: Physics timestep, s (also in the MJCF; contact with sub-mm clearance needs 1 ms).
 PHYSICS_DT = 0.001
@@ -19,10 +19,6 @@ PHYSICS_DT = 0.001
 CONTROL_HZ_CHOICES = (50, 100, 125, 200, 250, 500, 1000)
 OPERATOR_KINDS = ("physiological", "scripted")
 RENDER_MODES = (None, "rgb_array", "human")
-
-#: Action bounds: stiffness (N/m) and extra damping (N·s/m) per axis.
-STIFFNESS_MIN, STIFFNESS_MAX = 10.0, 3000.0
-DAMPING_MAX = 200.0
 
 
 @dataclass(frozen=True)
@@ -33,7 +29,7 @@ class EnvConfig:
     """One-way delay, ms, in [0, 5000]: one number for both directions or a (forward, backward) pair."""
     jitter: Any = None
     """Extra random delay on both links: None, a number (uniform [0, x] ms), (kind, scale_ms[, shape]),
-    or a dict; kinds none/uniform/normal/gamma/pareto (see :mod:`teleimp_env.channel`)."""
+    or a dict; kinds none/uniform/normal/gamma/pareto (see :mod:`teleimp_env.network.channel`)."""
     loss: Any = None
     """Packet loss on both links: None, a probability in [0, 1) (Bernoulli),
     ("gilbert_elliott", p_gb, p_bg[, loss_good, loss_bad]) or a dict."""
@@ -83,7 +79,7 @@ class EnvConfig:
     render_height: int = 360
     """Rendered frame height, px, in [16, 1080]."""
     camera: str = "overview"
-    """Camera for rendering: a preset of :mod:`teleimp_env.render` (overview, track) or an MJCF
+    """Camera for rendering: a preset of :mod:`teleimp_env.rendering.frames` (overview, track) or an MJCF
     camera (front, side, top, closeup, wrist_cam)."""
     scene: SceneConfig = field(init=False, repr=False, compare=False)
     """Derived: the physical scene variant (built from the scene kwargs above)."""

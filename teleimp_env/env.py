@@ -10,20 +10,26 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import EzPickle
 
-from teleimp_env.channel import DelayLine
-from teleimp_env.config import DAMPING_MAX, STIFFNESS_MAX, STIFFNESS_MIN, EnvConfig
-from teleimp_env.operator import PACKET_SIZE, PHASES, RobotView, TaskGeometry, make_operator
-from teleimp_env.packet_window import PacketWindow
+from teleimp_env.action import ACTION_HIGH, ACTION_LOW, ACTION_SIZE, D_D, K_D, X_D, as_action
+from teleimp_env.config import EnvConfig
+from teleimp_env.facts import EnvFacts
+from teleimp_env.network.channel import DelayLine
+from teleimp_env.network.packet_window import PacketWindow
+from teleimp_env.operator import PHASES, RobotView, TaskGeometry, make_operator
+from teleimp_env.packet import (
+    FB_FORCE,
+    FB_POS,
+    FB_T_SENT,
+    FB_VEL,
+    FEEDBACK_SIZE,
+    PACKET_SIZE,
+    write_feedback,
+)
 from teleimp_env.passivity import PassivityMonitor, damping_dissipation, stiffness_injection
+from teleimp_env.physics.robot import ImpedanceRobot
+from teleimp_env.physics.scene import build_model
 from teleimp_env.reward import RewardTerms, reward_terms
-from teleimp_env.robot import ImpedanceRobot
-from teleimp_env.scene import build_model
 
-#: Backward-channel payload: t_sent, peg-tip pos (3), vel (3), contact force (3).
-_BACKWARD_WIDTH = 10
-#: Workspace for the commanded peg-tip position (world frame, m).
-WORKSPACE_LOW = np.array([-0.15, -0.15, 0.0])
-WORKSPACE_HIGH = np.array([0.15, 0.15, 0.25])
 _MAX_AGE_S = 1.0e3
 
 
@@ -124,11 +130,13 @@ class PegInHoleEnv(gym.Env, EzPickle):
         )
         self.model = build_model(cfg.scene)
         self.robot = ImpedanceRobot(self.model, cfg.frame_skip)
+        self.facts = EnvFacts.of(cfg, self.model)
+        """Robot-side constants a controller may rely on (``agents.make(name, env=env)``)."""
         self.dt = cfg.control_dt
         self.max_steps = cfg.max_episode_steps
         fwd_spec, bwd_spec = cfg.links()
         self.forward = DelayLine(fwd_spec, PACKET_SIZE)
-        self.backward = DelayLine(bwd_spec, _BACKWARD_WIDTH)
+        self.backward = DelayLine(bwd_spec, FEEDBACK_SIZE)
         self.passivity = PassivityMonitor(cfg.tank_init_j, bilateral=cfg.force_feedback)
         self._fixture = self.model.body("fixture").id
         self._fixture_z = cfg.scene.fixture_height
@@ -138,7 +146,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self._abort_force = cfg.abort_force_n
         self._raw_emg = cfg.raw_emg
         self._packet = np.zeros(PACKET_SIZE)
-        self._bwd = np.zeros(_BACKWARD_WIDTH)
+        self._bwd = np.zeros(FEEDBACK_SIZE)
         self._renderer = None
         self.render_annotations: dict[str, Any] = {}
 
@@ -158,11 +166,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         if cfg.raw_emg:
             obs_spaces["emg_raw"] = spaces.Box(-inf, inf, self.received.raw.shape, np.float64)
         self.observation_space = spaces.Dict(obs_spaces)
-        self.action_low = np.concatenate((WORKSPACE_LOW, np.full(3, STIFFNESS_MIN), np.zeros(3)))
-        self.action_high = np.concatenate(
-            (WORKSPACE_HIGH, np.full(3, STIFFNESS_MAX), np.full(3, DAMPING_MAX))
-        )
-        self.action_space = spaces.Box(self.action_low, self.action_high, (9,), np.float64)
+        self.action_space = spaces.Box(ACTION_LOW, ACTION_HIGH, (ACTION_SIZE,), np.float64)
 
     # ------------------------------------------------------------------ episode
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -257,22 +261,13 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     # ------------------------------------------------------------------ internals
     def _validate(self, action) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        a = np.asarray(action, dtype=np.float64)
-        if a.shape != (9,):
-            raise ValueError(
-                f"action must have shape (9,) = [x_d(3) m, K_d(3) N/m, D_d(3) N·s/m], got shape {a.shape}"
-            )
-        values = a.tolist()  # python floats: cheaper than numpy for the two checks below
-        # The sum is NaN/inf whenever an entry is; it can also overflow for finite entries, so a
-        # non-finite sum only sends us to the exact (slower) check.
-        if not math.isfinite(sum(values)) and not np.isfinite(a).all():
-            raise ValueError(f"action must be finite, got {a}")
+        a = as_action(action)
         # Equal to np.clip for finite values (both keep the bound on ties), without its
         # Python-level dispatch.
-        clipped = np.minimum(np.maximum(a, self.action_low), self.action_high)
-        if clipped.tolist() != values:  # element-wise ==, as np.array_equal (−0.0 == 0.0)
+        clipped = np.minimum(np.maximum(a, ACTION_LOW), ACTION_HIGH)
+        if clipped.tolist() != a.tolist():  # element-wise ==, as np.array_equal (−0.0 == 0.0)
             self.n_clipped += 1
-        return clipped[:3], clipped[3:6], clipped[6:]
+        return clipped[X_D], clipped[K_D], clipped[D_D]
 
     def _exchange(self, op) -> None:
         """Send this step's packets both ways and deliver what has arrived by ``self.t``."""
@@ -286,19 +281,14 @@ class PegInHoleEnv(gym.Env, EzPickle):
         if len(arrived):
             self.received.push(arrived)
         state = self.state
-        bwd = self._bwd
-        bwd[0] = t
-        bwd[1:4] = state.pos
-        bwd[4:7] = state.vel
-        bwd[7:10] = state.contact_force
-        self.backward.send(t, bwd)
+        self.backward.send(t, write_feedback(self._bwd, t, state.pos, state.vel, state.contact_force))
         back = self.backward.deliver(t)
         if len(back):
             # ``back`` is ours alone (the line copied each row at send), so views into its last
             # row need no copies; nobody writes to them.
             last = back[-1]
-            force = last[7:10]
-            self._view = RobotView(t_sent=float(last[0]), pos=last[1:4], vel=last[4:7], force=force)
+            force = last[FB_FORCE]
+            self._view = RobotView(t_sent=float(last[FB_T_SENT]), pos=last[FB_POS], vel=last[FB_VEL], force=force)
             if self._displayed is not None:
                 self._displayed = force
 
@@ -405,7 +395,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         if self.render_mode is None:
             gym.logger.warn("render() called without render_mode; pass render_mode='rgb_array'.")
             return None
-        from teleimp_env.render import SceneRenderer
+        from teleimp_env.rendering.frames import SceneRenderer
 
         if self._renderer is None:
             self._renderer = SceneRenderer(self, mode=self.render_mode)

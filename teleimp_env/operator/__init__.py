@@ -5,10 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from teleimp_env.operator.base import (
-    N_EMG,
-    PACKET_FIELDS,
-    PACKET_SIZE,
-    PACKET_SLICES,
     PHASES,
     Operator,
     OperatorStep,
@@ -122,11 +118,7 @@ def make_operator(
 
 __all__ = [
     "GENERATORS",
-    "N_EMG",
     "OPERATOR_KINDS",
-    "PACKET_FIELDS",
-    "PACKET_SIZE",
-    "PACKET_SLICES",
     "PHASES",
     "TEST_SUBJECTS",
     "TRAIN_SUBJECTS",

@@ -16,26 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Number of sEMG electrodes (channels) in every packet.
-N_EMG = 8
-#: Packet layout sent over the forward channel, one float64 row per packet (DESIGN §3).
-PACKET_FIELDS: tuple[tuple[str, int], ...] = (
-    ("t_send", 1),
-    ("seq", 1),
-    ("hand_pos", 3),
-    ("hand_vel", 3),
-    ("emg_envelope", N_EMG),
-    ("stiffness_estimate", 3),
-    ("master_energy", 1),
-)
-#: Slices into a packet row, by field name.
-PACKET_SLICES: dict[str, slice] = {}
-_offset = 0
-for _name, _width in PACKET_FIELDS:
-    PACKET_SLICES[_name] = slice(_offset, _offset + _width)
-    _offset += _width
-#: Length of one packet row (20).
-PACKET_SIZE = _offset
+from teleimp_env.packet import write_packet
 
 #: Operator phases, as integers in ``info["operator_phase"]``.
 PHASES: tuple[str, ...] = ("REACH", "ALIGN", "INSERT", "RECOVER", "DONE")
@@ -109,14 +90,16 @@ class OperatorStep:
 
     def write_packet(self, out: np.ndarray, t_send: float, seq: int) -> np.ndarray:
         """Fill ``out`` (shape ``(PACKET_SIZE,)``) with this step's packet and return it."""
-        out[0] = t_send
-        out[1] = seq
-        out[2:5] = self.hand_pos
-        out[5:8] = self.hand_vel
-        out[8:16] = self.emg_envelope
-        out[16:19] = self.stiffness_estimate
-        out[19] = self.master_energy
-        return out
+        return write_packet(
+            out,
+            t_send,
+            seq,
+            self.hand_pos,
+            self.hand_vel,
+            self.emg_envelope,
+            self.stiffness_estimate,
+            self.master_energy,
+        )
 
 
 class Operator(ABC):

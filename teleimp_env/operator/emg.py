@@ -29,10 +29,10 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from teleimp_env.operator.base import N_EMG
 from teleimp_env.operator.config import OperatorConfig
 from teleimp_env.operator.muscles import clip, linear_filter
 from teleimp_env.operator.subjects import SubjectParams
+from teleimp_env.packet import N_EMG
 
 N_MUSCLES = 6
 #: Amplifier pass band, Hz.

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import nnls
 
-from teleimp_env.operator.base import N_EMG
 from teleimp_env.operator.config import GENERATORS, OperatorConfig, check_generator
 from teleimp_env.operator.emg import EmgSynthesizer, electrode_angles, mixing_matrix
 from teleimp_env.operator.muscles import MuscleModel, clip
 from teleimp_env.operator.subjects import SubjectParams
+from teleimp_env.packet import N_EMG
 
 #: Normalisers of the preset inputs: stiffness (N/m) and force (N).
 K_REF = 1000.0

@@ -18,8 +18,9 @@ import math
 
 import numpy as np
 
-from teleimp_env.operator.base import N_EMG, PHASES, Operator, OperatorStep, RobotView, TaskGeometry
+from teleimp_env.operator.base import PHASES, Operator, OperatorStep, RobotView, TaskGeometry
 from teleimp_env.operator.planner import fitts_time, minjerk
+from teleimp_env.packet import N_EMG
 
 #: Arm stiffness per phase (x, y, z), N/m.
 PHASE_STIFFNESS: dict[str, tuple[float, float, float]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.data import Dataset, DatasetSpec, generate_dataset
+from teleimp_env.agents.training.data import Dataset, DatasetSpec, generate_dataset
 
 
 @pytest.fixture(scope="session")

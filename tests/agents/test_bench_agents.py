@@ -1,11 +1,11 @@
-"""eval.bench_agents: the latency report's shape and validation (speed itself is not asserted)."""
+"""teleimp_env.eval.bench.agents: the latency report's shape and validation (speed itself is not asserted)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from eval.bench_agents import bench_agents, format_table
+from teleimp_env.eval.bench.agents import bench_agents, format_table
 
 
 def test_report_has_percentiles_per_stack_and_restores_threads():

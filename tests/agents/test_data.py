@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.data import Dataset, DatasetSpec, episode_seed, generate_dataset
+from teleimp_env.agents.training.data import Dataset, DatasetSpec, episode_seed, generate_dataset
 
 
 @pytest.mark.parametrize(

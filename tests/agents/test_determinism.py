@@ -8,8 +8,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import agents
 import teleimp_env
+from teleimp_env import agents
 
 
 def rollout_actions(name: str, seed: int, n_steps: int = 200) -> np.ndarray:

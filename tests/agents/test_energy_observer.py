@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
-import agents
 import teleimp_env
-from agents.base import Intent
-from agents.energy_observer import EnergyObserver
-from agents.fallback import HoldFallback
+from teleimp_env import agents
+from teleimp_env.agents.base import Intent
+from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
+from teleimp_env.agents.fallbacks.hold import HoldFallback
+from teleimp_env.facts import default_facts
 
 
 def _obs(pos=(0.0, 0.0, 0.1), vel=(0.0, 0.0, 0.0), wrench=None, master_energy=0.0):
@@ -43,7 +45,7 @@ def test_first_command_never_stretches_the_unknown_spring():
 
 
 def test_stiffness_rise_is_capped_by_the_tank():
-    eo = EnergyObserver(tank_init_j=0.03, tank_margin_j=0.005)
+    eo = EnergyObserver(facts=replace(default_facts(), tank_init_j=0.03), tank_margin_j=0.005)
     pos = np.array([0.0, 0.0, 0.1])
     eo.command(_intent(pos, [100.0] * 3), _obs(pos), trusted=True)
     # Stretch 1 cm in x; asked rise 100 → 1100 N/m on every axis. Only x pays:
@@ -58,7 +60,7 @@ def test_stiffness_rise_is_capped_by_the_tank():
 
 
 def test_deficit_is_cancelled_by_exactly_the_needed_damping():
-    eo = EnergyObserver(tank_init_j=0.002, tank_margin_j=0.005)
+    eo = EnergyObserver(facts=replace(default_facts(), tank_init_j=0.002), tank_margin_j=0.005)
     # deficit 0.003 J at |v| = 0.1 m/s over dt = 2 ms → D = 0.003 / (0.002·0.01) = 150 N·s/m
     action = eo.command(_intent([0, 0, 0.1], [300.0] * 3), _obs(vel=(0.1, 0.0, 0.0)), trusted=True)
     np.testing.assert_allclose(action[6:], 150.0)
@@ -66,7 +68,7 @@ def test_deficit_is_cancelled_by_exactly_the_needed_damping():
 
 
 def test_two_port_caps_speed_by_the_energy_budget():
-    eo = EnergyObserver(bilateral=True, w_allowance_j=0.0005, impact_gain=4.0, mass_kg=0.55)
+    eo = EnergyObserver(bilateral=True, w_allowance_j=0.0005, impact_gain=4.0)
     pos, vel = np.array([0.0, 0.0, 0.1]), (0.05, 0.0, 0.0)
     eo.command(_intent(pos, [400.0] * 3), _obs(pos, vel), trusted=True)
     action = eo.command(_intent(pos + np.array([0.02, 0, 0]), [400.0] * 3), _obs(pos, vel), trusted=True)
@@ -87,8 +89,10 @@ def test_two_port_off_in_unilateral_mode():
 
 
 def test_bad_parameters_name_themselves():
-    with pytest.raises(ValueError, match="mass_kg must be > 0"):
-        EnergyObserver(mass_kg=0.0)
+    with pytest.raises(ValueError, match="impact_gain must be > 0"):
+        EnergyObserver(impact_gain=0.0)
+    with pytest.raises(TypeError, match="facts must be an EnvFacts"):
+        EnergyObserver(facts={"moved_mass_kg": 0.55})
     with pytest.raises(ValueError, match="bilateral must be True, False or None"):
         EnergyObserver(bilateral="yes")
 

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from agents.data import Dataset, Episode
-from agents.evaluate import calibrate_gate, calibrate_std, evaluate, offline_predictions
-from agents.lstm import LstmPredictor
-from agents.lstm_train import TrainConfig
-from agents.naive import NaivePredictor
+from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
+from teleimp_env.agents.predictors.lstm.training import TrainConfig
+from teleimp_env.agents.predictors.naive import NaivePredictor
+from teleimp_env.agents.training.data import Dataset, Episode
+from teleimp_env.agents.training.evaluate import calibrate_gate, calibrate_std, evaluate, offline_predictions
 
 
 def _constant_velocity_episode(n: int = 500, speed: float = 0.01) -> Episode:

@@ -12,13 +12,13 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import agents
 import teleimp_env
-from agents.checkpoint import default_checkpoint
-from agents.data import DatasetSpec, generate_dataset
-from agents.evaluate import evaluate
-from agents.lstm import LstmPredictor
-from agents.sindy import SindyPredictor
+from teleimp_env import agents
+from teleimp_env.agents.checkpoint import default_checkpoint
+from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
+from teleimp_env.agents.predictors.sindy.predictor import SindyPredictor
+from teleimp_env.agents.training.data import DatasetSpec, generate_dataset
+from teleimp_env.agents.training.evaluate import evaluate
 
 DELAYS_MS = (100.0, 200.0)
 

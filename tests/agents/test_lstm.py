@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from agents.base import NotFittedError
-from agents.checkpoint import CheckpointError
-from agents.lstm import LstmPredictor
-from agents.lstm_infer import IntentStepper
-from agents.lstm_model import IntentNet, NetConfig, init_parameters
-from agents.lstm_train import TrainConfig
+from teleimp_env.agents.base import NotFittedError
+from teleimp_env.agents.checkpoint import CheckpointError
+from teleimp_env.agents.predictors.lstm.inference import IntentStepper
+from teleimp_env.agents.predictors.lstm.model import IntentNet, NetConfig, init_parameters
+from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
+from teleimp_env.agents.predictors.lstm.training import TrainConfig
 
 TINY = TrainConfig(n_iter=4, batch=4, seq_len=30, burn_in=20, max_horizon_s=0.1, val_every=2)
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from agents.base import NotFittedError
-from agents.checkpoint import CheckpointError
-from agents.sindy import SindyPredictor
+from teleimp_env.agents.base import NotFittedError
+from teleimp_env.agents.checkpoint import CheckpointError
+from teleimp_env.agents.predictors.sindy.predictor import SindyPredictor
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from agents.polynomial import PolynomialField
-from agents.sindy_fit import feature_names, field_from_models, fit_ensemble, fit_sindy, library_powers
+from teleimp_env.agents.predictors.sindy.fit import (
+    feature_names,
+    field_from_models,
+    fit_ensemble,
+    fit_sindy,
+    library_powers,
+)
+from teleimp_env.agents.predictors.sindy.polynomial import PolynomialField
 
 # x0' = -1.0 x0 + 0.5 x1 + 2.0 u ;  x1' = -0.8 x1 + 1.5 x0·u - 0.3 x0²
 TRUE_TERMS = {0: {"x0": -1.0, "x1": 0.5, "u0": 2.0}, 1: {"x1": -0.8, "x0·u0": 1.5, "x0^2": -0.3}}

@@ -6,11 +6,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import agents
 import teleimp_env
-from agents.gate import Gate
-from agents.lstm import LstmPredictor
-from agents.lstm_train import TrainConfig
+from teleimp_env import agents
+from teleimp_env.agents.gate import Gate
+from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
+from teleimp_env.agents.predictors.lstm.training import TrainConfig
 
 DT = 0.002
 
@@ -31,7 +31,7 @@ def test_names_and_bad_names():
 
 
 def test_missing_checkpoint_says_how_to_regenerate(tmp_path):
-    with pytest.raises(agents.checkpoint.CheckpointError, match="does not exist"):
+    with pytest.raises(teleimp_env.agents.checkpoint.CheckpointError, match="does not exist"):
         agents.make("sindy", checkpoint=tmp_path / "none.npz")
 
 
@@ -53,7 +53,7 @@ def test_naive_applies_the_newest_command_and_holds_before_any_packet():
 
 
 def test_each_packet_reaches_the_predictor_once():
-    class Counting(agents.naive.NaivePredictor):
+    class Counting(teleimp_env.agents.predictors.naive.NaivePredictor):
         def __init__(self):
             super().__init__()
             self.seen = []

@@ -7,9 +7,9 @@ import argparse
 import gymnasium as gym
 import numpy as np
 
-import agents
 import teleimp_env
-from agents.train import add_train_arguments, run_train, train_from_args
+from teleimp_env import agents
+from teleimp_env.agents.training.pipeline import add_train_arguments, run_train, train_from_args
 
 TINY = [
     "--subjects",
@@ -66,7 +66,7 @@ def test_train_sindy_with_leave_one_subject_out(tmp_path, capsys):
         )
     )
     assert out.is_file() and summary["checkpoint"] == str(out)
-    loaded = agents.sindy.SindyPredictor.load(out)
+    loaded = teleimp_env.agents.predictors.sindy.predictor.SindyPredictor.load(out)
     assert loaded.provenance_["subjects"] == [0] and loaded.provenance_["loso"] == 1
     assert set(summary["gate"]) == {"max_age_s", "max_gap_s", "max_pos_std_m"}
     assert "x' =" in summary["equations"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from eval.episode_log import FIELDS, LOG_VERSION, EpisodeLog
+from teleimp_env.eval.episode.log import FIELDS, LOG_VERSION, EpisodeLog
 
 DT = 0.002
 

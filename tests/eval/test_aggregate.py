@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from eval.aggregate import summarize
-from eval.spec import DelayProfile, TournamentSpec
-from eval.store import EpisodeRow
+from teleimp_env.eval.tournament.aggregate import summarize
+from teleimp_env.eval.tournament.spec import DelayProfile, TournamentSpec
+from teleimp_env.eval.tournament.store import EpisodeRow
 
 
 def _spec(stacks=("a", "b", "oracle"), n_seeds=4, bootstrap=500) -> TournamentSpec:

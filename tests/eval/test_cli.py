@@ -7,9 +7,9 @@ import importlib.util
 
 import pytest
 
-from eval.bench_tournament import bench_tournament
-from eval.cli import build_parser, main
-from eval.tournament import DB_NAME
+from teleimp_env.eval.bench.tournament import bench_tournament
+from teleimp_env.eval.cli import build_parser, main
+from teleimp_env.eval.tournament.runner import DB_NAME
 
 SPEC = """name = "clitiny"
 seeds = 1
@@ -46,7 +46,7 @@ def test_every_option_of_every_command_is_explained():
 
 
 @pytest.mark.parametrize(
-    ("command", "module"), [("render", "eval.render_cli"), ("study", "eval.study"), ("train", "agents.train")]
+    ("command", "module"), [("render", "teleimp_env.eval.render.cli"), ("study", "teleimp_env.eval.study.run"), ("train", "teleimp_env.agents.training.pipeline")]
 )
 def test_delegated_commands_take_their_modules_options(command, module):
     sub = _subparsers(build_parser([command]))[command]

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from eval.episode_log import EpisodeLog, load_log, save_log
-from eval.metrics import MetricsConfig, composite_score, episode_metrics
+from teleimp_env.eval.episode.log import EpisodeLog, load_log, save_log
+from teleimp_env.eval.episode.metrics import MetricsConfig, composite_score, episode_metrics
 from tests.eval.helpers import DT, make_log
 
 

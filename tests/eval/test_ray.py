@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.backends import LocalBackend, RayBackend
-from eval.metrics import TIMING_METRICS
-from eval.spec import build_spec
-from eval.tournament import run_tournament
+from teleimp_env.eval.episode.metrics import TIMING_METRICS
+from teleimp_env.eval.tournament.backends import LocalBackend, RayBackend
+from teleimp_env.eval.tournament.runner import run_tournament
+from teleimp_env.eval.tournament.spec import build_spec
 
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed (pip install 'teleimp-env[ray]')")
 

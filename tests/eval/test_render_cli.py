@@ -7,14 +7,14 @@ import argparse
 import numpy as np
 import pytest
 
-from agents.base import Decision, Intent
-from eval.episode_log import save_log
-from eval.render_cli import add_render_arguments, render_rollout, run_render
-from eval.render_film import expected_frame_count
-from eval.render_video import decode_video
-from eval.rollout import run_episode
-from eval.rollout_plot import PANEL_LABELS, rollout_figure
-from teleimp_env.render_ghosts import OverlayOptions
+from teleimp_env.agents.base import Decision, Intent
+from teleimp_env.eval.episode.log import save_log
+from teleimp_env.eval.episode.rollout import run_episode
+from teleimp_env.eval.render.cli import add_render_arguments, render_rollout, run_render
+from teleimp_env.eval.render.figure import PANEL_LABELS, rollout_figure
+from teleimp_env.eval.render.film import expected_frame_count
+from teleimp_env.eval.render.video import decode_video
+from teleimp_env.rendering.ghosts import OverlayOptions
 
 SMALL = {"width": 96, "height": 64, "fps": 10}
 NO_LEGEND = OverlayOptions(legend=False)
@@ -176,7 +176,7 @@ def test_a_stack_that_is_not_the_logs_is_refused(tmp_path, log_file, capsys):
 
 
 def test_teleimp_render_command_replays_a_log(tmp_path, log_file, capsys):
-    from eval.cli import main
+    from teleimp_env.eval.cli import main
 
     out = tmp_path / "cli.gif"
     assert main(["render", "--stack", "naive-test", "--log", str(log_file[0]), "--out", str(out)]) == 0

@@ -12,8 +12,8 @@ import subprocess
 import pytest
 from matplotlib import image as mpimg
 
-from eval.pipeline import run_and_report
-from eval.spec import build_spec
+from teleimp_env.eval.pipeline import run_and_report
+from teleimp_env.eval.tournament.spec import build_spec
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SPEC = {

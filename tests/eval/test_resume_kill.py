@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.aggregate import summarize
-from eval.backends import LocalBackend
-from eval.spec import load_spec
-from eval.tournament import DB_NAME, run_tournament
+from teleimp_env.eval.tournament.aggregate import summarize
+from teleimp_env.eval.tournament.backends import LocalBackend
+from teleimp_env.eval.tournament.runner import DB_NAME, run_tournament
+from teleimp_env.eval.tournament.spec import load_spec
 
 SPEC = """name = "killme"
 seeds = 6
@@ -41,7 +41,7 @@ def _env() -> dict[str, str]:
 
 
 def _cli(spec: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "eval.cli", "tournament", "--spec", str(spec), "--out", str(out),
+    return [sys.executable, "-m", "teleimp_env.eval.cli", "tournament", "--spec", str(spec), "--out", str(out),
             "--workers", "1", "--no-report", "--no-progress"]  # fmt: skip
 
 

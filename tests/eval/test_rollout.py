@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.backends import LocalBackend
-from eval.episode_log import EpisodeLog
-from eval.metrics import episode_metrics
-from eval.rollout import run_episode
-from eval.tournament import Task, run_task
+from teleimp_env.eval.episode.log import EpisodeLog
+from teleimp_env.eval.episode.metrics import episode_metrics
+from teleimp_env.eval.episode.rollout import run_episode
+from teleimp_env.eval.tournament.backends import LocalBackend
+from teleimp_env.eval.tournament.runner import Task, run_task
 
 ENV = {"delay_ms": 100, "episode_s": 0.5, "subject": 6}
 SEED = 1234
@@ -69,7 +69,7 @@ def test_oracle_gets_the_truth_and_bad_input_is_named():
 
 def test_harness_tells_energy_observer_about_force_feedback():
     """In bilateral mode the harness builds `+eo` stacks knowing it, so the observer holds W >= 0."""
-    from eval.rollout import run_episode
+    from teleimp_env.eval.episode.rollout import run_episode
 
     env_kwargs = {"force_feedback": True, "delay_ms": 300, "subject": 6, "episode_s": 5.0}
     naive = run_episode("naive", env_kwargs, 0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eval.spec import SpecError, load_preset, load_spec, preset_names, with_overrides
-from eval.tournament import expand
+from teleimp_env.eval.tournament.runner import expand
+from teleimp_env.eval.tournament.spec import SpecError, load_preset, load_spec, preset_names, with_overrides
 
 GOOD = """name = "t"
 seeds = 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eval.spec_lines import line_of, where
+from teleimp_env.eval.tournament.spec_lines import line_of, where
 
 TEXT = """# comment
 name = "x"

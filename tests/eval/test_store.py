@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from eval.store import EpisodeRow, ResultStore
+from teleimp_env.eval.tournament.store import EpisodeRow, ResultStore
 
 
 def _row(key: str, seed: int, score: float = 1.0) -> EpisodeRow:

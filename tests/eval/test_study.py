@@ -1,4 +1,4 @@
-"""Design-space study (``eval.study``): data alignment, models, statistics, reports, CLI, reproducibility."""
+"""Design-space study (``teleimp_env.eval.study.run``): data alignment, models, statistics, reports, CLI, reproducibility."""
 
 from __future__ import annotations
 
@@ -9,15 +9,22 @@ import numpy as np
 import pytest
 import torch
 
-from agents.data import Episode
-from eval.study import StudyConfig, add_study_arguments, config_from_args, run, run_study
-from eval.study_config import parse_names, parse_numbers, parse_subjects
-from eval.study_data import Layout, build_samples, prepare, sample_frames
-from eval.study_models import FAMILIES, EchoStateNetwork, ESNParams, NaiveHold, RidgeWindow, WindowNet
-from eval.study_report import write_outputs
-from eval.study_sequence import NETWORKS, TrainBudget, build_network, train_network
-from eval.study_sindy import SindyDynamics
-from eval.study_stats import mean_ci, sample_errors
+from teleimp_env.agents.training.data import Episode
+from teleimp_env.eval.study.config import parse_names, parse_numbers, parse_subjects
+from teleimp_env.eval.study.data import Layout, build_samples, prepare, sample_frames
+from teleimp_env.eval.study.models import (
+    FAMILIES,
+    EchoStateNetwork,
+    ESNParams,
+    NaiveHold,
+    RidgeWindow,
+    WindowNet,
+)
+from teleimp_env.eval.study.report import write_outputs
+from teleimp_env.eval.study.run import StudyConfig, add_study_arguments, config_from_args, run, run_study
+from teleimp_env.eval.study.sequence import NETWORKS, TrainBudget, build_network, train_network
+from teleimp_env.eval.study.sindy import SindyDynamics
+from teleimp_env.eval.study.stats import mean_ci, sample_errors
 
 DT = 0.002
 
@@ -289,11 +296,11 @@ def test_linear_and_hard_generators_give_different_sindy_models():
 
 
 def test_shipped_lstm_row_streams_a_real_checkpoint_or_says_not_available(tmp_path):
-    from agents.lstm import LstmPredictor
-    from agents.lstm_model import NetConfig
-    from agents.lstm_train import TrainConfig
-    from eval.study_models import FamilyUnavailable
-    from eval.study_shipped import ShippedLSTM
+    from teleimp_env.agents.predictors.lstm.model import NetConfig
+    from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
+    from teleimp_env.agents.predictors.lstm.training import TrainConfig
+    from teleimp_env.eval.study.models import FamilyUnavailable
+    from teleimp_env.eval.study.shipped import ShippedLSTM
 
     data = tiny_data(2, 1)
     with pytest.raises(FamilyUnavailable, match="not available"):

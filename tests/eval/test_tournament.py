@@ -5,13 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.aggregate import summarize
-from eval.backends import LocalBackend
-from eval.metrics import MetricsConfig, episode_metrics
-from eval.report import build_document, write_report
-from eval.spec import build_spec
-from eval.store import ResultStore
-from eval.tournament import DB_NAME, check_output_dir, expand, load_episode, preflight, run_tournament
+from teleimp_env.eval.episode.metrics import MetricsConfig, episode_metrics
+from teleimp_env.eval.report.document import build_document, write_report
+from teleimp_env.eval.tournament.aggregate import summarize
+from teleimp_env.eval.tournament.backends import LocalBackend
+from teleimp_env.eval.tournament.runner import (
+    DB_NAME,
+    check_output_dir,
+    expand,
+    load_episode,
+    preflight,
+    run_tournament,
+)
+from teleimp_env.eval.tournament.spec import build_spec
+from teleimp_env.eval.tournament.store import ResultStore
 
 SPEC = {
     "name": "tiny", "seeds": 2, "stacks": ["naive", "oracle"], "subjects": [6], "bootstrap": 200,

@@ -1,0 +1,244 @@
+"""Remote-side energy observer: two-port passivity observer/controller plus a stiffness energy tank.
+
+It wraps another fallback and corrects that fallback's action so the robot stays passive, using
+only what the remote side sees (DESIGN §7, with the env's own pure functions from
+:mod:`teleimp_env.passivity`):
+
+**Energy tank** (Ferraguti et al. 2013). The tank receives what the impedance damping
+dissipates, ``damping_dissipation(D, v₀, v₁, dt)`` with ``D = 2√(K m) + D_extra`` over the last
+control step, and pays what the new command's stiffness change injects,
+``stiffness_injection(x − x_d, K_old, K_new)``. Every stiffness *increase* is scaled down so that
+the payment never takes the tank below ``tank_margin_j`` (stiffness growth is capped); if the
+tank is below the margin, extra damping ``D = deficit / (dt·|v|²)`` is added, exactly the damping
+that dissipates the deficit in one step at the current speed (TDPA passivity controller), capped
+at the env's damping limit. With the env's moved mass and initial tank this mirrors the env's
+ground-truth tank step for step.
+
+**Two-port observer** (Ryu, Artigas & Preusche 2010; bilateral mode only). ``W = E_in,master −
+E_out,slave``: the master energy carried by the newest packet minus the energy the robot has put
+into the environment, ``∫ max(−f̂·v, 0) dt`` with ``f̂ = g·(m_s·a − wrench)`` (the tared wrist
+force less the inertia of the mass below the sensor, times a conservative gain ``g``, counted
+while ``|f̂| > force_deadband_n``). The
+robot may put ``B = W + w_allowance_j`` more joules into the environment. Pushing on something
+that does not move does no work; what costs energy is moving into it, and an impact costs about
+``impact_gain`` times the moving mass's kinetic energy in the env's sampled accounting. So the
+controller caps the robot's speed at ``v_max = √(2·max(B, 0) / (impact_gain·m))``: kinetic
+energy above that is damped away at once (``D = ½m(|v|² − v_max²) / (dt·|v|²)``, the damping that
+dissipates exactly the excess in one step), and the commanded displacement ``x_d − x`` is
+shortened so the spring cannot drive the robot faster than ``v_max`` against its damping
+(``|x_d − x| ≤ v_max·D/K`` per axis). The price is the classic one of time-domain passivity:
+with no energy coming from the operator the robot slows to a halt, holding what it touches
+without pushing further.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from teleimp_env.action import ACTION_HIGH, ACTION_LOW, DAMPING_MAX
+from teleimp_env.agents.base import Fallback, Intent, control_dt_from, newest_packet
+from teleimp_env.agents.fallbacks.hold import HoldFallback
+from teleimp_env.facts import EnvFacts, default_facts
+from teleimp_env.packet import MASTER_ENERGY
+from teleimp_env.passivity import damping_dissipation, split_power, stiffness_injection
+
+
+@dataclass
+class ObserverState:
+    """What the observer knows after its last command (J unless stated).
+
+    Attributes:
+        tank: energy-tank level after this command's stiffness change.
+        tank_observed: the tank after accounting the last step, before this command (equals the
+            env's ``info["tank_energy"]`` of the previous step when the observer mirrors it).
+        w: two-port observer ``W``.
+        e_out_slave: energy the robot has put into the environment.
+        e_master: newest received master-port input energy.
+        budget: J, energy the robot may still put into the environment (``W + w_allowance_j``).
+        speed_limit: m/s, the two-port controller's speed cap (``inf`` when inactive).
+        stiffness_scale: fraction of the requested stiffness increase granted (1 = all).
+        extra_damping: N·s/m added by the observer this step.
+    """
+
+    tank: float = 0.0
+    tank_observed: float = 0.0
+    w: float = 0.0
+    e_out_slave: float = 0.0
+    e_master: float = 0.0
+    budget: float = 0.0
+    speed_limit: float = np.inf
+    stiffness_scale: float = 1.0
+    extra_damping: float = 0.0
+
+
+class EnergyObserver(Fallback):
+    """Passivity layer around an inner fallback (see the module docstring).
+
+    Args:
+        inner: the fallback whose action is corrected (default :class:`HoldFallback`).
+        facts: the env's robot-side constants (``env.unwrapped.facts``): the control period, the
+            mass each slide moves and the tank's initial level mirror the env's; ``None`` takes
+            those of the default configuration (:func:`teleimp_env.facts.default_facts`).
+        bilateral: enforce the two-port observer (force feedback on). ``None``: as
+            ``facts.force_feedback`` when facts are given, else switch it on once a packet
+            carries master energy > 0 (late: pass ``True`` for bilateral runs).
+        tank_margin_j: J, the tank level the observer keeps in reserve.
+        w_allowance_j: J, how far below zero the observer lets W go (keep it under the env's
+            violation tolerance of 1 mJ, leaving room for estimation error).
+        impact_gain: the env's sampled port power books an impact at about this many times the
+            kinetic energy of the moving mass (measured on the default scene).
+        force_deadband_n: N, contact-force magnitude below which the peg is taken as free.
+        v_floor: m/s, speed floor of the deficit-damping formula.
+        sensor_mass_kg: kg, mass below the wrist force sensor (peg and part of the wrist): in free
+            motion the env's tared wrench reads ``0.255·a``, which is removed from the estimate.
+        force_gain: the estimate is scaled by this (>= 1, conservative): with the compliant wrist
+            deflected, the wrist sensor under-reads the contact force by about 10–25 % (measured
+            by regression on bilateral rollouts), and under-booking the outflow is what breaks
+            passivity.
+    """
+
+    name = "eo"
+
+    def __init__(
+        self,
+        inner: Fallback | None = None,
+        facts: EnvFacts | None = None,
+        bilateral: bool | None = None,
+        tank_margin_j: float = 0.005,
+        w_allowance_j: float = 0.0005,
+        impact_gain: float = 4.0,
+        force_deadband_n: float = 0.3,
+        v_floor: float = 0.005,
+        sensor_mass_kg: float = 0.255,
+        force_gain: float = 1.3,
+    ) -> None:
+        for name, value in (
+            ("impact_gain", impact_gain),
+            ("v_floor", v_floor),
+            ("sensor_mass_kg", sensor_mass_kg),
+            ("force_gain", force_gain),
+        ):
+            if not value > 0.0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        for name, value in (
+            ("tank_margin_j", tank_margin_j),
+            ("w_allowance_j", w_allowance_j),
+            ("force_deadband_n", force_deadband_n),
+        ):
+            if not value >= 0.0:
+                raise ValueError(f"{name} must be >= 0, got {value!r}")
+        if bilateral not in (None, True, False):
+            raise ValueError(f"bilateral must be True, False or None (auto), got {bilateral!r}")
+        if facts is not None and not isinstance(facts, EnvFacts):
+            raise TypeError(f"facts must be an EnvFacts (env.unwrapped.facts), got {type(facts).__name__}")
+        self.inner = inner or HoldFallback()
+        self.facts = facts if facts is not None else default_facts()
+        if bilateral is None and facts is not None:
+            bilateral = facts.force_feedback
+        self.bilateral = bilateral
+        self.mass_kg = self.facts.moved_mass_kg
+        self.tank_init_j = self.facts.tank_init_j
+        self.tank_margin_j = float(tank_margin_j)
+        self.w_allowance_j = float(w_allowance_j)
+        self.impact_gain = float(impact_gain)
+        self.force_deadband_n = float(force_deadband_n)
+        self.v_floor = float(v_floor)
+        self.sensor_mass_kg = float(sensor_mass_kg)
+        self.force_gain = float(force_gain)
+        self.reset()
+
+    def reset(self) -> None:
+        self.inner.reset()
+        self.state = ObserverState(tank=self.tank_init_j)
+        self._two_port = bool(self.bilateral)
+        self._dt = self.facts.control_dt
+        self._dt_known = False
+        self._prev: np.ndarray | None = None  # last action
+        self._v_prev = np.zeros(3)
+
+    # ------------------------------------------------------------------ observer
+    def _observe(self, obs: dict[str, np.ndarray]) -> None:
+        """Account the last control step: tank dissipation, slave-port output, master energy, W."""
+        if not self._dt_known:
+            dt = control_dt_from(obs)
+            if dt is not None and dt > 0.0:
+                self._dt, self._dt_known = dt, True
+        s, dt = self.state, self._dt
+        v = np.asarray(obs["robot_vel"], dtype=np.float64)
+        if self._prev is not None:
+            k_prev, d_prev = self._prev[3:6], self._prev[6:]
+            damping = 2.0 * np.sqrt(k_prev * self.mass_kg) + d_prev
+            s.tank += damping_dissipation(damping, self._v_prev, v, dt)
+        # The sensor carries the mass below it: wrench ≈ m_s·a − f_env (a from the slide velocities).
+        acc = (v - self._v_prev) / dt if self._prev is not None else 0.0
+        force = self.force_gain * (
+            self.sensor_mass_kg * acc - np.asarray(obs["wrench"][:3], dtype=np.float64)
+        )
+        if float(np.linalg.norm(force)) > self.force_deadband_n:
+            _, p_out = split_power(float(force @ v))
+            s.e_out_slave += p_out * dt
+        packet = newest_packet(obs)
+        if packet is not None:
+            s.e_master = max(s.e_master, float(packet[MASTER_ENERGY]))
+            if self.bilateral is None and s.e_master > 0.0:
+                self._two_port = True
+        s.w = s.e_master - s.e_out_slave
+        s.tank_observed = s.tank
+        self._v_prev = v
+
+    # ------------------------------------------------------------------ controller
+    def command(self, intent: Intent | None, obs: dict[str, np.ndarray], trusted: bool) -> np.ndarray:
+        """The inner fallback's action, made passive; (9,) within the env's bounds."""
+        action = np.array(self.inner.command(intent, obs, trusted), dtype=np.float64)
+        self._observe(obs)
+        s = self.state
+        pos = np.asarray(obs["robot_pos"], dtype=np.float64)
+        v = self._v_prev
+        extra = 0.0
+        s.speed_limit = np.inf
+        if self._prev is None:
+            # The stiffness in force before our first command is unknown: do not stretch it.
+            action[:3] = pos
+        elif self._two_port:
+            s.budget = budget = s.w + self.w_allowance_j
+            v_max = float(np.sqrt(2.0 * max(budget, 0.0) / (self.impact_gain * self.mass_kg)))
+            s.speed_limit = v_max
+            v2 = float(v @ v)
+            if v2 > v_max * v_max:  # damp the kinetic energy above the cap away in one step
+                extra += 0.5 * self.mass_kg * (v2 - v_max * v_max) / (self._dt * v2)
+            k = action[3:6]
+            damping = 2.0 * np.sqrt(k * self.mass_kg) + np.minimum(action[6:] + extra, DAMPING_MAX)
+            step = action[:3] - pos
+            action[:3] = pos + np.clip(step, -v_max * damping / k, v_max * damping / k)
+        s.stiffness_scale = 1.0
+        if self._prev is not None:
+            action[3:6] = self._cap_stiffness(pos - action[:3], self._prev[3:6], action[3:6])
+        deficit = self.tank_margin_j - s.tank
+        if deficit > 0.0:
+            extra += deficit / (self._dt * max(float(v @ v), self.v_floor**2))
+        action[6:] = np.minimum(action[6:] + extra, DAMPING_MAX)
+        np.clip(action, ACTION_LOW, ACTION_HIGH, out=action)
+        s.extra_damping = min(extra, DAMPING_MAX)
+        if self._prev is not None:
+            s.tank -= stiffness_injection(pos - action[:3], self._prev[3:6], action[3:6])
+        self._prev = action.copy()
+        return action
+
+    def _cap_stiffness(self, x_err: np.ndarray, k_old: np.ndarray, k_new: np.ndarray) -> np.ndarray:
+        """Scale the paid stiffness increases so the injection leaves ``tank_margin_j`` in the tank.
+
+        Only axes with a stretch pay for a rise; their rises are scaled by one common factor.
+        """
+        rise = np.maximum(k_new - k_old, 0.0)
+        fall = np.minimum(k_new - k_old, 0.0)
+        x2 = x_err * x_err
+        paid_rise = 0.5 * float(x2 @ rise)
+        if paid_rise <= 0.0:
+            return k_new
+        refund = 0.5 * float(x2 @ fall)  # <= 0
+        room = self.state.tank - self.tank_margin_j - refund
+        scale = float(np.clip(room / paid_rise, 0.0, 1.0))
+        self.state.stiffness_scale = scale
+        return k_old + fall + np.where(x2 > 0.0, scale, 1.0) * rise

@@ -1,0 +1,42 @@
+"""The hold fallback: apply a trusted intent, otherwise hold the newest received command, damped."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from teleimp_env.action import make_action
+from teleimp_env.agents.base import Fallback, Intent, newest_packet
+from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
+
+
+class HoldFallback(Fallback):
+    """Trusted: command the predicted intent. Untrusted: hold the newest received command.
+
+    Holding means ``x_d`` = the newest received hand position and ``K_d`` = its stiffness
+    estimate, with ``hold_damping`` of extra damping so that a stale target is approached
+    gently; before any packet has arrived the robot holds where it is with
+    ``default_stiffness``.
+
+    Args:
+        hold_damping: N·s/m, extra damping while untrusted (>= 0).
+        default_stiffness: N/m, stiffness before the first packet (> 0).
+    """
+
+    name = "hold"
+
+    def __init__(self, hold_damping: float = 20.0, default_stiffness: float = 300.0) -> None:
+        if not hold_damping >= 0.0:
+            raise ValueError(f"hold_damping must be >= 0 N·s/m, got {hold_damping!r}")
+        if not default_stiffness > 0.0:
+            raise ValueError(f"default_stiffness must be > 0 N/m, got {default_stiffness!r}")
+        self.hold_damping = float(hold_damping)
+        self.default_stiffness = float(default_stiffness)
+
+    def command(self, intent: Intent | None, obs: dict[str, np.ndarray], trusted: bool) -> np.ndarray:
+        """(9,) action for ``intent`` (``None`` or untrusted → hold), clipped to the env's bounds."""
+        if trusted and intent is not None:
+            return make_action(intent.pos, intent.stiffness, 0.0)
+        packet = newest_packet(obs)
+        if packet is None:
+            return make_action(obs["robot_pos"], self.default_stiffness, self.hold_damping)
+        return make_action(packet[HAND_POS], packet[STIFFNESS_ESTIMATE], self.hold_damping)

@@ -1,0 +1,234 @@
+"""LSTM intent predictor with MC-Dropout (network in :mod:`teleimp_env.agents.predictors.lstm.model`).
+
+Online, :meth:`LstmPredictor.update` advances ``n_samples`` (default 30) dropout streams by one
+packet in numpy (:mod:`teleimp_env.agents.predictors.lstm.inference`); each stream's masks are drawn at :meth:`reset`
+from the generator the stack hands over (:meth:`set_rng`) and held for the whole episode.
+:meth:`predict` evaluates the horizon-conditioned heads: the position mean is the newest
+packet's position plus the streams' mean displacement; its variance is the spread of the
+streams' means plus their mean predicted variance (epistemic + aleatoric), times a calibration
+factor fitted on validation data (:func:`teleimp_env.agents.training.evaluate.calibrate_predictor`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from teleimp_env.agents.base import Intent, Predictor, check_fitted
+from teleimp_env.agents.checkpoint import check_shapes, load_checkpoint, save_checkpoint
+from teleimp_env.agents.predictors.lstm.inference import IntentStepper
+from teleimp_env.agents.predictors.lstm.model import N_INPUTS, IntentNet, NetConfig, init_parameters
+from teleimp_env.agents.predictors.lstm.training import (
+    TrainConfig,
+    episode_inputs,
+    input_statistics,
+    train_net,
+)
+from teleimp_env.agents.training.data import Dataset
+from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, STIFFNESS_ESTIMATE
+
+CHECKPOINT_VERSION = 1
+#: s; finite-difference step of the predicted velocity.
+_VEL_DELTA = 0.01
+
+
+class LstmPredictor(Predictor):
+    """Recurrent intent predictor with channel and temporal attention and MC-Dropout.
+
+    Args:
+        net: architecture (:class:`~teleimp_env.agents.predictors.lstm.model.NetConfig`).
+        train: optimisation settings (:class:`~teleimp_env.agents.predictors.lstm.training.TrainConfig`).
+        n_samples: MC-Dropout streams at inference (>= 1).
+        seed: seed of parameter initialisation, batch sampling and training masks; also of the
+            inference masks until a stack hands its own generator to :meth:`set_rng`.
+    """
+
+    name = "lstm"
+
+    def __init__(
+        self,
+        net: NetConfig | None = None,
+        train: TrainConfig | None = None,
+        n_samples: int = 30,
+        seed: int = 0,
+    ) -> None:
+        if not isinstance(n_samples, int) or n_samples < 1:
+            raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
+        self.net = net or NetConfig()
+        self.train = train or TrainConfig()
+        self.n_samples = n_samples
+        self.seed = seed
+        self.net_: IntentNet | None = None
+        self._rng = np.random.default_rng(seed)
+        self._stepper: IntentStepper | None = None
+        self._pos: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self, dataset: Dataset, validation: Dataset | None = None, progress: bool = False
+    ) -> LstmPredictor:
+        """Train from scratch on ``dataset`` (best model on ``validation`` kept)."""
+        net = IntentNet(self.net)
+        init_parameters(net, torch.Generator().manual_seed(int(self.seed)))
+        mean, scale = input_statistics(list(dataset))
+        net.in_mean.copy_(torch.from_numpy(mean.astype(np.float32)))
+        net.in_scale.copy_(torch.from_numpy(scale.astype(np.float32)))
+        return self._train(net, dataset, validation, self.train, progress)
+
+    def finetune(
+        self,
+        dataset: Dataset,
+        validation: Dataset | None = None,
+        n_iter: int = 300,
+        lr: float = 1e-3,
+        progress: bool = False,
+    ) -> LstmPredictor:
+        """Continue training the fitted network on ``dataset`` (e.g. one new subject)."""
+        check_fitted(self, "net_")
+        cfg = TrainConfig(**{**self.train.as_dict(), "n_iter": n_iter, "lr": lr})
+        return self._train(self.net_, dataset, validation, cfg, progress)
+
+    def _train(
+        self, net: IntentNet, dataset: Dataset, validation: Dataset | None, cfg: TrainConfig, progress: bool
+    ) -> LstmPredictor:
+        val = list(validation) if validation is not None else []
+        self.history_ = train_net(net, list(dataset), val, cfg, self.seed, progress)
+        self._set_net(net)
+        self.std_scale_ = getattr(self, "std_scale_", None) or 1.0
+        self.stiffness_std_scale_ = getattr(self, "stiffness_std_scale_", None) or 1.0
+        return self
+
+    def _set_net(self, net: IntentNet) -> None:
+        net.eval()
+        self.net_ = net
+        weights = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+        self._stepper = IntentStepper(weights, self.net)
+
+    # ------------------------------------------------------------------ online use
+    def set_rng(self, rng: np.random.Generator) -> None:
+        """Draw inference masks from ``rng`` (the stack's generator) from now on."""
+        self._rng = rng
+
+    def draw_masks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n_samples`` fresh dropout masks (scaled by 1/(1−p)) from the predictor's generator."""
+        c, s = self.net, self.n_samples
+        keep = 1.0 - c.dropout
+        return tuple((self._rng.random((s, n)) < keep) / keep for n in (N_INPUTS, c.hidden, 2 * c.hidden))
+
+    def reset(self) -> None:
+        """New episode: zero recurrent state, new masks held until the next reset."""
+        check_fitted(self, "net_")
+        self._stepper.reset(self.draw_masks())
+        self._pos = None
+
+    def update(self, packet: np.ndarray) -> None:
+        """Advance all streams by one packet (20,). O(1)."""
+        check_fitted(self, "net_")
+        if self._stepper.n_samples == 0:
+            self.reset()
+        raw = np.concatenate((packet[EMG_ENVELOPE], packet[HAND_POS], packet[HAND_VEL]))
+        self._stepper.step(raw)
+        self._pos = packet[HAND_POS].copy()
+        self._k_sent = packet[STIFFNESS_ESTIMATE].copy()
+
+    def predict(self, horizon_s: float) -> Intent:
+        """Mean and MC-Dropout spread of the intent ``horizon_s`` after the newest packet."""
+        check_fitted(self, "net_")
+        if self._pos is None:
+            raise RuntimeError("LstmPredictor.predict called before any packet was given to update()")
+        h = max(float(horizon_s), 0.0)
+        delta, std, k = self._stepper.heads(np.array([h, h + _VEL_DELTA]), self._k_sent)
+        pos, pos_std, stiff, stiff_std = _moments(delta[0], std[0], k[0])
+        vel = (delta[1] - delta[0]).mean(axis=0) / _VEL_DELTA
+        f64 = np.float64
+        return Intent(
+            pos=self._pos + pos.astype(f64),
+            vel=vel.astype(f64),
+            stiffness=stiff.astype(f64),
+            pos_std=pos_std.astype(f64) * self.std_scale_,
+            stiffness_std=stiff_std.astype(f64) * self.stiffness_std_scale_,
+        )
+
+    # ------------------------------------------------------------------ offline use
+    @torch.no_grad()
+    def predict_offline(
+        self,
+        packets: np.ndarray,
+        horizon_s: float,
+        n_samples: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> tuple[np.ndarray, ...]:
+        """Predictions at every packet of one clean episode (torch sequence mode, batched streams).
+
+        Args:
+            packets: (T, 20) consecutive packets.
+            horizon_s: s, the horizon.
+            n_samples: dropout streams (default ``self.n_samples``; 0 = dropout off).
+            generator: mask generator (default: seeded from ``seed``).
+
+        Returns:
+            ``(pos, pos_std, stiffness, stiffness_std)``, each (T, 3), calibrated.
+        """
+        check_fitted(self, "net_")
+        s = self.n_samples if n_samples is None else n_samples
+        gen = generator or torch.Generator().manual_seed(int(self.seed))
+        ep_raw = np.concatenate((packets[:, EMG_ENVELOPE], packets[:, HAND_POS], packets[:, HAND_VEL]), axis=1)
+        raw = torch.from_numpy(ep_raw.astype(np.float32))[None].expand(max(s, 1), -1, -1)
+        phi = self.net_.encode(raw, self.net_.masks(max(s, 1), gen, active=s > 0))
+        anchor = torch.from_numpy(packets[:, STIFFNESS_ESTIMATE].astype(np.float32))[None].expand(phi.shape[0], -1, -1)
+        delta, std, k = self.net_.heads(phi, torch.full(phi.shape[:2], float(horizon_s)), anchor)
+        pos, pos_std, stiff, stiff_std = _moments(delta.numpy(), std.numpy(), k.numpy())
+        return (
+            packets[:, HAND_POS] + pos,
+            pos_std * self.std_scale_,
+            stiff,
+            stiff_std * self.stiffness_std_scale_,
+        )
+
+    # ------------------------------------------------------------------ checkpoint
+    def save(self, path: str | Path) -> Path:
+        """Write weights, configuration and calibration to a ``.npz`` checkpoint."""
+        check_fitted(self, "net_")
+        meta: dict[str, Any] = {
+            "net": self.net.as_dict(),
+            "train": {**self.train.as_dict()},
+            "n_samples": self.n_samples,
+            "seed": self.seed,
+            "std_scale": float(self.std_scale_),
+            "stiffness_std_scale": float(self.stiffness_std_scale_),
+            "gate": getattr(self, "gate_", None),
+            "provenance": getattr(self, "provenance_", None),
+        }
+        arrays = {k: v.detach().numpy() for k, v in self.net_.state_dict().items()}
+        return save_checkpoint(path, "lstm", CHECKPOINT_VERSION, meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> LstmPredictor:
+        """Read a checkpoint written by :meth:`save` (checks kind, version and every shape)."""
+        meta, arrays = load_checkpoint(path, "lstm", CHECKPOINT_VERSION)
+        train = dict(meta["train"])
+        train["val_horizons_s"] = tuple(train["val_horizons_s"])
+        self = cls(NetConfig(**meta["net"]), TrainConfig(**train), int(meta["n_samples"]), int(meta["seed"]))
+        net = IntentNet(self.net)
+        expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+        check_shapes(path, arrays, expected)
+        net.load_state_dict({k: torch.from_numpy(np.asarray(arrays[k], dtype=np.float32)) for k in expected})
+        self._set_net(net)
+        self.std_scale_ = float(meta["std_scale"])
+        self.stiffness_std_scale_ = float(meta["stiffness_std_scale"])
+        self.gate_ = meta.get("gate")
+        self.provenance_ = meta.get("provenance")
+        return self
+
+
+def _moments(delta: np.ndarray, std: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Combine streams (axis 0): mean, total std (spread of means + mean variance), for pos and K."""
+    pos = delta.mean(axis=0)
+    pos_std = np.sqrt(delta.var(axis=0) + (std**2).mean(axis=0))
+    return pos, pos_std, k.mean(axis=0), k.std(axis=0)
+
+
+__all__ = ["LstmPredictor", "episode_inputs"]

@@ -1,0 +1,281 @@
+"""``teleimp train sindy|lstm``: record datasets from the env, fit, calibrate, save a checkpoint.
+
+Pipeline (every step seeded from ``--seed``):
+
+1. record the training pool (default subjects 0–5) and the validation subjects (6–7) with
+   :func:`teleimp_env.agents.training.data.generate_dataset` (or reuse them from ``--data-cache``);
+2. fit the predictor on the training pool (the LSTM keeps its best validation model);
+3. with ``--loso K``: subject ``K`` is left out of step 2, then the model is fine-tuned on
+   ``--finetune-episodes`` of ``K``'s episodes and validated on the rest of ``K``'s;
+4. calibrate the predicted spread (95 % coverage) and the gate on the validation set;
+5. save the checkpoint (default ``assets/checkpoints/<model>.npz``) and print validation errors.
+
+The eval CLI delegates here: ``add_train_arguments(parser)`` then ``run_train(args)`` (exit code);
+``train_from_args(args)`` returns the summary dict;
+``main_train(argv)`` is the stand-alone entry point (``python -m teleimp_env.agents.training.pipeline lstm``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from teleimp_env.agents.checkpoint import default_checkpoint
+from teleimp_env.agents.training.data import (
+    GENERATORS,
+    TRAIN_SUBJECTS,
+    VALIDATION_SUBJECTS,
+    Dataset,
+    DatasetSpec,
+    generate_dataset,
+)
+from teleimp_env.agents.training.evaluate import calibrate_gate, calibrate_std, evaluate
+
+MODELS = ("sindy", "lstm")
+#: Horizons (s) the spread is calibrated at and the validation errors are printed for.
+CALIBRATION_HORIZONS = (0.05, 0.1, 0.2, 0.3, 0.5)
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the ``teleimp train`` arguments to ``parser`` (returns it)."""
+    parser.add_argument("model", choices=MODELS, help="predictor to train")
+    parser.add_argument(
+        "--subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS), help="training pool (default 0-5)"
+    )
+    parser.add_argument(
+        "--val-subjects",
+        type=int,
+        nargs="+",
+        default=list(VALIDATION_SUBJECTS),
+        help="validation subjects (default 6 7)",
+    )
+    parser.add_argument("--episodes", type=int, default=8, help="episodes per training subject")
+    parser.add_argument("--val-episodes", type=int, default=4, help="episodes per validation subject")
+    parser.add_argument(
+        "--generator", choices=GENERATORS, default="physiological", help="sEMG generator preset"
+    )
+    parser.add_argument(
+        "--operator",
+        choices=("physiological", "scripted"),
+        default="physiological",
+        help="simulated operator that records the training episodes (default: physiological)",
+    )
+    parser.add_argument(
+        "--delays",
+        type=float,
+        nargs="+",
+        default=[50.0, 100.0, 200.0, 300.0],
+        help="one-way delays (ms) the recording robot is driven at",
+    )
+    parser.add_argument("--episode-s", type=float, default=12.0, help="episode length, s")
+    parser.add_argument("--seed", type=int, default=0, help="the one seed of data, fit and calibration")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="checkpoint path (default assets/checkpoints/MODEL.npz)"
+    )
+    parser.add_argument(
+        "--data-cache",
+        type=Path,
+        default=None,
+        help="reuse recorded datasets from this directory (keyed by spec only: clear it if the env changes)",
+    )
+    parser.add_argument("--iters", type=int, default=None, help="lstm: gradient steps")
+    parser.add_argument(
+        "--optimizer", choices=("stlsq", "lasso"), default="stlsq", help="sindy: sparse regression"
+    )
+    parser.add_argument("--threshold", type=float, default=None, help="sindy: sparsity threshold")
+    parser.add_argument(
+        "--loso",
+        type=int,
+        default=None,
+        metavar="SUBJECT",
+        help="leave SUBJECT out of training, fine-tune and validate on it",
+    )
+    parser.add_argument(
+        "--finetune-episodes", type=int, default=2, help="--loso: SUBJECT's episodes to fine-tune on"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch/BLAS threads (fixed so a seed reproduces the checkpoint)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    return parser
+
+
+def _dataset(spec: DatasetSpec, cache: Path | None, progress: bool) -> Dataset:
+    if cache is None:
+        return generate_dataset(spec, progress=progress)
+    key = hashlib.sha256(json.dumps(asdict(spec), sort_keys=True, default=str).encode()).hexdigest()[:16]
+    path = Path(cache) / f"dataset-{key}.npz"
+    if path.is_file():
+        return Dataset.load(path)
+    data = generate_dataset(spec, progress=progress)
+    data.save(path)
+    return data
+
+
+def _datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset, Dataset | None]:
+    """(train, validation, finetune) per the arguments."""
+    progress = not args.no_progress
+    common = {
+        "generator": args.generator,
+        "operator": args.operator,
+        "delays_ms": tuple(args.delays),
+        "episode_s": args.episode_s,
+    }
+    subjects = tuple(s for s in args.subjects if s != args.loso)
+    train = _dataset(
+        DatasetSpec(subjects=subjects, episodes_per_subject=args.episodes, seed=args.seed, **common),
+        args.data_cache,
+        progress,
+    )
+    if args.loso is None:
+        val = _dataset(
+            DatasetSpec(
+                subjects=tuple(args.val_subjects),
+                episodes_per_subject=args.val_episodes,
+                seed=args.seed + 1,
+                **common,
+            ),
+            args.data_cache,
+            progress,
+        )
+        return train, val, None
+    own = _dataset(
+        DatasetSpec(
+            subjects=(args.loso,),
+            episodes_per_subject=args.finetune_episodes + args.val_episodes,
+            seed=args.seed + 1,
+            **common,
+        ),
+        args.data_cache,
+        progress,
+    )
+    n = args.finetune_episodes
+    return train, Dataset(own.episodes[n:]), Dataset(own.episodes[:n])
+
+
+def train_sindy(
+    train: Dataset,
+    validation: Dataset,
+    seed: int = 0,
+    finetune: Dataset | None = None,
+    progress: bool = True,
+    **params: Any,
+):
+    """Fit, calibrate and return a :class:`~teleimp_env.agents.predictors.sindy.predictor.SindyPredictor` (``params`` go to it).
+
+    With ``finetune`` the model is refitted on ``train`` plus ``finetune`` (SINDy has no
+    incremental fit; the new subject's episodes join the regression).
+    """
+    from teleimp_env.agents.predictors.sindy.predictor import SindyPredictor
+
+    data = Dataset([*train, *(finetune or [])])
+    model = SindyPredictor(seed=seed, **params).fit(data, progress=progress)
+    return _calibrate(model, validation)
+
+
+def train_lstm(
+    train: Dataset,
+    validation: Dataset,
+    seed: int = 0,
+    finetune: Dataset | None = None,
+    progress: bool = True,
+    n_iter: int | None = None,
+):
+    """Train, optionally fine-tune, calibrate and return a :class:`~teleimp_env.agents.predictors.lstm.predictor.LstmPredictor`."""
+    from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
+    from teleimp_env.agents.predictors.lstm.training import TrainConfig
+
+    cfg = TrainConfig() if n_iter is None else TrainConfig(n_iter=n_iter)
+    model = LstmPredictor(train=cfg, seed=seed).fit(train, validation, progress=progress)
+    if finetune is not None and len(finetune):
+        model.finetune(finetune, validation, n_iter=max(cfg.n_iter // 4, 1), progress=progress)
+    return _calibrate(model, validation)
+
+
+def _calibrate(model, validation: Dataset):
+    model.std_scale_, model.stiffness_std_scale_ = 1.0, 1.0
+    fp, fk = calibrate_std(model, validation, CALIBRATION_HORIZONS)
+    model.std_scale_, model.stiffness_std_scale_ = fp, fk
+    model.gate_ = calibrate_gate(model, validation).to_dict()
+    return model
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """CLI entry for parsed ``args``: run :func:`train_from_args`, print its summary; returns 0."""
+    train_from_args(args)
+    return 0
+
+
+def train_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the pipeline for parsed ``args``; returns a summary (also printed as JSON).
+
+    Runs on ``args.threads`` torch and BLAS threads (restored afterwards): floating-point sums
+    depend on the thread count, so a fixed count is part of what makes a seed reproduce a
+    checkpoint bit for bit.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    if not isinstance(args.threads, int) or args.threads < 1:
+        raise ValueError(f"threads must be an int >= 1, got {args.threads!r}")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        with threadpool_limits(limits=args.threads):
+            return _run(args)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    train, val, finetune = _datasets(args)
+    progress = not args.no_progress
+    if args.model == "sindy":
+        params = {"optimizer": args.optimizer}
+        if args.threshold is not None:
+            params["threshold"] = args.threshold
+        model = train_sindy(train, val, args.seed, finetune, progress, **params)
+    else:
+        model = train_lstm(train, val, args.seed, finetune, progress, n_iter=args.iters)
+    model.provenance_ = {
+        "subjects": sorted({e.subject for e in train}),
+        "validation_subjects": list(val.subjects),
+        "generator": args.generator,
+        "operator": args.operator,
+        "episodes": len(train),
+        "seed": args.seed,
+        "loso": args.loso,
+    }
+    out = args.out or default_checkpoint(args.model)
+    path = model.save(out)
+    summary = {
+        "checkpoint": str(path),
+        "gate": model.gate_,
+        "std_scale": model.std_scale_,
+        "validation": {f"{h:g}s": evaluate(model, val, h).as_dict() for h in CALIBRATION_HORIZONS},
+    }
+    printed = dict(summary)
+    if args.model == "sindy":
+        summary["equations"] = model.equations(echo=False)
+        printed["terms_per_component"] = summary["equations"].splitlines()[-1]
+    print(json.dumps(printed, indent=2, default=float))
+    return summary
+
+
+def main_train(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point: ``python -m teleimp_env.agents.training.pipeline sindy|lstm [options]``."""
+    parser = add_train_arguments(
+        argparse.ArgumentParser(prog="teleimp train", description=__doc__.split("\n")[0])
+    )
+    return run_train(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main_train())

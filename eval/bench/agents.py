@@ -1,0 +1,123 @@
+"""``teleimp bench agents``: act() latency of every stack on real env observations, one thread.
+
+Each stack drives its own env (physiological operator, subject 6, ``delay_ms`` one-way delay)
+for ``n_steps`` control steps; only the ``act`` call is timed (``time.perf_counter_ns``), after
+``warmup`` untimed calls. Torch is limited to one thread (``torch.set_num_threads(1)``, restored
+afterwards) and so are the BLAS pools (``threadpoolctl``, when installed). The DESIGN budget
+(§11) is p99 ≤ 1 ms at the default 500 Hz.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+import teleimp_env
+from teleimp_env import agents
+
+#: The DESIGN §11 budget for every shipped stack's act() p99, ms.
+BUDGET_P99_MS = 1.0
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the body with torch and the BLAS thread pools limited to one thread."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - agents extra missing
+        torch = None
+    previous = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        limits = contextlib.nullcontext()
+    else:
+        limits = threadpool_limits(limits=1)
+    try:
+        with limits:
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(previous)
+
+
+def time_stack(name: str, n_steps: int, seed: int, delay_ms: float, warmup: int) -> np.ndarray:
+    """act() durations (s) of stack ``name`` over ``n_steps`` env steps (episodes restart)."""
+    stack = agents.make(name, seed=seed)
+    env = gym.make(teleimp_env.ENV_ID, delay_ms=delay_ms, subject=6)
+    obs, info = env.reset(seed=seed)
+    stack.reset(seed=seed)
+    times = np.empty(n_steps)
+    clock = time.perf_counter_ns
+    episode = 0
+    for i in range(warmup + n_steps):
+        t0 = clock()
+        action = stack.act(obs, info) if stack.privileged else stack.act(obs)
+        t1 = clock()
+        if i >= warmup:
+            times[i - warmup] = 1e-9 * (t1 - t0)
+        obs, _, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            episode += 1
+            obs, info = env.reset(seed=seed + episode)
+            stack.reset(seed=seed + episode)
+    env.close()
+    return times
+
+
+def bench_agents(
+    stacks: Sequence[str] | None = None,
+    n_steps: int = 3000,
+    seed: int = 0,
+    delay_ms: float = 200.0,
+    warmup: int = 100,
+) -> dict[str, dict[str, float]]:
+    """Latency of ``act()`` per stack, measured on one thread.
+
+    Args:
+        stacks: stack names (default: all of :data:`agents.STACK_NAMES`).
+        n_steps: timed calls per stack (>= 1).
+        seed: env and stack seed.
+        delay_ms: one-way delay of the env (sets the prediction horizon).
+        warmup: untimed calls first.
+
+    Returns:
+        per stack ``{"p50_ms", "p99_ms", "mean_ms", "max_ms", "n"}``.
+    """
+    names = tuple(agents.STACK_NAMES if stacks is None else stacks)
+    unknown = [n for n in names if n not in agents.STACK_NAMES]
+    if unknown:
+        raise ValueError(f"unknown stacks {unknown}; valid stacks: {', '.join(agents.STACK_NAMES)}")
+    if not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps must be an int >= 1, got {n_steps!r}")
+    results: dict[str, dict[str, float]] = {}
+    with one_thread():
+        for name in names:
+            t = 1e3 * time_stack(name, n_steps, seed, delay_ms, warmup)
+            results[name] = {
+                "p50_ms": float(np.percentile(t, 50)),
+                "p99_ms": float(np.percentile(t, 99)),
+                "mean_ms": float(t.mean()),
+                "max_ms": float(t.max()),
+                "n": float(n_steps),
+            }
+    return results
+
+
+def format_table(results: dict[str, dict[str, float]]) -> str:
+    """A plain-text table of :func:`bench_agents` results with the budget verdict."""
+    lines = [f"{'stack':<10} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}  budget p99 <= {BUDGET_P99_MS} ms"]
+    for name, r in results.items():
+        verdict = "ok" if r["p99_ms"] <= BUDGET_P99_MS else "OVER"
+        lines.append(f"{name:<10} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['mean_ms']:8.3f}  {verdict}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(format_table(bench_agents()))

@@ -1,0 +1,206 @@
+"""Tournament report: ``report.md`` (+ ``report_files/*.png``) and a self-contained ``report.html``.
+
+Contents: the leaderboard with 95 % CIs (the privileged ``oracle`` shown apart as the bound), the
+paired win-rate matrix, per-delay tables, plots (success vs delay, peak force, passivity
+violations, prediction error vs horizon, calibration), one rendered rollout per stack (when
+rendering works), checks, and the definitions of the metrics and of the composite score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from teleimp_env.eval.episode.log import write_bytes_atomic
+from teleimp_env.eval.episode.metrics import SCORE_WEIGHTS, TRACKING_SCALE_MM
+from teleimp_env.eval.report.blocks import Document, Image, Table
+from teleimp_env.eval.report.plots import all_plots
+from teleimp_env.eval.tournament.aggregate import PRIVILEGED, Stat, Summary
+from teleimp_env.eval.tournament.spec import TournamentSpec
+
+#: Leaderboard columns: (metric, header, digits, per focus delay?).
+COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
+    ("score", "score", 2, False),
+    ("success", "success", 2, False),
+    ("time_to_insert_s", "t insert (s)", 2, False),
+    ("peak_force_n", "peak F (N)", 1, False),
+    ("passivity_violations", "passivity viol. (steps)", 0, False),
+    ("pred_err_pos_mm", "pos err @{focus} (mm)", 1, True),
+    ("pred_err_stiffness_npm", "K err @{focus} (N/m)", 0, True),
+    ("cov90_pos", "cov90 pos", 2, False),
+    ("fallback_rate", "fallback", 2, False),
+    ("latency_p99_ms", "act p99 (ms)", 3, False),
+)
+LEARNED_PREFIXES = ("sindy", "lstm")
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Files written by :func:`write_report`."""
+
+    markdown: Path
+    html: Path
+    figures: list[Path]
+
+
+def _stat(s: Summary, stack: str, metric: str, focus: bool) -> Stat:
+    src = s.by_delay[stack][s.focus_delay] if focus else s.overall[stack]
+    return src.get(metric, Stat(float("nan"), float("nan"), float("nan"), 0))
+
+
+def leaderboard(s: Summary) -> Table:
+    """Ranked stacks then the bound; cells are ``mean [95 % CI]``."""
+    header = ["rank", "stack", "win rate"] + [h.format(focus=s.focus_delay) for _m, h, _d, _f in COLUMNS]
+    rows, bound_rows = [], []
+    for i, stack in enumerate(s.ranking + s.bound):
+        is_bound = stack in s.bound
+        rank = "bound" if is_bound else str(i + 1)
+        mw = s.mean_win_rate.get(stack, float("nan"))
+        win = "–" if is_bound or mw != mw else f"{100 * mw:.0f}%"
+        cells = [_stat(s, stack, m, f).fmt(d) for m, _h, d, f in COLUMNS]
+        if is_bound:
+            bound_rows.append(len(rows))
+        rows.append([rank, stack, win, *cells])
+    return Table(header, rows, tuple(bound_rows))
+
+
+def win_matrix(s: Summary) -> Table:
+    """``W[row][col]``: share of paired matches the row stack beats the column stack on score."""
+    order = s.ranking + s.bound
+    rows = []
+    for a in order:
+        cells = []
+        for b in order:
+            w = s.win_rate[a][b]
+            cells.append("–" if a == b or w != w else f"{100 * w:.0f}%")
+        rows.append([a, *cells])
+    return Table(
+        ["row beats column", *order], rows, tuple(i for i, a in enumerate(order) if a in s.bound), heat=True
+    )
+
+
+def per_delay(s: Summary, metric: str, digits: int) -> Table:
+    """One row per stack, one column per delay profile."""
+    rows = [
+        [st, *(s.by_delay[st][d].get(metric, Stat(0, 0, 0, 0)).fmt(digits) for d in s.delays)]
+        for st in s.stacks
+    ]
+    return Table(["stack", *s.delays], rows, tuple(i for i, st in enumerate(s.stacks) if st in s.bound))
+
+
+def checks(s: Summary) -> list[str]:
+    """Sanity statements the tournament should show (each marked ✓ or ✗)."""
+    out = []
+    if s.bound:
+        best = max(
+            (s.overall[st]["score"].mean for st in s.ranking if "score" in s.overall[st]),
+            default=float("nan"),
+        )
+        b = ", ".join(f"{st} {s.overall[st]['score'].mean:.3f}" for st in s.bound if "score" in s.overall[st])
+        out.append(f"{'✓' if s.oracle_is_bound else '✗'} the privileged bound scores at least every ranked "
+                   f"stack (bound: {b}; best ranked: {best:.3f})")  # fmt: skip
+    if "naive" in s.stacks:
+        naive = _stat(s, "naive", "pred_err_pos_mm", True)
+        for st in s.stacks:
+            if st.startswith(LEARNED_PREFIXES):
+                mine = _stat(s, st, "pred_err_pos_mm", True)
+                ok = mine.n > 0 and naive.n > 0 and mine.mean < naive.mean
+                sep = " (CIs disjoint)" if ok and mine.hi < naive.lo else ""
+                out.append(
+                    f"{'✓' if ok else '✗'} {st} predicts better than naive at {s.focus_delay}: "
+                    f"{mine.fmt(1)} mm vs {naive.fmt(1)} mm{sep}"
+                )
+    return out
+
+
+def score_definition() -> str:
+    """The composite score, as text."""
+    w = SCORE_WEIGHTS
+    return (
+        f"score = {w['success']}·success + {w['speed']}·speed − {w['force']}·force "
+        f"− {w['passivity']}·passivity − {w['tracking']}·tracking − {w['safety']}·unsafe, "
+        f"with speed = 1 − t_insert/episode_s (0 if failed), "
+        f"force = min(1, peak force / abort force), passivity = share of steps violating passivity, "
+        f"tracking = min(1, mean ‖x_d − true intent‖ / {TRACKING_SCALE_MM:g} mm), unsafe = safety abort or "
+        "physics instability. Range [−1.75, 1.25]; act() latency is left out so the score is deterministic."
+    )
+
+
+def build_document(
+    spec: TournamentSpec, s: Summary, stills: dict[str, bytes], stills_note: str = ""
+) -> Document:
+    """The report as a :class:`~teleimp_env.eval.report.blocks.Document`."""
+    doc = Document(f"Tournament report: {spec.name}")
+    doc.p(
+        f"Spec `{spec.source}` — {len(spec.stacks)} stacks × {len(spec.delays)} delay profiles × "
+        f"{len(spec.subjects)} subjects × {len(spec.generators)} generators × {spec.n_seeds} seeds = "
+        f"{s.n_matches * len(spec.stacks)} episodes ({s.n_episodes} stored; paired: every stack meets "
+        f"the same {s.n_matches} matches). Master seed {spec.seed}; tournament id `{spec.tournament_id}`."
+    )
+    extra = " with the same override flags" if " + flags" in spec.source else ""
+    doc.p(f"Reproduce or resume (finished episodes are never re-run): `{_command(spec)}`{extra}.")
+    doc.h2("Leaderboard")
+    doc.p(f"Ranked by mean paired win rate on the composite score (ties: mean score); "
+          f"{', '.join(PRIVILEGED)} sees the true intent and is shown apart as the bound. "
+          f"Cells: mean [bootstrap 95% CI, {spec.bootstrap} resamples].")  # fmt: skip
+    doc.add(leaderboard(s))
+    doc.h2("Checks")
+    for line in checks(s) or ["(nothing to check in this spec)"]:
+        doc.p(line)
+    doc.h2("Paired win rates")
+    doc.add(win_matrix(s))
+    doc.h2("By delay profile")
+    doc.p("Success rate:")
+    doc.add(per_delay(s, "success", 2))
+    doc.p("Position prediction error (mm):")
+    doc.add(per_delay(s, "pred_err_pos_mm", 1))
+    doc.p("Peak contact force (N):")
+    doc.add(per_delay(s, "peak_force_n", 1))
+    doc.h2("Plots")
+    try:
+        plots = all_plots(s)
+    except ImportError as err:  # matplotlib is the [render] extra: the tables above still stand
+        plots = {}
+        doc.p(f"Plots not available: {err}.")
+    for stem, (caption, png) in plots.items():
+        doc.add(Image(stem, caption, png))
+    doc.h2("Rendered rollouts")
+    if stills:
+        doc.p(f"One episode per stack (delay {s.focus_delay}, subject {spec.subjects[0]}, seed index 0); "
+              "frames from start to end.")  # fmt: skip
+        for stack, png in stills.items():
+            doc.add(Image(f"rollout_{_safe(stack)}", stack, png, wide=True))
+    else:
+        doc.p(f"Rendering not available: {stills_note or 'disabled'}.")
+    doc.h2("Definitions")
+    doc.p("Composite score: " + score_definition())
+    doc.p("Metrics are defined in `eval/metrics.py` (per episode, from the episode log alone); prediction "
+          "error compares the stack's predicted current intent with the operator's true current intent at "
+          "the delay horizon (the age of the newest packet).")  # fmt: skip
+    return doc
+
+
+def _command(spec: TournamentSpec) -> str:
+    """The CLI command that reruns ``spec`` (a preset by name, a file by path)."""
+    from teleimp_env.eval.tournament.spec import PRESET_DIR
+
+    src = spec.source.split(" + ")[0]
+    path = Path(src)
+    where = f"--preset {path.stem}" if path.parent == PRESET_DIR else f"--spec {src}"
+    return f"teleimp tournament {where} --out DIR"
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name)
+
+
+def write_report(out_dir: str | Path, doc: Document) -> Paths:
+    """Write ``report.md``, ``report_files/*.png`` and ``report.html`` into ``out_dir``."""
+    out = Path(out_dir)
+    figures = [write_bytes_atomic(out / "report_files" / f"{img.stem}.png", img.png) for img in doc.images()]
+    md = write_bytes_atomic(out / "report.md", doc.markdown("report_files").encode("utf-8"))
+    page = write_bytes_atomic(out / "report.html", doc.html().encode("utf-8"))
+    return Paths(md, page, figures)
+
+
+__all__ = ["Paths", "build_document", "checks", "leaderboard", "win_matrix", "write_report"]

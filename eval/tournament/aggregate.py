@@ -1,0 +1,201 @@
+"""Aggregation of a tournament: means with paired bootstrap 95 % CIs, win rates, ranking.
+
+A *match* is one (delay profile, subject, generator, seed index): every stack plays every match
+on the same draws. Statistics:
+
+* **Mean and 95 % CI** of each metric per stack (overall and per delay profile): percentile
+  bootstrap of the mean over matches, ``B = spec.bootstrap`` resamples. The resampled match
+  indices are shared by all stacks (a paired bootstrap); the generator is
+  ``np.random.default_rng(spec.seed)``, so the CIs are reproducible. ``nan`` values (metric not
+  applicable) are left out of the mean.
+* **Win rate** ``W[a][b]``: over the matches both stacks finished, the fraction where ``a``'s
+  composite score (:func:`teleimp_env.eval.episode.metrics.composite_score`) beats ``b``'s, ties counting ½.
+* **Ranking** of the non-privileged stacks: by mean win rate against the other ranked stacks,
+  ties broken by mean score. Privileged stacks (``oracle``) are shown apart, as the bound.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from teleimp_env.eval.episode.metrics import TIMING_METRICS
+from teleimp_env.eval.tournament.spec import TournamentSpec
+from teleimp_env.eval.tournament.store import EpisodeRow
+
+#: Stacks handed the env's ground truth: shown as a bound, never ranked.
+PRIVILEGED = ("oracle",)
+
+Match = tuple[str, int, str, int]
+
+
+@dataclass(frozen=True)
+class Stat:
+    """A mean with its bootstrap 95 % CI and the number of non-nan values it averages."""
+
+    mean: float
+    lo: float
+    hi: float
+    n: int
+
+    def fmt(self, digits: int = 2) -> str:
+        """``"mean [lo, hi]"`` (``"–"`` when no value)."""
+        if self.n == 0 or math.isnan(self.mean):
+            return "–"
+        return f"{self.mean:.{digits}f} [{self.lo:.{digits}f}, {self.hi:.{digits}f}]"
+
+
+@dataclass
+class Summary:
+    """Aggregated tournament (see the module docstring).
+
+    Attributes:
+        stacks: stack names in spec order; ranking: ranked (non-privileged) stacks, best first;
+        bound: privileged stacks present.
+        overall: stack -> metric -> :class:`Stat` over all matches.
+        by_delay: stack -> delay name -> metric -> :class:`Stat`.
+        win_rate: stack a -> stack b -> W[a][b] (nan for a == b or no common match).
+        mean_win_rate: ranked stack -> mean W against the other ranked stacks.
+        n_matches: matches in the spec; n_episodes: rows aggregated.
+        oracle_is_bound: every privileged stack's mean score >= every ranked stack's.
+    """
+
+    stacks: list[str]
+    ranking: list[str]
+    bound: list[str]
+    overall: dict[str, dict[str, Stat]]
+    by_delay: dict[str, dict[str, dict[str, Stat]]]
+    win_rate: dict[str, dict[str, float]]
+    mean_win_rate: dict[str, float]
+    delays: list[str]
+    delay_ms: dict[str, float]
+    focus_delay: str
+    n_matches: int
+    n_episodes: int
+    oracle_is_bound: bool
+    metrics: list[str] = field(default_factory=list)
+
+    def to_json(self, deterministic_only: bool = False) -> dict[str, Any]:
+        """JSON-compatible dict; ``deterministic_only`` drops wall-time metrics (for comparisons)."""
+
+        def stats(d: dict[str, Stat]) -> dict[str, list[float | None]]:
+            return {
+                m: [_num(s.mean), _num(s.lo), _num(s.hi), s.n]
+                for m, s in d.items()
+                if not (deterministic_only and m in TIMING_METRICS)
+            }
+
+        return {
+            "stacks": self.stacks, "ranking": self.ranking, "bound": self.bound,
+            "overall": {s: stats(v) for s, v in self.overall.items()},
+            "by_delay": {s: {d: stats(v) for d, v in dv.items()} for s, dv in self.by_delay.items()},
+            "win_rate": {a: {b: _num(w) for b, w in row.items()} for a, row in self.win_rate.items()},
+            "mean_win_rate": {a: _num(w) for a, w in self.mean_win_rate.items()}, "delays": self.delays,
+            "delay_ms": self.delay_ms, "focus_delay": self.focus_delay, "n_matches": self.n_matches,
+            "n_episodes": self.n_episodes, "oracle_is_bound": self.oracle_is_bound,
+        }  # fmt: skip
+
+
+def _num(x: float) -> float | None:
+    """nan -> None (JSON null), so results compare and serialise cleanly."""
+    return None if math.isnan(x) else x
+
+
+def _bootstrap(values: np.ndarray, idx: np.ndarray) -> Stat:
+    """Mean and percentile CI of ``values`` (M,) with nans, resampled by ``idx`` (B, M)."""
+    ok = ~np.isnan(values)
+    n = int(ok.sum())
+    if n == 0:
+        return Stat(math.nan, math.nan, math.nan, 0)
+    mean = float(np.mean(values[ok]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.nanmean(values[idx], axis=1)
+    means = means[~np.isnan(means)]
+    lo, hi = np.percentile(means, [2.5, 97.5]) if means.size else (math.nan, math.nan)
+    return Stat(mean, float(lo), float(hi), n)
+
+
+def _table(rows: list[EpisodeRow], stacks: list[str], matches: list[Match], metric: str) -> np.ndarray:
+    """(stacks, matches) array of one metric, nan where the episode is missing."""
+    pos = {m: j for j, m in enumerate(matches)}
+    si = {s: i for i, s in enumerate(stacks)}
+    out = np.full((len(stacks), len(matches)), np.nan)
+    for r in rows:
+        j = pos.get((r.delay, r.subject, r.generator, r.seed_index))
+        if j is not None and r.stack in si:
+            out[si[r.stack], j] = r.metrics.get(metric, math.nan)
+    return out
+
+
+def summarize(spec: TournamentSpec, rows: list[EpisodeRow]) -> Summary:
+    """Aggregate the stored rows of ``spec`` (see the module docstring)."""
+    stacks = list(spec.stacks)
+    matches: list[Match] = [
+        (d.name, s, g, i)
+        for i in range(spec.n_seeds)
+        for d in spec.delays
+        for s in spec.subjects
+        for g in spec.generators
+    ]
+    metrics = sorted({m for r in rows for m in r.metrics})
+    rng = np.random.default_rng(spec.seed)
+    m_all = len(matches)
+    idx_all = rng.integers(0, max(m_all, 1), size=(spec.bootstrap, m_all))
+    delays = [d.name for d in spec.delays]
+    per_delay_cols = {d: np.array([j for j, m in enumerate(matches) if m[0] == d]) for d in delays}
+    idx_delay = {
+        d: rng.integers(0, max(len(c), 1), size=(spec.bootstrap, len(c))) for d, c in per_delay_cols.items()
+    }
+    overall: dict[str, dict[str, Stat]] = {s: {} for s in stacks}
+    by_delay: dict[str, dict[str, dict[str, Stat]]] = {s: {d: {} for d in delays} for s in stacks}
+    for metric in metrics:
+        table = _table(rows, stacks, matches, metric)
+        for i, s in enumerate(stacks):
+            overall[s][metric] = _bootstrap(table[i], idx_all)
+            for d in delays:
+                by_delay[s][d][metric] = _bootstrap(table[i, per_delay_cols[d]], idx_delay[d])
+    score = _table(rows, stacks, matches, "score")
+    win = _win_rates(stacks, score)
+    ranked = [s for s in stacks if s not in PRIVILEGED]
+    bound = [s for s in stacks if s in PRIVILEGED]
+    mean_win = {
+        a: float(np.nanmean([win[a][b] for b in ranked if b != a])) if len(ranked) > 1 else math.nan
+        for a in ranked
+    }
+
+    def key(s: str) -> tuple[float, float]:
+        mw = mean_win[s]
+        sc = overall[s]["score"].mean if "score" in overall[s] else math.nan
+        return (-(mw if not math.isnan(mw) else -1.0), -(sc if not math.isnan(sc) else -np.inf))
+
+    ranking = sorted(ranked, key=key)
+    bound_ok = all(
+        overall[b]["score"].mean >= overall[s]["score"].mean
+        for b in bound
+        for s in ranked
+        if "score" in overall[b] and "score" in overall[s]
+    )
+    return Summary(
+        stacks=stacks, ranking=ranking, bound=bound, overall=overall, by_delay=by_delay, win_rate=win,
+        mean_win_rate=mean_win, delays=delays, delay_ms={d.name: d.nominal_ms for d in spec.delays},
+        focus_delay=spec.focus_delay, n_matches=m_all, n_episodes=len(rows), oracle_is_bound=bound_ok,
+        metrics=metrics,
+    )  # fmt: skip
+
+
+def _win_rates(stacks: list[str], score: np.ndarray) -> dict[str, dict[str, float]]:
+    win: dict[str, dict[str, float]] = {a: {} for a in stacks}
+    for i, a in enumerate(stacks):
+        for j, b in enumerate(stacks):
+            both = ~np.isnan(score[i]) & ~np.isnan(score[j])
+            if i == j or not both.any():
+                win[a][b] = math.nan
+                continue
+            sa, sb = score[i, both], score[j, both]
+            win[a][b] = float(np.mean((sa > sb) + 0.5 * (sa == sb)))
+    return win

@@ -1,0 +1,226 @@
+"""Tournament specifications: a TOML file (or a shipped preset) plus CLI overrides.
+
+Format (every key optional except ``stacks`` and at least one ``[[delay]]``)::
+
+    name = "quick"                 # tournament name (letters, digits, . _ + -)
+    seed = 0                       # master seed: every episode seed derives from it
+    seeds = 2                      # episode seeds per cell (paired: every stack meets the same ones)
+    stacks = ["naive", "sindy", "lstm+eo", "oracle"]
+    subjects = [6, 7]              # operator subject ids
+    generators = ["physiological"] # sEMG generator presets
+    force_limit_n = 20.0           # N, for the time-over-limit metric
+    bootstrap = 1000               # bootstrap resamples for the 95 % CIs
+    focus_delay = "200ms"          # delay profile of the headline prediction-error column
+
+    [env]                          # other gym.make kwargs shared by every episode
+    episode_s = 6.0
+
+    [[delay]]                      # one table per delay profile
+    name = "200ms+jitter+loss"
+    delay_ms = 200                 # or [forward, backward]
+    jitter = ["gamma", 20, 2]      # any form gym.make accepts
+    loss = 0.02
+    # delay_trace = "traces/wifi.csv"   # relative to the spec file
+
+A bad file raises :class:`SpecError` naming the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from teleimp_env.eval.tournament.spec_lines import line_of
+
+PRESET_DIR = Path(__file__).with_name("presets")
+DELAY_KEYS = ("name", "delay_ms", "jitter", "loss", "delay_trace")
+TOP_KEYS = (
+    "name", "seed", "seeds", "stacks", "subjects", "generators", "force_limit_n", "bootstrap",
+    "focus_delay", "env", "delay", "description",
+)  # fmt: skip
+#: gym.make kwargs that the spec sets elsewhere (or that make no sense in a tournament).
+RESERVED_ENV_KEYS = ("delay_ms", "jitter", "loss", "delay_trace", "subject", "generator", "render_mode")
+_NAME = re.compile(r"^[A-Za-z0-9_.+\-]+$")
+
+
+class SpecError(ValueError):
+    """A tournament specification is invalid; the message names the file, line and field."""
+
+
+def preset_names() -> list[str]:
+    """Names of the shipped presets (``eval/presets/*.toml``)."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+
+
+def stack_names() -> tuple[str, ...]:
+    """Valid stack names (``agents.STACK_NAMES``)."""
+    from teleimp_env import agents
+
+    return tuple(agents.STACK_NAMES)
+
+
+@dataclass(frozen=True)
+class DelayProfile:
+    """One network condition.
+
+    Attributes:
+        name: label used in tables and cell keys (letters, digits, ``. _ + -``).
+        delay_ms: ms, one-way delay, or a (forward, backward) pair.
+        jitter: the env's ``jitter`` argument (None, a number, or a list like ``["gamma", 20, 2]``).
+        loss: the env's ``loss`` argument (None, a probability, or a list).
+        delay_trace: absolute path of a CSV delay trace, or None.
+    """
+
+    name: str
+    delay_ms: float | tuple[float, float] = 0.0
+    jitter: Any = None
+    loss: Any = None
+    delay_trace: str | None = None
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """The delay part of the ``gym.make`` kwargs (JSON-compatible)."""
+        kw: dict[str, Any] = {
+            "delay_ms": list(self.delay_ms) if isinstance(self.delay_ms, tuple) else self.delay_ms
+        }
+        for key in ("jitter", "loss", "delay_trace"):
+            value = getattr(self, key)
+            if value is not None:
+                kw[key] = list(value) if isinstance(value, tuple) else value
+        return kw
+
+    @property
+    def nominal_ms(self) -> float:
+        """ms, the nominal forward delay (for plots against delay)."""
+        return float(self.delay_ms[0] if isinstance(self.delay_ms, tuple) else self.delay_ms)
+
+    @property
+    def digest(self) -> str:
+        """Short hash of the profile's definition (and of the trace file's content)."""
+        h = hashlib.sha256(json.dumps(self.env_kwargs(), sort_keys=True).encode())
+        if self.delay_trace is not None:
+            h.update(Path(self.delay_trace).read_bytes())
+        return h.hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class TournamentSpec:
+    """A validated tournament: stacks × delays × subjects × generators × seeds (see module doc).
+
+    Attributes:
+        name: tournament name.
+        stacks: stack names (``agents.STACK_NAMES``).
+        delays: delay profiles.
+        subjects: operator subject ids (ints >= 0).
+        generators: sEMG generator presets.
+        seed: master seed (int >= 0).
+        n_seeds: episode seeds per cell (>= 1).
+        env: shared ``gym.make`` kwargs as sorted (key, value) pairs.
+        force_limit_n: N, threshold of the time-over-limit metric.
+        bootstrap: bootstrap resamples for confidence intervals (>= 100).
+        focus_delay: name of the delay profile shown in the headline prediction-error column.
+        source: where the spec came from (a file path or ``preset:NAME``).
+    """
+
+    name: str
+    stacks: tuple[str, ...]
+    delays: tuple[DelayProfile, ...]
+    subjects: tuple[int, ...] = (6, 7)
+    generators: tuple[str, ...] = ("physiological",)
+    seed: int = 0
+    n_seeds: int = 2
+    env: tuple[tuple[str, Any], ...] = ()
+    force_limit_n: float = 20.0
+    bootstrap: int = 1000
+    focus_delay: str = ""
+    source: str = "<flags>"
+
+    def __post_init__(self) -> None:
+        if not self.focus_delay:
+            names = [d.name for d in self.delays]
+            by_ms = [d.name for d in self.delays if d.nominal_ms == 200.0]
+            object.__setattr__(self, "focus_delay", (by_ms or names)[0])
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """Shared ``gym.make`` kwargs."""
+        return dict(self.env)
+
+    def episode_seeds(self) -> list[int]:
+        """The paired episode seeds, ``SeedSequence([seed, i])``'s first word for i < n_seeds."""
+        return [int(np.random.SeedSequence([self.seed, i]).generate_state(1)[0]) for i in range(self.n_seeds)]
+
+    @property
+    def tournament_id(self) -> str:
+        """Stable id of what makes episodes comparable (name, seed, shared env, force limit).
+
+        Stacks, delay profiles, subjects, generators and the seed count are *not* part of it, so a
+        spec that adds any of them resumes the existing results and only runs the new cells.
+        """
+        key = {"seed": self.seed, "env": self.env_kwargs, "force_limit_n": self.force_limit_n, "v": 1}
+        return f"{self.name}-{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-compatible description (stored with the results)."""
+        return {
+            "name": self.name, "stacks": list(self.stacks), "subjects": list(self.subjects),
+            "generators": list(self.generators), "seed": self.seed, "seeds": self.n_seeds,
+            "env": self.env_kwargs, "force_limit_n": self.force_limit_n, "bootstrap": self.bootstrap,
+            "focus_delay": self.focus_delay, "source": self.source,
+            "delay": [{"name": d.name, **d.env_kwargs()} for d in self.delays],
+        }  # fmt: skip
+
+
+def load_spec(path: str | Path) -> TournamentSpec:
+    """Read and validate a spec file; raises :class:`SpecError` (file, line, field) when bad."""
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError(f"spec file {str(p)!r} does not exist")
+    text = p.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{p}: malformed TOML: {err}") from err
+    return build_spec(data, source=str(p), text=text, base_dir=p.parent)
+
+
+def load_preset(name: str) -> TournamentSpec:
+    """A shipped preset by name; an unknown name lists the valid ones."""
+    valid = preset_names()
+    if name not in valid:
+        raise SpecError(f"unknown preset {name!r}; valid presets: {', '.join(valid)}")
+    return load_spec(PRESET_DIR / f"{name}.toml")
+
+
+def build_spec(
+    data: dict[str, Any], source: str = "<flags>", text: str = "", base_dir: Path | None = None
+) -> TournamentSpec:
+    """Validate parsed TOML ``data`` into a :class:`TournamentSpec` (see :mod:`teleimp_env.eval.tournament.spec_build`)."""
+    from teleimp_env.eval.tournament.spec_build import build
+
+    return build(data, source=source, text=text, base_dir=base_dir or Path.cwd())
+
+
+def with_overrides(spec: TournamentSpec, **changes: Any) -> TournamentSpec:
+    """A copy of ``spec`` with the given fields replaced (``None`` values are ignored), re-validated."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return spec
+    data = spec.to_json()
+    rename = {"n_seeds": "seeds", "delays": "delay"}
+    for key, value in changes.items():
+        data[rename.get(key, key)] = value
+    data.pop("source", None)
+    return replace(build_spec(data, source=f"{spec.source} + flags"), source=f"{spec.source} + flags")
+
+
+__all__ = [
+    "DelayProfile", "SpecError", "TournamentSpec", "build_spec", "line_of", "load_preset", "load_spec",
+    "preset_names", "stack_names", "with_overrides",
+]  # fmt: skip
