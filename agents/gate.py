@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from teleimp_env.agents.base import Intent
+from teleimp_env.validation import is_real
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Gate:
     def __post_init__(self) -> None:
         for name in ("max_age_s", "max_gap_s", "max_pos_std_m"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or math.isnan(value) or value <= 0.0:
+            if not (is_real(value) and value > 0.0):  # NaN fails the comparison
                 raise ValueError(f"{name} must be a number > 0 (inf disables it), got {value!r}")
             object.__setattr__(self, name, float(value))
 

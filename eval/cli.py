@@ -195,7 +195,8 @@ def cmd_tournament(args: argparse.Namespace) -> int:
     """``teleimp tournament``."""
     from teleimp_env.eval.pipeline import run_and_report, summary_text
     from teleimp_env.eval.tournament.runner import check_output_dir
-    from teleimp_env.eval.tournament.spec import SpecError, load_preset, load_spec, with_overrides
+    from teleimp_env.eval.tournament.spec import SpecError
+    from teleimp_env.eval.tournament.spec_load import load_preset, load_spec, with_overrides
 
     try:
         if args.preset and args.spec:

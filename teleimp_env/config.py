@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from teleimp_env.network.channel import LinkSpec, load_delay_trace, parse_jitter, parse_loss
-from teleimp_env.physics.scene import SceneConfig, check_range
+from teleimp_env.network.link_spec import LinkSpec, load_delay_trace
+from teleimp_env.operator.config import OPERATOR_KINDS
+from teleimp_env.physics.scene import SceneConfig
+from teleimp_env.validation import check_choice, check_flag, check_int, check_real
 
 #: Physics timestep, s (also in the MJCF; contact with sub-mm clearance needs 1 ms).
 PHYSICS_DT = 0.001
 #: Control rates that divide the 1 kHz physics rate.
 CONTROL_HZ_CHOICES = (50, 100, 125, 200, 250, 500, 1000)
-OPERATOR_KINDS = ("physiological", "scripted")
 RENDER_MODES = (None, "rgb_array", "human")
 
 
@@ -26,7 +27,8 @@ class EnvConfig:
     """Everything that defines a :class:`~teleimp_env.env.PegInHoleEnv` (all ``gym.make`` kwargs)."""
 
     delay_ms: float | tuple[float, float] = 0.0
-    """One-way delay, ms, in [0, 5000]: one number for both directions or a (forward, backward) pair."""
+    """One-way delay, ms, in [0, 5000]: one number for both directions or a (forward, backward)
+    pair (a tuple or a list); stored as a (forward, backward) tuple of floats."""
     jitter: Any = None
     """Extra random delay on both links: None, a number (uniform [0, x] ms), (kind, scale_ms[, shape]),
     or a dict; kinds none/uniform/normal/gamma/pareto (see :mod:`teleimp_env.network.channel`)."""
@@ -34,8 +36,8 @@ class EnvConfig:
     """Packet loss on both links: None, a probability in [0, 1) (Bernoulli),
     ("gilbert_elliott", p_gb, p_bg[, loss_good, loss_bad]) or a dict."""
     delay_trace: str | Path | None = None
-    """CSV of per-packet forward delays in ms (-1 = lost), replayed cyclically; overrides the
-    forward delay, jitter and loss."""
+    """CSV of per-packet forward delays in ms (each in [0, 5000], or -1 = lost), replayed
+    cyclically; overrides the forward delay, jitter and loss. Read and checked at ``gym.make``."""
     clearance_mm: float = 0.5
     """Peg-hole clearance per side, mm, in [0.05, 5]."""
     chamfer_mm: float = 0.0
@@ -70,6 +72,9 @@ class EnvConfig:
     """Hole centre drawn uniformly in ±hole_range_m along x and y, m, in [0, 0.08]."""
     start_offset_m: float = 0.04
     """Peg start drawn uniformly ±start_offset_m from the hole along x and y, m, in [0, 0.08]."""
+    start_height_m: tuple[float, float] = (0.05, 0.08)
+    """Peg-tip start height above the hole mouth drawn uniformly from (low, high), m, with
+    0.005 <= low <= high <= 0.15."""
     tank_init_j: float = 0.05
     """Initial energy of the variable-impedance energy tank, J, in [0, 100]."""
     render_mode: str | None = None
@@ -83,31 +88,37 @@ class EnvConfig:
     camera (front, side, top, closeup, wrist_cam)."""
     scene: SceneConfig = field(init=False, repr=False, compare=False)
     """Derived: the physical scene variant (built from the scene kwargs above)."""
+    forward_link: LinkSpec = field(init=False, repr=False, compare=False)
+    """Derived: the forward (operator → robot) channel."""
+    backward_link: LinkSpec = field(init=False, repr=False, compare=False)
+    """Derived: the backward (robot → operator) channel."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         delay = self.delay_ms
-        pair = delay if isinstance(delay, (tuple, list)) else (delay, delay)
+        pair = tuple(delay) if isinstance(delay, (tuple, list)) else (delay, delay)
         if len(pair) != 2:
             raise ValueError(f"delay_ms must be a number or a (forward, backward) pair, got {delay!r}")
-        set_(self, "delay_ms", tuple(check_range("delay_ms", d, 0.0, 5000.0, "ms") for d in pair))
-        set_(self, "jitter", parse_jitter(self.jitter))
-        set_(self, "loss", parse_loss(self.loss))
+        trace = None
         if self.delay_trace is not None:
             path = Path(self.delay_trace)
             if not path.is_file():
                 raise ValueError(f"delay_trace must be an existing CSV file, got {str(path)!r}")
-        if self.control_hz not in CONTROL_HZ_CHOICES:
-            raise ValueError(f"control_hz must be one of {CONTROL_HZ_CHOICES}, got {self.control_hz!r}")
-        check_range("episode_s", self.episode_s, 0.5, 600.0, "s")
-        if self.operator not in OPERATOR_KINDS:
-            raise ValueError(f"operator must be one of {OPERATOR_KINDS}, got {self.operator!r}")
-        if not isinstance(self.force_feedback, bool):
-            raise ValueError(f"force_feedback must be True or False, got {self.force_feedback!r}")
-        if not isinstance(self.raw_emg, bool):
-            raise ValueError(f"raw_emg must be True or False, got {self.raw_emg!r}")
-        if not isinstance(self.packet_window, int) or not 1 <= self.packet_window <= 1024:
-            raise ValueError(f"packet_window must be an int in [1, 1024], got {self.packet_window!r}")
+            trace = load_delay_trace(path)
+        # The links validate the delays, jitter and loss (one set of rules, in the channel's spec).
+        forward = LinkSpec(delay_ms=pair[0], jitter=self.jitter, loss=self.loss, trace=trace)
+        backward = LinkSpec(delay_ms=pair[1], jitter=forward.jitter, loss=forward.loss)
+        set_(self, "forward_link", forward)
+        set_(self, "backward_link", backward)
+        set_(self, "delay_ms", (forward.delay_ms, backward.delay_ms))
+        set_(self, "jitter", forward.jitter)
+        set_(self, "loss", forward.loss)
+        set_(self, "control_hz", check_choice("control_hz", self.control_hz, CONTROL_HZ_CHOICES))
+        set_(self, "episode_s", check_real("episode_s", self.episode_s, 0.5, 600.0, "s"))
+        set_(self, "operator", check_choice("operator", self.operator, OPERATOR_KINDS))
+        set_(self, "force_feedback", check_flag("force_feedback", self.force_feedback))
+        set_(self, "raw_emg", check_flag("raw_emg", self.raw_emg))
+        set_(self, "packet_window", check_int("packet_window", self.packet_window, 1, 1024))
         scene = SceneConfig(
             hole_shape=self.hole_shape,
             clearance_mm=self.clearance_mm,
@@ -115,17 +126,25 @@ class EnvConfig:
             friction=self.friction,
         )
         set_(self, "scene", scene)
-        check_range("success_depth_mm", self.success_depth_mm, 1e-3, scene.hole_depth_mm - 1e-3, "mm")
-        check_range("abort_force_n", self.abort_force_n, 1.0, 1000.0, "N")
-        check_range("hole_range_m", self.hole_range_m, 0.0, 0.08, "m")
-        check_range("start_offset_m", self.start_offset_m, 0.0, 0.08, "m")
-        check_range("tank_init_j", self.tank_init_j, 0.0, 100.0, "J")
-        if self.render_mode not in RENDER_MODES:
-            raise ValueError(f"render_mode must be one of {RENDER_MODES}, got {self.render_mode!r}")
-        for name, high in (("render_width", 1920), ("render_height", 1080)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 16 <= value <= high:
-                raise ValueError(f"{name} must be an int in [16, {high}] px, got {value!r}")
+        for name, low, high, unit in (
+            ("success_depth_mm", 1e-3, scene.hole_depth_mm - 1e-3, "mm"),
+            ("abort_force_n", 1.0, 1000.0, "N"),
+            ("hole_range_m", 0.0, 0.08, "m"),
+            ("start_offset_m", 0.0, 0.08, "m"),
+            ("tank_init_j", 0.0, 100.0, "J"),
+        ):
+            set_(self, name, check_real(name, getattr(self, name), low, high, unit))
+        height = self.start_height_m
+        if not isinstance(height, (tuple, list)) or len(height) != 2:
+            raise ValueError(f"start_height_m must be a (low, high) pair in m, got {height!r}")
+        low = check_real("start_height_m[0]", height[0], 0.005, 0.15, "m")
+        high = check_real("start_height_m[1]", height[1], low, 0.15, "m")
+        set_(self, "start_height_m", (low, high))
+        set_(self, "render_mode", check_choice("render_mode", self.render_mode, RENDER_MODES))
+        set_(self, "render_width", check_int("render_width", self.render_width, 16, 1920, "px"))
+        set_(self, "render_height", check_int("render_height", self.render_height, 16, 1080, "px"))
+        if not isinstance(self.camera, str):
+            raise ValueError(f"camera must be a camera name (a string), got {self.camera!r}")
 
     @property
     def frame_skip(self) -> int:
@@ -144,7 +163,4 @@ class EnvConfig:
 
     def links(self) -> tuple[LinkSpec, LinkSpec]:
         """(forward, backward) channel specifications."""
-        fwd_trace = load_delay_trace(self.delay_trace) if self.delay_trace is not None else None
-        fwd = LinkSpec(delay_ms=self.delay_ms[0], jitter=self.jitter, loss=self.loss, trace=fwd_trace)
-        bwd = LinkSpec(delay_ms=self.delay_ms[1], jitter=self.jitter, loss=self.loss)
-        return fwd, bwd
+        return self.forward_link, self.backward_link

@@ -6,6 +6,7 @@ import math
 from typing import Any, ClassVar
 
 import gymnasium as gym
+import mujoco
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import EzPickle
@@ -22,12 +23,15 @@ from teleimp_env.packet import (
     FB_T_SENT,
     FB_VEL,
     FEEDBACK_SIZE,
+    HAND_POS,
     PACKET_SIZE,
     write_feedback,
 )
 from teleimp_env.passivity import PassivityMonitor, damping_dissipation, stiffness_injection
 from teleimp_env.physics.robot import ImpedanceRobot
 from teleimp_env.physics.scene import build_model
+from teleimp_env.rendering.frames import SceneRenderer, resolve_camera
+from teleimp_env.rendering.ghosts import GhostState
 from teleimp_env.reward import RewardTerms, reward_terms
 
 _MAX_AGE_S = 1.0e3
@@ -130,6 +134,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         )
         self.model = build_model(cfg.scene)
         self.robot = ImpedanceRobot(self.model, cfg.frame_skip)
+        resolve_camera(self.model, cfg.camera)  # a bad camera name fails at gym.make
         self.facts = EnvFacts.of(cfg, self.model)
         """Robot-side constants a controller may rely on (``agents.make(name, env=env)``)."""
         self.dt = cfg.control_dt
@@ -179,7 +184,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         start = hole_pos + np.array(
             [
                 *rng.uniform(-cfg.start_offset_m, cfg.start_offset_m, size=2),
-                rng.uniform(0.05, 0.08),
+                rng.uniform(*cfg.start_height_m),
             ]
         )
         self.model.body_pos[self._fixture] = hole_pos
@@ -395,11 +400,40 @@ class PegInHoleEnv(gym.Env, EzPickle):
         if self.render_mode is None:
             gym.logger.warn("render() called without render_mode; pass render_mode='rgb_array'.")
             return None
-        from teleimp_env.rendering.frames import SceneRenderer
-
         if self._renderer is None:
-            self._renderer = SceneRenderer(self, mode=self.render_mode)
-        return self._renderer.render()
+            cfg = self.config
+            self._renderer = SceneRenderer(
+                self.model, self.data, self.render_mode, cfg.camera, cfg.render_width, cfg.render_height
+            )
+        return self._renderer.render(self.render_state())
+
+    @property
+    def data(self) -> mujoco.MjData:
+        """The live ``MjData`` of the remote robot's scene (read it; the env writes it)."""
+        return self.robot.data
+
+    def render_state(self) -> GhostState:
+        """What the overlays draw now: the snapshot the renderer is handed (positions world, m)."""
+        ann = self.render_annotations
+        packet = self.received.newest()
+        return GhostState(
+            time=float(self.t),
+            intent_pos=np.asarray(self.op_step.hand_pos, float).copy(),
+            received_pos=None if packet is None else packet[HAND_POS],
+            predicted_pos=ann.get("predicted_pos"),
+            predicted_std=ann.get("predicted_std"),
+            stiffness=np.asarray(self.robot.stiffness, float).copy(),
+            peg_centre=self.robot.peg_centre(),
+            delay_ms=float(self.config.delay_ms[0]),
+            packet_age=float(self.packet_age()),
+            trusted=ann.get("trusted"),
+            contact_force=float(np.linalg.norm(self.state.contact_force)),
+        )
+
+    def sent_packet(self) -> np.ndarray:
+        """The packet the operator sent this step, before the channel ((20,), a copy): ground
+        truth for recording training data (:mod:`teleimp_env.packet` names its columns)."""
+        return self._packet.copy()
 
     def close(self) -> None:
         if self._renderer is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from teleimp_env.action import make_action
+from teleimp_env.action import DAMPING_MAX, STIFFNESS_MAX, STIFFNESS_MIN, make_action
 from teleimp_env.agents.base import Fallback, Intent, newest_packet
 from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
+from teleimp_env.validation import check_real
 
 
 class HoldFallback(Fallback):
@@ -25,12 +26,10 @@ class HoldFallback(Fallback):
     name = "hold"
 
     def __init__(self, hold_damping: float = 20.0, default_stiffness: float = 300.0) -> None:
-        if not hold_damping >= 0.0:
-            raise ValueError(f"hold_damping must be >= 0 N·s/m, got {hold_damping!r}")
-        if not default_stiffness > 0.0:
-            raise ValueError(f"default_stiffness must be > 0 N/m, got {default_stiffness!r}")
-        self.hold_damping = float(hold_damping)
-        self.default_stiffness = float(default_stiffness)
+        self.hold_damping = check_real("hold_damping", hold_damping, 0.0, DAMPING_MAX, "N·s/m")
+        self.default_stiffness = check_real(
+            "default_stiffness", default_stiffness, STIFFNESS_MIN, STIFFNESS_MAX, "N/m"
+        )
 
     def command(self, intent: Intent | None, obs: dict[str, np.ndarray], trusted: bool) -> np.ndarray:
         """(9,) action for ``intent`` (``None`` or untrusted → hold), clipped to the env's bounds."""

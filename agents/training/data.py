@@ -21,7 +21,7 @@ from tqdm import tqdm
 import teleimp_env
 from teleimp_env.action import STIFFNESS_MAX, STIFFNESS_MIN
 from teleimp_env.config import OPERATOR_KINDS
-from teleimp_env.packet import HAND_POS, PACKET_SIZE, STIFFNESS_ESTIMATE
+from teleimp_env.packet import HAND_POS, PACKET_SIZE, STIFFNESS_ESTIMATE, T_SEND
 
 GENERATORS = ("linear", "hard", "physiological")
 #: Default pools (DESIGN §5): subjects 0–5 train, 6–7 validate/test.
@@ -50,7 +50,7 @@ class Episode:
     @property
     def dt(self) -> float:
         """Control period, s."""
-        return float(self.packets[1, 0] - self.packets[0, 0]) if len(self.packets) > 1 else 0.002
+        return float(self.packets[1, T_SEND] - self.packets[0, T_SEND]) if len(self.packets) > 1 else 0.002
 
     def __len__(self) -> int:
         return len(self.packets)
@@ -182,14 +182,14 @@ def record_episode(env: gym.Env, seed: int, subject: int, delay_ms: float) -> Ep
     action = np.zeros(9)
     n = 0
     while True:
-        base.op_step.write_packet(packets[n], base.t, n)
+        packets[n] = base.sent_packet()
         stiffness[n] = info["intent_stiffness"]
         n += 1
         if n == n_max:
             break
         obs, _, terminated, truncated, info = env.step(_hold_action(obs, action))
         if terminated or truncated:
-            base.op_step.write_packet(packets[n], base.t, n)
+            packets[n] = base.sent_packet()
             stiffness[n] = info["intent_stiffness"]
             n += 1
             break

@@ -68,7 +68,7 @@ def _teleimp_step_us(n_steps: int, repeats: int, seed: int, operator: str) -> di
 
     for _ in range(200):  # warm up into the reach phase
         step()
-    physics = _physics_us(env.model, env.robot.data, env.config.frame_skip, n_steps, repeats)
+    physics = _physics_us(env.model, env.data, env.config.frame_skip, n_steps, repeats)
     # Time step() without the action construction: build actions first, then time.
     timed = []
     for _ in range(repeats):

@@ -22,7 +22,8 @@ import time
 
 from teleimp_env.eval.tournament.backends import LocalBackend, default_workers
 from teleimp_env.eval.tournament.runner import run_tournament, warm_worker
-from teleimp_env.eval.tournament.spec import TournamentSpec, build_spec
+from teleimp_env.eval.tournament.spec import TournamentSpec
+from teleimp_env.eval.tournament.spec_load import build_spec
 
 #: Required speed-up from 1 to 2 workers (DESIGN §11).
 BUDGET = 1.7

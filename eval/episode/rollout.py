@@ -39,12 +39,7 @@ def make_env(env_kwargs: Mapping[str, Any], render: bool = False) -> gym.Env:
     kwargs = dict(env_kwargs)
     if render:
         kwargs["render_mode"] = "rgb_array"
-    return gym.make(teleimp_env.ENV_ID, **_env_values(kwargs))
-
-
-def _env_values(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """JSON lists back to the tuples the env documents (``delay_ms`` pair, jitter/loss tuples)."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    return gym.make(teleimp_env.ENV_ID, **kwargs)  # the env accepts JSON lists for its pairs
 
 
 def _empty(n: int, shape: tuple[int, ...], dtype: str) -> np.ndarray:

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from teleimp_env.action import K_D
 from teleimp_env.eval.episode.log import EpisodeLog
-from teleimp_env.rendering.frames import FrameRenderer, PegPoser, ghost_state_from_env
+from teleimp_env.rendering.frames import FrameRenderer, PegPoser
 from teleimp_env.rendering.ghosts import GhostState, TrailSet
 
 if TYPE_CHECKING:  # no runtime `import mujoco` here: teleimp_env must pick MUJOCO_GL first
@@ -130,9 +131,9 @@ class FilmingStack:
             self.env.annotate(predicted_pos=intent.pos, predicted_std=intent.pos_std, trusted=dec.trusted)
         else:
             self.env.annotate()
-        state = ghost_state_from_env(self.env)
-        state.stiffness = np.asarray(action, float)[3:6].copy()
-        self.film.offer(self._k, self.env.robot.data, state)
+        state = self.env.render_state()
+        state.stiffness = np.asarray(action, float)[K_D].copy()
+        self.film.offer(self._k, self.env.data, state)
         self._k += 1
         return action
 
@@ -152,7 +153,7 @@ def log_ghost_state(log: EpisodeLog, k: int, delay_ms: float | None) -> GhostSta
         received_pos=_finite_or_none(a["received_pos"][k]),
         predicted_pos=_finite_or_none(a["pred_pos"][k]),
         predicted_std=_finite_or_none(a["pred_pos_std"][k]),
-        stiffness=_finite_or_none(a["action"][k, 3:6]),
+        stiffness=_finite_or_none(a["action"][k, K_D]),
         delay_ms=delay_ms,
         packet_age=float(a["packet_age"][k]),
         trusted=bool(a["trusted"][k]),
@@ -167,8 +168,8 @@ def replay_log(log: EpisodeLog, env: Any, film: Film, seconds: float | None = No
     """
     u = env.unwrapped
     env.reset(seed=int(log.meta["seed"]))
-    placer = PegPoser(u.model, u.robot.data)
-    start = u.robot.tip_pos()
+    placer = PegPoser(u.model, u.data)
+    start = u.data.site("peg_tip").xpos.copy()
     a = log.arrays
     n = log.n_steps
     if seconds is not None:
@@ -181,5 +182,5 @@ def replay_log(log: EpisodeLog, env: Any, film: Film, seconds: float | None = No
         state = log_ghost_state(log, k, delay)
         if film.due(k):  # posing the peg is only needed for filmed steps
             state.peg_centre = placer.place(tip, angles)
-        film.offer(k, u.robot.data, state)
+        film.offer(k, u.data, state)
     return n

@@ -20,12 +20,12 @@ All learned families predict the standardised residual to the naive hold.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from teleimp_env.eval.study.base import StudyModel
 from teleimp_env.eval.study.data import F_POS, Split, Standardiser, StudyData, frames_of
 from teleimp_env.eval.study.sequence import (
     NETWORKS,
@@ -35,6 +35,7 @@ from teleimp_env.eval.study.sequence import (
     predict_network,
     train_network,
 )
+from teleimp_env.eval.study.shipped import ShippedLSTM
 from teleimp_env.eval.study.sindy import SindyDynamics, SindyParams
 
 #: Every family, in table order.
@@ -51,30 +52,6 @@ FAMILIES: tuple[str, ...] = (
     "tcn",
     "lstm-mc",
 )
-
-
-class FamilyUnavailable(RuntimeError):
-    """Raised by a model's ``fit`` when the family cannot run here (its row then says why)."""
-
-
-class StudyModel(ABC):
-    """A family fitted on one training split (see the module docstring)."""
-
-    family: str = ""
-    #: Whether training-split predictions are meaningful (False for the shipped checkpoint).
-    evaluates_train: bool = True
-
-    @abstractmethod
-    def fit(self, data: StudyData, seed: np.random.SeedSequence) -> StudyModel:
-        """Learn from ``data.train``; every random draw comes from ``seed``."""
-
-    @abstractmethod
-    def predict(self, data: StudyData, split: Split) -> np.ndarray:
-        """(n, H, 6) hand position (m) and stiffness (N/m) for every sample of ``split``."""
-
-    def n_params(self) -> int:
-        """Trainable (learned) scalars."""
-        return 0
 
 
 class NaiveHold(StudyModel):
@@ -269,7 +246,5 @@ def make_model(
     if family in NETWORKS:
         return WindowNet(family, budget, progress)
     if family == "lstm-mc":
-        from teleimp_env.eval.study.shipped import ShippedLSTM
-
         return ShippedLSTM()
     raise ValueError(f"unknown family {family!r}; valid families: {', '.join(FAMILIES)}")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from teleimp_env.eval.study.run import StudyResult
+from teleimp_env.eval.study.result import StudyResult
 
 
 def error_plot(result: StudyResult, path: Path) -> Path | None:

@@ -20,16 +20,13 @@ import io
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from teleimp_env.eval.study.plot import error_plot
+from teleimp_env.eval.study.result import StudyResult
 from teleimp_env.eval.study.sindy import STATE_NAMES
 from teleimp_env.eval.study.stats import FamilyResult
-
-if TYPE_CHECKING:
-    from teleimp_env.eval.study.run import StudyResult
 
 
 def _num(v: float) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from teleimp_env.eval.study.base import FamilyUnavailable, StudyModel
 from teleimp_env.eval.study.data import Split, StudyData
-from teleimp_env.eval.study.models import FamilyUnavailable, StudyModel
 
 
 def hand_rng(predictor: object, rng: np.random.Generator) -> None:

@@ -22,7 +22,9 @@ Format (every key optional except ``stacks`` and at least one ``[[delay]]``)::
     loss = 0.02
     # delay_trace = "traces/wifi.csv"   # relative to the spec file
 
-A bad file raises :class:`SpecError` naming the file, the line and the field.
+A bad file raises :class:`SpecError` naming the file, the line and the field. Reading and
+validating live in :mod:`teleimp_env.eval.tournament.spec_load` (``load_spec``, ``load_preset``,
+``with_overrides``) and :mod:`teleimp_env.eval.tournament.spec_build`.
 """
 
 from __future__ import annotations
@@ -30,14 +32,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from teleimp_env.eval.tournament.spec_lines import line_of
 
 PRESET_DIR = Path(__file__).with_name("presets")
 DELAY_KEYS = ("name", "delay_ms", "jitter", "loss", "delay_trace")
@@ -52,11 +51,6 @@ _NAME = re.compile(r"^[A-Za-z0-9_.+\-]+$")
 
 class SpecError(ValueError):
     """A tournament specification is invalid; the message names the file, line and field."""
-
-
-def preset_names() -> list[str]:
-    """Names of the shipped presets (``eval/presets/*.toml``)."""
-    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
 
 
 def stack_names() -> tuple[str, ...]:
@@ -177,50 +171,7 @@ class TournamentSpec:
         }  # fmt: skip
 
 
-def load_spec(path: str | Path) -> TournamentSpec:
-    """Read and validate a spec file; raises :class:`SpecError` (file, line, field) when bad."""
-    p = Path(path)
-    if not p.is_file():
-        raise SpecError(f"spec file {str(p)!r} does not exist")
-    text = p.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{p}: malformed TOML: {err}") from err
-    return build_spec(data, source=str(p), text=text, base_dir=p.parent)
-
-
-def load_preset(name: str) -> TournamentSpec:
-    """A shipped preset by name; an unknown name lists the valid ones."""
-    valid = preset_names()
-    if name not in valid:
-        raise SpecError(f"unknown preset {name!r}; valid presets: {', '.join(valid)}")
-    return load_spec(PRESET_DIR / f"{name}.toml")
-
-
-def build_spec(
-    data: dict[str, Any], source: str = "<flags>", text: str = "", base_dir: Path | None = None
-) -> TournamentSpec:
-    """Validate parsed TOML ``data`` into a :class:`TournamentSpec` (see :mod:`teleimp_env.eval.tournament.spec_build`)."""
-    from teleimp_env.eval.tournament.spec_build import build
-
-    return build(data, source=source, text=text, base_dir=base_dir or Path.cwd())
-
-
-def with_overrides(spec: TournamentSpec, **changes: Any) -> TournamentSpec:
-    """A copy of ``spec`` with the given fields replaced (``None`` values are ignored), re-validated."""
-    changes = {k: v for k, v in changes.items() if v is not None}
-    if not changes:
-        return spec
-    data = spec.to_json()
-    rename = {"n_seeds": "seeds", "delays": "delay"}
-    for key, value in changes.items():
-        data[rename.get(key, key)] = value
-    data.pop("source", None)
-    return replace(build_spec(data, source=f"{spec.source} + flags"), source=f"{spec.source} + flags")
-
-
 __all__ = [
-    "DelayProfile", "SpecError", "TournamentSpec", "build_spec", "line_of", "load_preset", "load_spec",
-    "preset_names", "stack_names", "with_overrides",
+    "DELAY_KEYS", "PRESET_DIR", "RESERVED_ENV_KEYS", "TOP_KEYS", "DelayProfile", "SpecError",
+    "TournamentSpec", "stack_names",
 ]  # fmt: skip

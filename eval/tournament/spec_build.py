@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from teleimp_env.config import EnvConfig
 from teleimp_env.eval.tournament.spec import (
     _NAME,
     DELAY_KEYS,
@@ -17,11 +18,8 @@ from teleimp_env.eval.tournament.spec import (
     stack_names,
 )
 from teleimp_env.eval.tournament.spec_lines import where
-
-try:
-    from teleimp_env.operator.config import GENERATORS
-except ImportError:  # the operator package predates its config module
-    GENERATORS = ("linear", "hard", "physiological")
+from teleimp_env.operator.config import GENERATORS
+from teleimp_env.validation import is_int, is_real
 
 
 class _Ctx:
@@ -35,9 +33,9 @@ class _Ctx:
 
 
 def _int(ctx: _Ctx, path: tuple[str | int, ...], v: Any, low: int, what: str) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or v < low:
+    if not is_int(v) or v < low:
         raise ctx.fail(path, f"must be {what} (an int >= {low}), got {v!r}")
-    return v
+    return int(v)
 
 
 def _str_list(ctx: _Ctx, key: str, v: Any, valid: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -80,11 +78,7 @@ def build(data: dict[str, Any], source: str, text: str, base_dir: Path) -> Tourn
     n_seeds = _int(ctx, ("seeds",), data.get("seeds", 2), 1, "the number of seeds per cell")
     bootstrap = _int(ctx, ("bootstrap",), data.get("bootstrap", 1000), 100, "the bootstrap resample count")
     limit = data.get("force_limit_n", 20.0)
-    if (
-        not isinstance(limit, (int, float))
-        or isinstance(limit, bool)
-        or not (math.isfinite(limit) and limit > 0)
-    ):
+    if not (is_real(limit) and math.isfinite(limit) and limit > 0):
         raise ctx.fail(("force_limit_n",), f"must be a positive number of newtons, got {limit!r}")
     env = _env(ctx, data.get("env", {}))
     delays = _delays(ctx, data.get("delay"), base_dir, env)
@@ -101,8 +95,6 @@ def build(data: dict[str, Any], source: str, text: str, base_dir: Path) -> Tourn
 
 
 def _env(ctx: _Ctx, env: Any) -> dict[str, Any]:
-    from teleimp_env.config import EnvConfig
-
     if not isinstance(env, dict):
         raise ctx.fail(("env",), f"must be a table of gym.make kwargs, got {env!r}")
     valid = [f for f in EnvConfig.__dataclass_fields__ if f != "scene" and f not in RESERVED_ENV_KEYS]
@@ -114,15 +106,13 @@ def _env(ctx: _Ctx, env: Any) -> dict[str, Any]:
         if key not in valid:
             raise ctx.fail(("env", key), f"unknown gym.make kwarg; valid: {', '.join(valid)}")
         try:
-            EnvConfig(**{key: tuple(value) if isinstance(value, list) else value})
+            EnvConfig(**{key: value})
         except (ValueError, TypeError) as err:
             raise ctx.fail(("env", key), str(err)) from None
     return dict(env)
 
 
 def _delays(ctx: _Ctx, raw: Any, base_dir: Path, env: dict[str, Any]) -> tuple[DelayProfile, ...]:
-    from teleimp_env.config import EnvConfig
-
     if not isinstance(raw, list) or not raw:
         raise ctx.fail(
             ("delay",), "at least one [[delay]] table is required (name, delay_ms, jitter, loss, delay_trace)"
@@ -155,9 +145,8 @@ def _delays(ctx: _Ctx, raw: Any, base_dir: Path, env: dict[str, Any]) -> tuple[D
                 raise ctx.fail(("delay", i, "delay_trace"), f"trace file {str(resolved)!r} does not exist")
             trace = str(resolved.resolve())
         profile = DelayProfile(name, delay, _tup(table.get("jitter")), _tup(table.get("loss")), trace)
-        kwargs = {k: _tup(v) for k, v in {**env, **profile.env_kwargs()}.items()}
         try:
-            EnvConfig(**kwargs)
+            EnvConfig(**env, **profile.env_kwargs())
         except (ValueError, TypeError) as err:
             key = next((k for k in ("delay_ms", "jitter", "loss", "delay_trace") if k in str(err)), "name")
             raise ctx.fail(("delay", i, key), str(err)) from None

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from numbers import Real
 from os import PathLike
 from typing import Any
+
+from teleimp_env.validation import check_probability, is_real
 
 #: Jitter distributions accepted by :class:`JitterSpec` (forms in :mod:`teleimp_env.network.channel`).
 JITTER_KINDS: tuple[str, ...] = ("none", "uniform", "normal", "gamma", "pareto")
@@ -21,10 +22,6 @@ MAX_DELAY_MS = 5000.0
 #: Arrival-time tolerance, s: a packet due at ``t`` is delivered by ``deliver(t - 1e-9)``, so a
 #: delay that is a multiple of the control period never misses its slot by rounding.
 ARRIVAL_EPS_S = 1e-9
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 def _check_unused_defaults(obj: Any, prefix: str, used: set[str]) -> None:
@@ -40,12 +37,7 @@ def _check_unused_defaults(obj: Any, prefix: str, used: set[str]) -> None:
 
 
 def _check_prob(value: Any, name: str, low_open: bool = False, high_open: bool = False) -> None:
-    lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-    ok = _is_number(value) and math.isfinite(value)
-    if ok:
-        ok = (value > 0 if low_open else value >= 0) and (value < 1 if high_open else value <= 1)
-    if not ok:
-        raise ValueError(f"{name} must be a probability in {lo}0, 1{hi}, got {value!r}")
+    check_probability(name, value, low_open=low_open, high_open=high_open)
 
 
 @dataclass(frozen=True)
@@ -67,9 +59,9 @@ class JitterSpec:
     def __post_init__(self) -> None:
         if self.kind not in JITTER_KINDS:
             raise ValueError(f"jitter.kind must be one of {JITTER_KINDS}, got {self.kind!r}")
-        if not (_is_number(self.scale_ms) and math.isfinite(self.scale_ms) and self.scale_ms >= 0):
+        if not (is_real(self.scale_ms) and math.isfinite(self.scale_ms) and self.scale_ms >= 0):
             raise ValueError(f"jitter.scale_ms must be a finite number >= 0, got {self.scale_ms!r}")
-        if not (_is_number(self.shape) and math.isfinite(self.shape)):
+        if not (is_real(self.shape) and math.isfinite(self.shape)):
             raise ValueError(f"jitter.shape must be a finite number, got {self.shape!r}")
         if self.kind == "gamma" and self.shape <= 0:
             raise ValueError(f"jitter.shape (gamma k) must be > 0, got {self.shape!r}")
@@ -150,7 +142,7 @@ class LinkSpec:
 
     def __post_init__(self) -> None:
         d = self.delay_ms
-        if not (_is_number(d) and math.isfinite(d) and 0 <= d <= MAX_DELAY_MS):
+        if not (is_real(d) and math.isfinite(d) and 0 <= d <= MAX_DELAY_MS):
             raise ValueError(f"delay_ms must be in [0, {MAX_DELAY_MS:g}] ms, got {d!r}")
         object.__setattr__(self, "delay_ms", float(d))
         object.__setattr__(self, "jitter", parse_jitter(self.jitter))
@@ -166,8 +158,10 @@ def _validate_trace(trace: Any, where: str) -> tuple[float, ...]:
         raise ValueError(f"{where} is empty; it needs at least one delay in ms (or -1 = lost)")
     out = []
     for i, v in enumerate(trace):
-        if not (_is_number(v) and math.isfinite(v) and (v >= 0 or v == -1)):
-            raise ValueError(f"{where}[{i}] must be a delay in ms >= 0 or -1 (lost), got {v!r}")
+        if not (is_real(v) and math.isfinite(v) and (0 <= v <= MAX_DELAY_MS or v == -1)):
+            raise ValueError(
+                f"{where}[{i}] must be a delay in [0, {MAX_DELAY_MS:g}] ms or -1 (lost), got {v!r}"
+            )
         out.append(float(v))
     return tuple(out)
 
@@ -189,7 +183,7 @@ def parse_jitter(value: Any) -> JitterSpec:
         return value
     if value is None:
         return JitterSpec()
-    if _is_number(value):
+    if is_real(value):
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"jitter as a number is a uniform scale in ms >= 0, got {value!r}")
         return JitterSpec() if value == 0 else JitterSpec("uniform", float(value))
@@ -232,7 +226,7 @@ def parse_loss(value: Any) -> LossSpec:
         return value
     if value is None:
         return LossSpec()
-    if _is_number(value):
+    if is_real(value):
         if not (math.isfinite(value) and 0 <= value < 1):
             raise ValueError(f"loss as a number is a Bernoulli probability in [0, 1), got {value!r}")
         return LossSpec() if value == 0 else LossSpec("bernoulli", p=float(value))
@@ -300,10 +294,14 @@ def load_delay_trace(path: str | PathLike[str]) -> tuple[float, ...]:
                 if first_line and (cell[0].isalpha() or cell[0] in "_\"'"):
                     continue  # header
                 raise ValueError(
-                    f"{path}, line {lineno}: bad delay {cell!r}; expected ms >= 0 or -1 (lost)"
+                    f"{path}, line {lineno}: bad delay {cell!r}; expected ms in [0, {MAX_DELAY_MS:g}] "
+                    "or -1 (lost)"
                 ) from None
-            if not (math.isfinite(v) and (v >= 0 or v == -1)):
-                raise ValueError(f"{path}, line {lineno}: bad delay {cell!r}; expected ms >= 0 or -1 (lost)")
+            if not (math.isfinite(v) and (0 <= v <= MAX_DELAY_MS or v == -1)):
+                raise ValueError(
+                    f"{path}, line {lineno}: bad delay {cell!r}; expected ms in [0, {MAX_DELAY_MS:g}] "
+                    "or -1 (lost)"
+                )
             values.append(v)
     if not values:
         raise ValueError(f"{path}: delay trace is empty (no delay values)")

@@ -16,7 +16,6 @@ from teleimp_env.operator.config import (
     OPERATOR_KINDS,
     FatigueSpec,
     OperatorConfig,
-    check_flag,
     check_generator,
     check_subject,
     parse_fatigue,
@@ -30,6 +29,7 @@ from teleimp_env.operator.subjects import (
     SubjectParams,
     subject_params,
 )
+from teleimp_env.validation import check_choice, check_flag
 
 
 def validate_operator_kwargs(
@@ -45,8 +45,7 @@ def validate_operator_kwargs(
 
     Raises ``ValueError`` naming the parameter and its valid range/choices.
     """
-    if kind not in OPERATOR_KINDS:
-        raise ValueError(f"operator must be one of {OPERATOR_KINDS}, got {kind!r}")
+    kind = check_choice("operator", kind, OPERATOR_KINDS)
     out = {
         "kind": kind,
         "subject": check_subject(subject),

@@ -8,9 +8,10 @@ Subject-specific physiology lives in :mod:`teleimp_env.operator.subjects`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Any
+
+from teleimp_env.validation import check_choice, check_flag, check_int, check_real, is_real
 
 #: Envelope generator presets accepted by ``generator=`` (DESIGN §5).
 GENERATORS: tuple[str, ...] = ("linear", "hard", "physiological")
@@ -18,36 +19,16 @@ GENERATORS: tuple[str, ...] = ("linear", "hard", "physiological")
 OPERATOR_KINDS: tuple[str, ...] = ("physiological", "scripted")
 
 
-def check_number(name: str, value: Any, low: float, high: float, unit: str = "") -> float:
-    """Return ``value`` as a float or raise ``ValueError`` naming ``name`` and ``[low, high]``."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be a number in [{low}, {high}] {unit}, got {value!r}".strip())
-    return float(value)
-
-
-def check_flag(name: str, value: Any) -> bool:
-    """Return ``value`` if it is a bool, else raise ``ValueError`` naming ``name``."""
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
 def check_subject(subject: Any) -> int:
-    """Return a valid subject id (an int >= 0) or raise ``ValueError``."""
-    if isinstance(subject, bool) or not isinstance(subject, int) or subject < 0:
-        raise ValueError(
-            f"subject must be a non-negative int (0–5 training pool, 6–7 test pool, any other "
-            f"id >= 0 also works), got {subject!r}"
-        )
-    return int(subject)
+    """A valid subject id (an int >= 0, numpy ints included) or ``ValueError``."""
+    return check_int(
+        "subject", subject, 0, what="0–5 training pool, 6–7 test pool; any other id >= 0 also works"
+    )
 
 
 def check_generator(generator: Any) -> str:
     """Return a valid generator preset name or raise ``ValueError``."""
-    if generator not in GENERATORS:
-        raise ValueError(f"generator must be one of {GENERATORS}, got {generator!r}")
-    return str(generator)
+    return check_choice("generator", generator, GENERATORS)
 
 
 @dataclass(frozen=True)
@@ -78,10 +59,10 @@ class OperatorConfig:
     """Integrate the 3CC-r fatigue model during the episode (off: the state stays at its start)."""
 
     def __post_init__(self) -> None:
-        check_number("block_s", self.block_s, 0.004, 0.1, "s")
-        check_number("emg_fs", self.emg_fs, 1000.0, 10000.0, "Hz")
-        check_number("envelope_cutoff_hz", self.envelope_cutoff_hz, 2.0, 50.0, "Hz")
-        if self.mains_hz not in (0, 0.0, 50, 50.0, 60, 60.0) or isinstance(self.mains_hz, bool):
+        check_real("block_s", self.block_s, 0.004, 0.1, "s")
+        check_real("emg_fs", self.emg_fs, 1000.0, 10000.0, "Hz")
+        check_real("envelope_cutoff_hz", self.envelope_cutoff_hz, 2.0, 50.0, "Hz")
+        if not (is_real(self.mains_hz) and self.mains_hz in (0.0, 50.0, 60.0)):
             raise ValueError(f"mains_hz must be 0 (off), 50 or 60 Hz, got {self.mains_hz!r}")
         for f in fields(self):
             if f.type in ("bool", bool):
@@ -107,10 +88,10 @@ class FatigueSpec:
     """Length of one work/rest cycle, s, in [1, 600]."""
 
     def __post_init__(self) -> None:
-        check_number("fatigue.minutes", self.minutes, 0.0, 240.0, "min")
-        check_number("fatigue.duty_cycle", self.duty_cycle, 0.0, 1.0)
-        check_number("fatigue.load", self.load, 0.0, 1.0, "(fraction of MVC)")
-        check_number("fatigue.cycle_s", self.cycle_s, 1.0, 600.0, "s")
+        check_real("fatigue.minutes", self.minutes, 0.0, 240.0, "min")
+        check_real("fatigue.duty_cycle", self.duty_cycle, 0.0, 1.0)
+        check_real("fatigue.load", self.load, 0.0, 1.0, "(fraction of MVC)")
+        check_real("fatigue.cycle_s", self.cycle_s, 1.0, 600.0, "s")
 
 
 #: Largest fatigued fraction accepted as a plain float ``fatigue=``.
@@ -134,8 +115,8 @@ def parse_fatigue(value: Any) -> FatigueArg:
         if unknown:
             raise ValueError(f"fatigue dict has unknown keys {unknown}; allowed keys are {sorted(known)}")
         return FatigueSpec(**value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return check_number(
+    if is_real(value):
+        return check_real(
             "fatigue (fatigued fraction)", value, 0.0, MAX_FATIGUED_FRACTION, "(dimensionless)"
         )
     raise ValueError(

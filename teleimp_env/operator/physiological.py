@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from teleimp_env.operator.base import Operator, OperatorStep, RobotView, TaskGeometry
-from teleimp_env.operator.config import FatigueArg, OperatorConfig, check_number, parse_fatigue
+from teleimp_env.operator.config import FatigueArg, OperatorConfig, parse_fatigue
 from teleimp_env.operator.emg import EmgSynthesizer
 from teleimp_env.operator.fatigue import FatigueState, ThreeCompartment, initial_state
 from teleimp_env.operator.generators import (
@@ -38,6 +38,7 @@ from teleimp_env.operator.muscles import (
 )
 from teleimp_env.operator.planner import Planner, PlannerStats, Seen
 from teleimp_env.operator.subjects import SubjectParams
+from teleimp_env.validation import check_real
 
 #: Window over which the operator estimates the seen robot's velocity from video, s.
 VISUAL_VELOCITY_WINDOW = 0.1
@@ -140,7 +141,7 @@ class PhysiologicalOperator(Operator):
     # ------------------------------------------------------------------ episode
     def reset(self, task: TaskGeometry, rng: np.random.Generator) -> OperatorStep:
         p, cfg = self.subject, self.config
-        dt = check_number("task.control_dt", task.control_dt, 1e-4, 0.05, "s")
+        dt = check_real("task.control_dt", task.control_dt, 1e-4, 0.05, "s")
         self.task, self.dt = task, dt
         streams = rng.spawn(5)
         self.planner = Planner(p, task, streams[0], cfg.endpoint_scatter)

@@ -89,6 +89,7 @@ class ImpedanceRobot:
         self._peg_body = model.body("peg").id
         self._ft_site = model.site("ft_site").id
         self._tip_site = model.site("peg_tip").id
+        self._peg_visual = model.geom("peg_visual").id
         self._force_adr = model.sensor("wrist_force").adr[0]
         self._torque_adr = model.sensor("wrist_torque").adr[0]
         self._tare = np.zeros(6)
@@ -176,6 +177,10 @@ class ImpedanceRobot:
     def tip_pos(self) -> np.ndarray:
         """(3,) m. Peg tip (site ``peg_tip``) position including wrist rotation, world frame."""
         return self._tip.copy()
+
+    def peg_centre(self) -> np.ndarray:
+        """(3,) m. Centre of the peg's visual geom, world frame (where overlays centre on the peg)."""
+        return self.data.geom_xpos[self._peg_visual].copy()
 
     def contact_force(self) -> np.ndarray:
         """(3,) N. Net contact force on the peg (world frame), from ``cfrc_ext``."""

@@ -15,31 +15,17 @@ import copy
 import functools
 import math
 from dataclasses import dataclass
-from numbers import Real
-from typing import Any
 
 import mujoco
 
 from teleimp_env.resources import scene_mjcf
+from teleimp_env.validation import check_choice, check_int, check_real
 
 HOLE_SHAPES = ("square", "round")
 
 #: Fixture (hole block) geometry, metres.
 FIXTURE_HALF_WIDTH = 0.045
 FIXTURE_BOTTOM_THICKNESS = 0.01
-
-
-def check_range(name: str, value: Any, low: float, high: float, unit: str = "") -> float:
-    """Return ``float(value)`` or raise ``ValueError`` naming the parameter and its valid range.
-
-    Accepts real numbers (Python or numpy), not bools or strings; NaN and ±inf are rejected.
-    """
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    if not (ok and low <= value <= high):
-        raise ValueError(
-            f"{name} must be a number in [{low}, {high}] {unit}, got {value!r}".replace(" ,", ",")
-        )
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -66,8 +52,7 @@ class SceneConfig:
     """Number of wall slabs approximating a round hole, in [8, 96]."""
 
     def __post_init__(self) -> None:
-        if self.hole_shape not in HOLE_SHAPES:
-            raise ValueError(f"hole_shape must be one of {HOLE_SHAPES}, got {self.hole_shape!r}")
+        check_choice("hole_shape", self.hole_shape, HOLE_SHAPES)
         for name, low, high, unit in (
             ("clearance_mm", 0.05, 5.0, "mm"),
             ("chamfer_mm", 0.0, 10.0, "mm"),
@@ -77,9 +62,8 @@ class SceneConfig:
             ("friction", 0.0, 2.0, ""),
             ("wrist_stiffness", 0.5, 1000.0, "N·m/rad"),
         ):
-            object.__setattr__(self, name, check_range(name, getattr(self, name), low, high, unit))
-        if not isinstance(self.round_segments, int) or not 8 <= self.round_segments <= 96:
-            raise ValueError(f"round_segments must be an int in [8, 96], got {self.round_segments!r}")
+            object.__setattr__(self, name, check_real(name, getattr(self, name), low, high, unit))
+        object.__setattr__(self, "round_segments", check_int("round_segments", self.round_segments, 8, 96))
         hole_half = 0.5 * self.peg_size_mm + self.clearance_mm + self.chamfer_mm
         if hole_half >= 1000 * FIXTURE_HALF_WIDTH - 5.0:
             raise ValueError(

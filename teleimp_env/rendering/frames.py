@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import mujoco
 import numpy as np
@@ -34,9 +33,6 @@ from teleimp_env.rendering.ghosts import (
     draw_ghosts,
 )
 from teleimp_env.rendering.legend import draw_legend
-
-if TYPE_CHECKING:
-    from teleimp_env.env import PegInHoleEnv
 
 GL_HINT = (
     "MuJoCo could not create an OpenGL context for offscreen rendering. Set MUJOCO_GL before "
@@ -240,63 +236,55 @@ class PegPoser:
         return d.geom_xpos[self._peg].copy()
 
 
-def ghost_state_from_env(env: PegInHoleEnv, trails: TrailSet | None = None) -> GhostState:
-    """The overlays' :class:`GhostState` for the env's current state (and its annotations)."""
-    ann = env.render_annotations or {}
-    state = env.state
-    data = env.robot.data
-    s = GhostState(
-        time=float(env.t),
-        intent_pos=np.asarray(env.op_step.hand_pos, float).copy(),
-        received_pos=None if (packet := env.newest_packet()) is None else packet[2:5],
-        predicted_pos=ann.get("predicted_pos"),
-        predicted_std=ann.get("predicted_std"),
-        stiffness=np.asarray(env.robot.stiffness, float).copy(),
-        peg_centre=data.geom_xpos[env.model.geom("peg_visual").id].copy(),
-        delay_ms=float(env.config.delay_ms[0]),
-        packet_age=float(env.packet_age()),
-        trusted=ann.get("trusted"),
-        contact_force=float(np.linalg.norm(state.contact_force)),
-    )
-    if trails is not None:
-        trails.push(s.time, s.ghost_positions())
-        s.trails = trails.trails()
-    return s
-
-
 class SceneRenderer:
-    """Renders an env's current state with its overlays: ``render() -> (H, W, 3) uint8``.
+    """Renders a scene with its overlays: ``render(state) -> (H, W, 3) uint8``.
 
-    ``mode="rgb_array"`` renders offscreen with the env's ``camera``, ``render_width`` and
-    ``render_height``; ``mode="human"`` opens MuJoCo's passive viewer with the same overlays
-    (see :mod:`teleimp_env.rendering.viewer`) and returns ``None``.
+    It knows the model and the live ``MjData`` it draws, never the env: each call hands it the
+    overlay snapshot (:class:`~teleimp_env.rendering.ghosts.GhostState`) to draw, and it keeps
+    the trails. ``mode="rgb_array"`` renders offscreen; ``mode="human"`` opens MuJoCo's passive
+    viewer with the same overlays (see :mod:`teleimp_env.rendering.viewer`) and returns ``None``.
+
+    Args:
+        model, data: the compiled scene and its live simulation data.
+        mode: ``"rgb_array"`` or ``"human"``.
+        camera: a name from :func:`valid_cameras` (rgb_array).
+        width, height: frame size, px (rgb_array).
+        overlays: which overlays to draw (default: all).
     """
 
-    def __init__(self, env: PegInHoleEnv, mode: str = "rgb_array", overlays: OverlayOptions | None = None):
+    def __init__(
+        self,
+        model: mujoco.MjModel,
+        data: mujoco.MjData,
+        mode: str = "rgb_array",
+        camera: str = "overview",
+        width: int = 480,
+        height: int = 360,
+        overlays: OverlayOptions | None = None,
+    ) -> None:
         if mode not in ("rgb_array", "human"):
             raise ValueError(f"mode must be one of ('rgb_array', 'human'), got {mode!r}")
-        self.env = env
+        self.data = data
         self.mode = mode
         self.overlays = overlays if overlays is not None else OverlayOptions()
         self.trails = TrailSet(self.overlays.trail_s)
         self._frames: FrameRenderer | None = None
         self._viewer = None
-        cfg = env.config
         if mode == "human":
             from teleimp_env.rendering.viewer import HumanViewer
 
-            self._viewer = HumanViewer(env.model, env.robot.data, self.overlays)
+            self._viewer = HumanViewer(model, data, self.overlays)
         else:
-            size = (cfg.render_width, cfg.render_height)
-            self._frames = FrameRenderer(env.model, *size, cfg.camera, self.overlays)
+            self._frames = FrameRenderer(model, width, height, camera, self.overlays)
 
-    def render(self) -> np.ndarray | None:
-        """The current frame (rgb_array) or ``None`` after updating the viewer (human)."""
-        state = ghost_state_from_env(self.env, self.trails)
+    def render(self, state: GhostState) -> np.ndarray | None:
+        """The frame of ``data`` with the overlays of ``state`` (rgb_array), or ``None`` (human)."""
+        self.trails.push(state.time, state.ghost_positions())
+        state.trails = self.trails.trails()
         if self._viewer is not None:
             self._viewer.show(state)
             return None
-        return self._frames.render(self.env.robot.data, state)
+        return self._frames.render(self.data, state)
 
     def close(self) -> None:
         """Free the GL context or close the viewer window."""

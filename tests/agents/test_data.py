@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from teleimp_env.agents.training.data import Dataset, DatasetSpec, episode_seed, generate_dataset
+from teleimp_env.packet import EMG_ENVELOPE, SEQ, T_SEND
 
 
 @pytest.mark.parametrize(
@@ -33,8 +34,8 @@ def test_recording_layout_and_reproducibility():
         np.testing.assert_array_equal(ea.true_stiffness, eb.true_stiffness)
     ep = a.episodes[0]
     assert len(ep) == 301  # t = 0 plus 300 control steps
-    np.testing.assert_array_equal(ep.packets[:, 1], np.arange(301))
-    np.testing.assert_allclose(ep.packets[:, 0], 0.002 * np.arange(301), atol=1e-12)
+    np.testing.assert_array_equal(ep.packets[:, SEQ], np.arange(301))
+    np.testing.assert_allclose(ep.packets[:, T_SEND], 0.002 * np.arange(301), atol=1e-12)
     assert ep.dt == pytest.approx(0.002)
     assert ep.seed == episode_seed(9, 2, 0)[0] and ep.subject == 2 and ep.delay_ms == 40.0
     assert a.episodes[1].seed != ep.seed
@@ -43,8 +44,8 @@ def test_recording_layout_and_reproducibility():
 def test_physiological_envelopes_are_noisy_and_subject_specific(small_train):
     e0, e1 = small_train.episodes
     assert e0.subject == 0 and e1.subject == 1
-    assert np.all(e0.packets[:, 8:16].std(axis=0) > 0.0)
-    assert not np.allclose(e0.packets[:50, 8:16], e1.packets[:50, 8:16])
+    assert np.all(e0.packets[:, EMG_ENVELOPE].std(axis=0) > 0.0)
+    assert not np.allclose(e0.packets[:50, EMG_ENVELOPE], e1.packets[:50, EMG_ENVELOPE])
     assert np.all(e0.true_stiffness > 0.0)
 
 

@@ -15,14 +15,15 @@ from teleimp_env.agents.base import Intent
 from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
 from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.facts import default_facts
+from teleimp_env.packet import HAND_POS, MASTER_ENERGY, STIFFNESS_ESTIMATE
 
 
 def _obs(pos=(0.0, 0.0, 0.1), vel=(0.0, 0.0, 0.0), wrench=None, master_energy=0.0):
     packets = np.zeros((16, 20))
     mask = np.zeros(16)
-    packets[-1, 2:5] = pos
-    packets[-1, 16:19] = 300.0
-    packets[-1, 19] = master_energy
+    packets[-1, HAND_POS] = pos
+    packets[-1, STIFFNESS_ESTIMATE] = 300.0
+    packets[-1, MASTER_ENERGY] = master_energy
     mask[-1] = 1.0
     return {
         "packets": packets,

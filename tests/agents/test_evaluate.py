@@ -12,15 +12,16 @@ from teleimp_env.agents.predictors.lstm.training import TrainConfig
 from teleimp_env.agents.predictors.naive import NaivePredictor
 from teleimp_env.agents.training.data import Dataset, Episode
 from teleimp_env.agents.training.evaluate import calibrate_gate, calibrate_std, evaluate, offline_predictions
+from teleimp_env.packet import HAND_POS, HAND_VEL, SEQ, STIFFNESS_ESTIMATE, T_SEND
 
 
 def _constant_velocity_episode(n: int = 500, speed: float = 0.01) -> Episode:
     t = 0.002 * np.arange(n)
     packets = np.zeros((n, 20))
-    packets[:, 0], packets[:, 1] = t, np.arange(n)
-    packets[:, 2] = speed * t
-    packets[:, 5] = speed
-    packets[:, 16:19] = 450.0
+    packets[:, T_SEND], packets[:, SEQ] = t, np.arange(n)
+    packets[:, HAND_POS.start] = speed * t
+    packets[:, HAND_VEL.start] = speed
+    packets[:, STIFFNESS_ESTIMATE] = 450.0
     return Episode(packets, np.full((n, 3), 500.0), subject=0, delay_ms=0.0, seed=0)
 
 

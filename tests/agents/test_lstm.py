@@ -14,6 +14,7 @@ from teleimp_env.agents.predictors.lstm.inference import IntentStepper
 from teleimp_env.agents.predictors.lstm.model import IntentNet, NetConfig, init_parameters
 from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
 from teleimp_env.agents.predictors.lstm.training import TrainConfig
+from teleimp_env.packet import HAND_POS
 
 TINY = TrainConfig(n_iter=4, batch=4, seq_len=30, burn_in=20, max_horizon_s=0.1, val_every=2)
 
@@ -108,7 +109,7 @@ def test_streaming_prediction_has_spread_and_positive_stiffness(fitted, small_va
     intent = fitted.predict(0.2)
     assert np.all(intent.pos_std > 0.0) and np.all(intent.stiffness > 0.0)
     assert intent.pos.dtype == np.float64
-    np.testing.assert_allclose(fitted.predict(0.0).pos, packets[99, 2:5], atol=1e-9)
+    np.testing.assert_allclose(fitted.predict(0.0).pos, packets[99, HAND_POS], atol=1e-9)
 
 
 def test_predict_before_fit_raises_not_fitted():

@@ -10,6 +10,7 @@ import pytest
 from teleimp_env.agents.base import NotFittedError
 from teleimp_env.agents.checkpoint import CheckpointError
 from teleimp_env.agents.predictors.sindy.predictor import SindyPredictor
+from teleimp_env.packet import HAND_POS
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def test_zero_horizon_returns_the_packet_state(model, small_val):
     model.reset()
     model.update(packet)
     intent = model.predict(0.0)
-    np.testing.assert_allclose(intent.pos, packet[2:5], atol=1e-12)
+    np.testing.assert_allclose(intent.pos, packet[HAND_POS], atol=1e-12)
 
 
 def test_equations_count_nonzero_terms(model):

@@ -11,6 +11,7 @@ from teleimp_env import agents
 from teleimp_env.agents.gate import Gate
 from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
 from teleimp_env.agents.predictors.lstm.training import TrainConfig
+from teleimp_env.packet import SEQ
 
 DT = 0.002
 
@@ -59,7 +60,7 @@ def test_each_packet_reaches_the_predictor_once():
             self.seen = []
 
         def update(self, packet):
-            self.seen.append(int(packet[1]))
+            self.seen.append(int(packet[SEQ]))
             super().update(packet)
 
     env = _env(delay_ms=20, jitter=("uniform", 10.0))
@@ -69,7 +70,7 @@ def test_each_packet_reaches_the_predictor_once():
     stack.reset(seed=1)
     in_windows: set[int] = set()
     for _ in range(200):
-        in_windows |= {int(s) for s, m in zip(obs["packets"][:, 1], obs["packet_mask"], strict=True) if m > 0}
+        in_windows |= {int(s) for s, m in zip(obs["packets"][:, SEQ], obs["packet_mask"], strict=True) if m > 0}
         obs, *_ = env.step(stack.act(obs))
     assert predictor.seen == sorted(in_windows)  # every received packet once, oldest first
     assert len(predictor.seen) > 50

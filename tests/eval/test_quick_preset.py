@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from teleimp_env.eval.pipeline import run_and_report
-from teleimp_env.eval.tournament.spec import load_preset
+from teleimp_env.eval.tournament.spec_load import load_preset
 
 pytestmark = pytest.mark.slow
 LEARNED = ("sindy", "sindy+eo", "lstm", "lstm+eo")

@@ -12,7 +12,7 @@ import pytest
 from teleimp_env.eval.episode.metrics import TIMING_METRICS
 from teleimp_env.eval.tournament.backends import LocalBackend, RayBackend
 from teleimp_env.eval.tournament.runner import run_tournament
-from teleimp_env.eval.tournament.spec import build_spec
+from teleimp_env.eval.tournament.spec_load import build_spec
 
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed (pip install 'teleimp-env[ray]')")
 

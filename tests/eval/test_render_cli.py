@@ -14,6 +14,7 @@ from teleimp_env.eval.render.cli import add_render_arguments, render_rollout, ru
 from teleimp_env.eval.render.figure import PANEL_LABELS, rollout_figure
 from teleimp_env.eval.render.film import expected_frame_count
 from teleimp_env.eval.render.video import decode_video
+from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
 from teleimp_env.rendering.ghosts import OverlayOptions
 
 SMALL = {"width": 96, "height": 64, "fps": 10}
@@ -35,7 +36,7 @@ class NaiveTestStack:
             pos, k = obs["robot_pos"].copy(), np.full(3, 300.0)
         else:
             packet = obs["packets"][valid[-1]]
-            pos, k = packet[2:5].copy(), np.maximum(packet[16:19], 10.0)
+            pos, k = packet[HAND_POS].copy(), np.maximum(packet[STIFFNESS_ESTIMATE], 10.0)
         action = np.concatenate((pos, k, np.zeros(3)))
         intent = Intent(pos, np.zeros(3), k, np.full(3, 0.002))
         self.decision = Decision(intent, float(obs["packet_age"][0]), True, action)

@@ -13,7 +13,7 @@ import pytest
 from matplotlib import image as mpimg
 
 from teleimp_env.eval.pipeline import run_and_report
-from teleimp_env.eval.tournament.spec import build_spec
+from teleimp_env.eval.tournament.spec_load import build_spec
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SPEC = {

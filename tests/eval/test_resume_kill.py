@@ -15,7 +15,7 @@ import pytest
 from teleimp_env.eval.tournament.aggregate import summarize
 from teleimp_env.eval.tournament.backends import LocalBackend
 from teleimp_env.eval.tournament.runner import DB_NAME, run_tournament
-from teleimp_env.eval.tournament.spec import load_spec
+from teleimp_env.eval.tournament.spec_load import load_spec
 
 SPEC = """name = "killme"
 seeds = 6

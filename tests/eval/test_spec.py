@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from teleimp_env.eval.tournament.runner import expand
-from teleimp_env.eval.tournament.spec import SpecError, load_preset, load_spec, preset_names, with_overrides
+from teleimp_env.eval.tournament.spec import SpecError
+from teleimp_env.eval.tournament.spec_load import load_preset, load_spec, preset_names, with_overrides
 
 GOOD = """name = "t"
 seeds = 2

@@ -25,6 +25,7 @@ from teleimp_env.eval.study.run import StudyConfig, add_study_arguments, config_
 from teleimp_env.eval.study.sequence import NETWORKS, TrainBudget, build_network, train_network
 from teleimp_env.eval.study.sindy import SindyDynamics
 from teleimp_env.eval.study.stats import mean_ci, sample_errors
+from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, SEQ, STIFFNESS_ESTIMATE, T_SEND
 
 DT = 0.002
 
@@ -55,12 +56,12 @@ def synthetic_episode(seed: int, n: int = 1500, subject: int = 0) -> Episode:
     for i in range(1, n):
         k[i] = k[i - 1] + DT / 0.05 * (300 + 800 * e0[i - 1] - k[i - 1])
     packets = np.zeros((n, 20))
-    packets[:, 0] = t
-    packets[:, 1] = np.arange(n)
-    packets[:, 2:5] = pos
-    packets[:, 5:8] = vel
-    packets[:, 8:16] = emg
-    packets[:, 16:19] = k
+    packets[:, T_SEND] = t
+    packets[:, SEQ] = np.arange(n)
+    packets[:, HAND_POS] = pos
+    packets[:, HAND_VEL] = vel
+    packets[:, EMG_ENVELOPE] = emg
+    packets[:, STIFFNESS_ESTIMATE] = k
     return Episode(packets, k.copy(), subject, 0.0, seed)
 
 
@@ -81,12 +82,12 @@ def test_samples_read_the_truth_exactly_one_horizon_after_the_input_packet():
     assert js[0] == LAYOUT.window - 1
     assert js[-1] * LAYOUT.step + 50 <= len(ep) - 1 < (js[-1] + 1) * LAYOUT.step + 50
     i = s.frame * LAYOUT.step
-    np.testing.assert_array_equal(s.target[:, 0, :3], ep.packets[i + 25, 2:5])
+    np.testing.assert_array_equal(s.target[:, 0, :3], ep.packets[i + 25, HAND_POS])
     np.testing.assert_array_equal(s.target[:, 1, 3:], ep.true_stiffness[i + 50])
-    np.testing.assert_array_equal(s.base[:, :3], ep.packets[i, 2:5])
+    np.testing.assert_array_equal(s.base[:, :3], ep.packets[i, HAND_POS])
     # windows: position relative to the newest frame, in mm; the frame before is 5 packets back
     np.testing.assert_allclose(s.windows[:, -1, :3], 0.0)
-    np.testing.assert_allclose(s.windows[:, -2, :3], 1000 * (ep.packets[i - 5, 2:5] - ep.packets[i, 2:5]))
+    np.testing.assert_allclose(s.windows[:, -2, :3], 1000 * (ep.packets[i - 5, HAND_POS] - ep.packets[i, HAND_POS]))
 
 
 def test_too_short_episodes_give_a_clear_error():
@@ -152,7 +153,7 @@ def test_sindy_learns_the_stiffness_relaxation_and_integrates_position():
     truth_k = ep.true_stiffness[np.array([40, 80, 120]) * 5 + 50]
     hold_err = np.abs(frames[:, 16:19] - truth_k).mean()
     assert np.abs(pred[:, 1, 3:] - truth_k).mean() < hold_err
-    truth_pos = ep.packets[np.array([40, 80, 120]) * 5 + 25, 2:5]
+    truth_pos = ep.packets[np.array([40, 80, 120]) * 5 + 25, HAND_POS]
     hold_pos = np.abs(frames[:, 2:5] - truth_pos).mean()
     assert np.abs(pred[:, 0, :3] - truth_pos).mean() < hold_pos
 
@@ -299,7 +300,7 @@ def test_shipped_lstm_row_streams_a_real_checkpoint_or_says_not_available(tmp_pa
     from teleimp_env.agents.predictors.lstm.model import NetConfig
     from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
     from teleimp_env.agents.predictors.lstm.training import TrainConfig
-    from teleimp_env.eval.study.models import FamilyUnavailable
+    from teleimp_env.eval.study.base import FamilyUnavailable
     from teleimp_env.eval.study.shipped import ShippedLSTM
 
     data = tiny_data(2, 1)

@@ -17,7 +17,7 @@ from teleimp_env.eval.tournament.runner import (
     preflight,
     run_tournament,
 )
-from teleimp_env.eval.tournament.spec import build_spec
+from teleimp_env.eval.tournament.spec_load import build_spec
 from teleimp_env.eval.tournament.store import ResultStore
 
 SPEC = {

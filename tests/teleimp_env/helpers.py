@@ -6,6 +6,7 @@ import gymnasium as gym
 import numpy as np
 
 import teleimp_env  # noqa: F401
+from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
 
 ENV_ID = "TeleImp/PegInHole-v0"
 
@@ -16,8 +17,8 @@ def naive_action(obs: dict, offset=(0.0, 0.0, 0.0)) -> np.ndarray:
     if valid.size == 0:  # nothing received yet: hold where the robot is
         return np.concatenate((obs["robot_pos"], np.full(3, 300.0), np.zeros(3)))
     packet = obs["packets"][valid[-1]]
-    pos = packet[2:5] + np.asarray(offset)
-    return np.concatenate((pos, np.maximum(packet[16:19], 10.0), np.zeros(3)))
+    pos = packet[HAND_POS] + np.asarray(offset)
+    return np.concatenate((pos, np.maximum(packet[STIFFNESS_ESTIMATE], 10.0), np.zeros(3)))
 
 
 def run_naive(seed: int, steps: int, offset=(0.0, 0.0, 0.0), **kwargs) -> tuple[list[dict], dict]:

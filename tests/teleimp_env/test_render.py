@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.spatial import ConvexHull
 
-from teleimp_env.rendering.frames import CAMERA_PRESETS, FrameRenderer, ghost_state_from_env, valid_cameras
+from teleimp_env.rendering.frames import CAMERA_PRESETS, FrameRenderer, valid_cameras
 from teleimp_env.rendering.ghosts import (
     GHOST_COLOURS,
     INTENT_RGBA,
@@ -61,7 +61,7 @@ def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("name", list(GHOST_COLOURS))
 def test_ghost_changes_exactly_the_pixels_it_projects_to(scene, name):
     env, renderer = scene
-    data = env.robot.data
+    data = env.data
     plain = renderer.render(data)
     tip = env.robot.tip_pos() + ASIDE
     frame = renderer.render(data, GhostState(**{f"{name}_pos": tip}))
@@ -75,7 +75,7 @@ def test_ghost_changes_exactly_the_pixels_it_projects_to(scene, name):
 @pytest.mark.parametrize("name", list(GHOST_COLOURS))
 def test_ghost_colour_is_the_documented_one(scene, name):
     env, renderer = scene
-    data = env.robot.data
+    data = env.data
     plain = renderer.render(data).astype(float)
     tip = env.robot.tip_pos() + ASIDE
     frame = renderer.render(data, GhostState(**{f"{name}_pos": tip})).astype(float)
@@ -103,7 +103,7 @@ def test_ghosts_are_visual_only():
     ngeom = u.model.ngeom
     u.annotate(predicted_pos=u.robot.tip_pos() - np.array([0, 0, 0.01]), predicted_std=np.full(3, 0.003))
     env.render()
-    assert u.model.ngeom == ngeom and u.robot.data.ncon == 0
+    assert u.model.ngeom == ngeom and u.data.ncon == 0
     env.close()
 
 
@@ -111,7 +111,7 @@ def test_uncertainty_ellipsoid_stays_within_its_2_sigma_box(scene):
     env, _ = scene
     options = OverlayOptions(ghosts=False, legend=False, trails=False)
     renderer = FrameRenderer(env.model, W, H, "overview", options)
-    data = env.robot.data
+    data = env.data
     plain = renderer.render(data)
     pred = env.robot.tip_pos() + ASIDE
     std = np.array([0.004, 0.008, 0.012])
@@ -130,7 +130,7 @@ def test_trail_is_drawn_along_its_path_and_fades(scene):
     env, _ = scene
     options = OverlayOptions(ghosts=False, legend=False, ellipsoids=False)
     renderer = FrameRenderer(env.model, W, H, "overview", options)
-    data = env.robot.data
+    data = env.data
     plain = renderer.render(data)
     start = env.robot.tip_pos() + ASIDE
     pts = start + np.linspace(0, 1, 21)[:, None] * np.array([0.0, -0.09, 0.0])
@@ -170,14 +170,14 @@ def test_zero_delay_oracle_draws_the_three_ghosts_on_top_of_each_other():
         action = np.concatenate((info["intent_pos"], info["intent_stiffness"], np.zeros(3)))
         _, _, _, _, info = env.step(action)
     u.annotate(predicted_pos=info["intent_pos"], predicted_std=np.zeros(3), trusted=True)
-    state = ghost_state_from_env(u)
+    state = u.render_state()
     pos = state.ghost_positions()
-    plain = renderer.render(u.robot.data)
+    plain = renderer.render(u.data)
     assert set(pos) == {"intent", "received", "predicted"}
     uv = renderer.project(np.array([renderer.shape.corners(p) for p in pos.values()]).reshape(-1, 3))
     assert np.abs(uv[:8] - uv[8:16]).max() < 1e-6 and np.abs(uv[:8] - uv[16:]).max() < 1e-6
-    three = _changed(renderer.render(u.robot.data, state), plain)
-    one = _changed(renderer.render(u.robot.data, GhostState(intent_pos=pos["intent"])), plain)
+    three = _changed(renderer.render(u.data, state), plain)
+    one = _changed(renderer.render(u.data, GhostState(intent_pos=pos["intent"])), plain)
     assert one.sum() > 50 and (three ^ one).sum() <= 0.02 * one.sum()
     renderer.close()
     env.close()
@@ -188,7 +188,7 @@ def test_delayed_ghosts_separate_from_the_intent():
     obs, _ = env.reset(seed=3)
     for _ in range(250):
         obs, *_ = env.step(naive_action(obs))
-    state = ghost_state_from_env(env.unwrapped)
+    state = env.unwrapped.render_state()
     assert np.linalg.norm(state.received_pos - state.intent_pos) > 1e-3  # 150 ms behind a moving hand
     env.close()
 
@@ -204,7 +204,7 @@ def test_legend_swatches_use_the_documented_colours():
     )
     env.reset(seed=0)
     u = env.unwrapped
-    plain = FrameRenderer(u.model, 320, 240, "closeup", OverlayOptions(legend=False)).render(u.robot.data)
+    plain = FrameRenderer(u.model, 320, 240, "closeup", OverlayOptions(legend=False)).render(u.data)
     frame = env.render()
     for _label, rgba in LEGEND_KEY:
         exact = np.all(frame == np.array(rgb255(rgba), np.uint8), axis=-1)
@@ -234,7 +234,7 @@ def test_every_camera_renders_a_scene(scene):
     env, _ = scene
     for name in valid_cameras(env.model):
         renderer = FrameRenderer(env.model, 32, 24, name, GHOSTS_ONLY)
-        assert renderer.render(env.robot.data).std() > 3, name
+        assert renderer.render(env.data).std() > 3, name
         renderer.close()
 
 

@@ -65,8 +65,8 @@ def test_bilateral_mode_violates_passivity_only_with_delay():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"subject": -2}, "subject must be a non-negative int"),
-        ({"subject": "alice"}, "subject must be a non-negative int"),
+        ({"subject": -2}, "subject must be an int >= 0"),
+        ({"subject": "alice"}, "subject must be an int >= 0"),
         ({"generator": "cubic"}, "generator must be one of"),
         ({"fatigue": 3.0}, "fatigue"),
         ({"fatigue": {"minutes": 1, "sets": 3}}, "unknown keys"),

@@ -12,7 +12,7 @@ from teleimp_env.operator import (
     make_operator,
     validate_operator_kwargs,
 )
-from teleimp_env.packet import PACKET_SIZE
+from teleimp_env.packet import HAND_POS, MASTER_ENERGY, PACKET_SIZE
 from tests.teleimp_env.operator.helpers import make_op, make_task, run_loop
 
 
@@ -36,7 +36,7 @@ def test_steps_fill_the_contract():
         assert value.shape == shape and np.all(np.isfinite(value))
     assert np.all(step.emg_envelope >= 0) and np.all(step.true_stiffness > 0)
     packet = step.write_packet(np.zeros(PACKET_SIZE), 0.002, 1)
-    assert np.array_equal(packet[2:5], step.hand_pos) and packet[19] == 0.0
+    assert np.array_equal(packet[HAND_POS], step.hand_pos) and packet[MASTER_ENERGY] == 0.0
 
 
 def test_same_seed_is_bit_identical_and_seeds_differ():
@@ -78,10 +78,10 @@ def test_make_operator_builds_each_kind_and_ignores_subject_for_scripted():
     [
         ({"kind": "robot"}, "operator must be one of"),
         ({"generator": "quadratic"}, r"generator must be one of \('linear', 'hard'"),
-        ({"fatigue": 1.5}, r"fatigue \(fatigued fraction\) must be a number in \[0.0, 0.9\]"),
+        ({"fatigue": 1.5}, r"fatigue \(fatigued fraction\) must be a number in \[0, 0.9\]"),
         ({"fatigue": {"hours": 2}}, "unknown keys"),
-        ({"fatigue": {"minutes": -1}}, r"fatigue.minutes must be a number in \[0.0, 240.0\]"),
-        ({"fatigue": {"load": 2}}, r"fatigue.load must be a number in \[0.0, 1.0\]"),
+        ({"fatigue": {"minutes": -1}}, r"fatigue.minutes must be a number in \[0, 240\] min"),
+        ({"fatigue": {"load": 2}}, r"fatigue.load must be a number in \[0, 1\]"),
         ({"fatigue": "tired"}, "fatigue must be None"),
         ({"force_feedback": 1}, "force_feedback must be True or False"),
         ({"raw_emg": "yes"}, "raw_emg must be True or False"),

@@ -47,9 +47,9 @@ def test_default_pools_are_disjoint():
     assert TRAIN_SUBJECTS == (0, 1, 2, 3, 4, 5) and TEST_SUBJECTS == (6, 7)
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "3", None, True])
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", None, True, np.bool_(True), np.float64(6.0)])
 def test_invalid_subject_ids_are_rejected_with_the_valid_range(bad):
-    with pytest.raises(ValueError, match="subject must be a non-negative int"):
+    with pytest.raises(ValueError, match="subject must be an int >= 0"):
         make_operator(subject=bad)
     with pytest.raises(ValueError, match="subject"):
         subject_params(bad)
