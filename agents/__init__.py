@@ -1,4 +1,4 @@
-"""Controllers under test: predictor-plus-fallback stacks (DESIGN §8).
+"""Controllers under test: predictor-plus-fallback stacks.
 
 ``agents.make(name)`` builds a stack by name (``agents.STACK_NAMES``) from the checkpoints
 shipped in ``assets/checkpoints``::
@@ -8,8 +8,10 @@ shipped in ``assets/checkpoints``::
     stack.reset(seed=0)
     action = stack.act(obs)        # the oracle: stack.act(obs, info)
 
-Predictors, fallbacks and the gate live in their own modules (``teleimp_env.agents.predictors.naive``, ``teleimp_env.agents.predictors.sindy.predictor``,
-``teleimp_env.agents.predictors.lstm.predictor``, ``teleimp_env.agents.fallbacks.energy_observer``, ``teleimp_env.agents.gate``); training in ``teleimp_env.agents.training.pipeline``.
+Predictors live in ``teleimp_env.agents.predictors`` (``naive``, ``sindy``, ``lstm``), fallbacks in
+``teleimp_env.agents.fallbacks`` (``hold``, ``energy_observer``), the gate in
+``teleimp_env.agents.gate``; datasets, calibration and ``teleimp train`` in
+``teleimp_env.agents.training``.
 """
 
 from teleimp_env.agents.base import Decision, Fallback, Intent, NotFittedError, Predictor

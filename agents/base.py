@@ -1,4 +1,4 @@
-"""Contracts of the controllers under test: predictors, fallbacks and stacks (DESIGN §8).
+"""Contracts of the controllers under test: predictors, fallbacks and stacks.
 
 A :class:`Stack` turns the env's observation into an impedance action:
 
@@ -65,7 +65,7 @@ class Predictor(ABC):
     name: str = "predictor"
 
     def fit(self, dataset: Any) -> Predictor:
-        """Learn from a dataset (see :mod:`teleimp_env.agents.training.data`); returns ``self``. Default: nothing."""
+        """Learn from a dataset (see ``agents.training.data``); returns ``self``. Default: nothing."""
         return self
 
     @abstractmethod
@@ -103,7 +103,7 @@ class Predictor(ABC):
         """Hand the predictor the stack's generator (stochastic predictors draw from it only)."""
 
     def save(self, path: Any) -> Any:
-        """Write the learned parameters to ``path`` (see :mod:`teleimp_env.agents.checkpoint`); returns the path."""
+        """Write the learned parameters to ``path`` (see ``agents.checkpoint``); returns the path."""
         raise NotImplementedError(f"{type(self).__name__} has no checkpoint format")
 
     @classmethod

@@ -11,7 +11,8 @@ A prediction is trusted when all three hold:
 * ``‖pos_std‖ ≤ max_pos_std_m`` — the predicted spread is within what validation data showed.
 
 Thresholds ship with each checkpoint (``gate`` entry of its header, see
-:func:`teleimp_env.agents.training.evaluate.calibrate_gate`); keyword arguments of :func:`agents.make` override them.
+:func:`teleimp_env.agents.training.evaluate.calibrate_gate`); keyword arguments of
+:func:`teleimp_env.agents.make` override them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Evaluation harness (DESIGN §9): rollouts, metrics, tournaments, results store, backends, reports, CLI.
+"""Evaluation harness: rollouts, metrics, tournaments, results store, backends, reports, CLI.
 
-Import submodules explicitly, e.g. ``from teleimp_env.eval.tournament.runner import run_tournament`` — never a bare
-``import eval`` (it would shadow the builtin ``eval``).
+Installed as ``teleimp_env.eval``; import submodules explicitly, e.g.
+``from teleimp_env.eval.tournament.runner import run_tournament``.
 """
 
 # Importing the env first lets it choose a headless GL backend (MUJOCO_GL=egl) before any

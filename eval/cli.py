@@ -1,14 +1,12 @@
-"""The ``teleimp`` command: ``tournament``, ``train``, ``render``, ``study``, ``bench`` (DESIGN §13).
+"""The ``teleimp`` command: ``tournament``, ``train``, ``render``, ``study``, ``bench``.
 
 Exit status: 0 success; 1 some episodes failed (the finished ones are stored; re-run to retry);
-2 bad input or a feature not available in this version.
+2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -87,62 +85,48 @@ def _add_tournament(sub: Any) -> None:
     )
 
 
-def _delegated_parser(sub: Any, name: str, module: str, adder: str, load: bool, **kwargs: Any) -> Any:
-    """A subcommand whose options come from ``module.adder(parser)`` when ``load`` and it exists.
-
-    Returns the parser if the module did not add its options (the caller adds fallback ones).
-    """
-    p = sub.add_parser(name, **kwargs)
-    mod = _optional(module) if load else None
-    if mod is not None and hasattr(mod, adder):
-        getattr(mod, adder)(p)
-        return None
-    return p
-
-
 def _add_train(sub: Any, load: bool) -> None:
-    p = _delegated_parser(
-        sub, "train", "teleimp_env.agents.training.pipeline", "add_train_arguments", load,
+    p = sub.add_parser(
+        "train",
         help="train a predictor (sindy or lstm) and write its checkpoint",
-        description="Train a predictor on env-generated data (training subjects), validate on held-out "
-        "subjects, and write a checkpoint.",
-    )  # fmt: skip
-    if p is not None:
-        p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments of the trainer (sindy|lstm ...)")
+        description="Train a predictor on env-generated data (training subjects), select and calibrate "
+        "it on validation subjects, and write a checkpoint.",
+    )
+    if load:  # its options come from its module, imported only when this command runs
+        from teleimp_env.agents.training.pipeline import add_train_arguments
+
+        add_train_arguments(p)
 
 
 def _add_render(sub: Any, load: bool) -> None:
-    p = _delegated_parser(
-        sub, "render", "teleimp_env.eval.render.cli", "add_render_arguments", load,
+    p = sub.add_parser(
+        "render",
         help="render a rollout to mp4 or GIF",
         description="Render one rollout of a stack with the true intent, the delayed command and the "
         "prediction drawn beside the robot.",
-    )  # fmt: skip
-    if p is None:
-        return
-    p.add_argument("--stack", required=True, help="stack name (see agents.STACK_NAMES)")
-    p.add_argument("--log", metavar="FILE", default=None, help="re-render a saved episode log (.npz) instead")
-    p.add_argument("--seconds", type=float, default=None, help="length to render, s (default: whole episode)")
-    p.add_argument("--delay-ms", type=float, default=None, help="one-way delay, ms")
-    p.add_argument("--out", metavar="FILE", required=True, help="output video, .mp4 or .gif")
+    )
+    if load:
+        from teleimp_env.eval.render.cli import add_render_arguments
+
+        add_render_arguments(p)
 
 
 def _add_study(sub: Any, load: bool) -> None:
-    p = _delegated_parser(
-        sub, "study", "teleimp_env.eval.study.run", "add_study_arguments", load,
+    p = sub.add_parser(
+        "study",
         help="run the design-space study and write its figures",
         description="Run the design-space study (generators × delays × predictors) and write its results.",
-    )  # fmt: skip
-    if p is None:
-        return
-    p.add_argument("--quick", action="store_true", help="a small version that finishes in minutes")
-    p.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    )
+    if load:
+        from teleimp_env.eval.study.run import add_study_arguments
+
+        add_study_arguments(p)
 
 
 def _add_bench(sub: Any) -> None:
     p = sub.add_parser(
         "bench",
-        help="measure the performance budgets of DESIGN §11",
+        help="measure the performance budgets (docs/budgets.md)",
         description="env: env.step overhead vs Gymnasium Hopper-v5 (overhead_us, hopper_overhead_us, ratio); "
         "agents: act() latency per stack (p50_ms, p99_ms); tournament: episodes per minute with 1 and 2 "
         "workers (speedup_2_workers, budget >= 1.7).",
@@ -154,8 +138,9 @@ def _add_bench(sub: Any) -> None:
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The argument parser.
 
-    The options of ``train``, ``render`` and ``study`` come from their modules (``teleimp_env.agents.training.pipeline``,
-    ``teleimp_env.eval.render.cli``, ``teleimp_env.eval.study.run``), imported only when ``argv`` runs that command.
+    The options of ``train``, ``render`` and ``study`` come from their modules
+    (``agents.training.pipeline``, ``eval.render.cli``, ``eval.study.run``), imported only when
+    ``argv`` runs that command (``teleimp --help`` stays fast).
     """
     parser = argparse.ArgumentParser(
         prog="teleimp",
@@ -169,21 +154,6 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     _add_study(sub, load=command == ["study"])
     _add_bench(sub)
     return parser
-
-
-def _optional(name: str) -> Any | None:
-    """Import a module of a later version if it exists (None if it does not)."""
-    try:
-        if importlib.util.find_spec(name) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(name)
-
-
-def _unavailable(command: str, module: str) -> int:
-    print(f"teleimp {command}: not available in this version ({module} is missing)", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def _fail(command: str, err: BaseException) -> int:
@@ -239,30 +209,11 @@ def cmd_tournament(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    """``teleimp train`` (delegates to ``teleimp_env.agents.training.pipeline``)."""
-    mod = _optional("teleimp_env.agents.training.pipeline")
-    if mod is None or not hasattr(mod, "run_train"):
-        return _unavailable("train", "teleimp_env.agents.training.pipeline")
-    return int(mod.run_train(args) or 0)
-
-
-def _delegate(command: str, module: str, func: str, args: argparse.Namespace) -> int:
-    mod = _optional(module)
-    if mod is None or not hasattr(mod, func):
-        return _unavailable(command, module)
-    return int(getattr(mod, func)(args) or 0)
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
     """``teleimp bench``."""
-    from teleimp_env.eval.bench.run import BenchUnavailable, format_bench, run_bench, to_json
+    from teleimp_env.eval.bench.run import format_bench, run_bench, to_json
 
-    try:
-        result = run_bench(args.target)
-    except BenchUnavailable as err:
-        print(f"teleimp bench: {err}", file=sys.stderr)
-        return EXIT_USAGE
+    result = run_bench(args.target)
     print(to_json(result) if args.json else format_bench(args.target, result))
     return EXIT_OK
 
@@ -274,11 +225,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "tournament":
         return cmd_tournament(args)
     if args.command == "train":
-        return cmd_train(args)
+        from teleimp_env.agents.training.pipeline import run_train
+
+        return int(run_train(args) or 0)
     if args.command == "render":
-        return _delegate("render", "teleimp_env.eval.render.cli", "run_render", args)
+        from teleimp_env.eval.render.cli import run_render
+
+        return int(run_render(args) or 0)
     if args.command == "study":
-        return _delegate("study", "teleimp_env.eval.study.run", "run_study", args)
+        from teleimp_env.eval.study.run import run_study
+
+        return int(run_study(args) or 0)
     return cmd_bench(args)
 
 

@@ -76,7 +76,9 @@ def _is_real_type(kind: type) -> bool:
     return issubclass(kind, (int, float, np.integer, np.floating))
 
 
-def make_action(pos: np.ndarray, stiffness: np.ndarray | float, damping: np.ndarray | float = 0.0) -> np.ndarray:
+def make_action(
+    pos: np.ndarray, stiffness: np.ndarray | float, damping: np.ndarray | float = 0.0
+) -> np.ndarray:
     """The (9,) action ``[x_d, K_d, D_d]``, clipped to the bounds (so the env applies it as is)."""
     action = np.empty(ACTION_SIZE)
     action[X_D] = pos

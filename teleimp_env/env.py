@@ -1,4 +1,4 @@
-"""``TeleImp/PegInHole-v0``: delayed, lossy tele-impedance peg-in-hole (DESIGN §3)."""
+"""``TeleImp/PegInHole-v0``: delayed, lossy tele-impedance peg-in-hole."""
 
 from __future__ import annotations
 
@@ -45,33 +45,46 @@ def _norm(v: np.ndarray) -> float:
 class PegInHoleEnv(gym.Env, EzPickle):
     r"""Delay-compensated tele-impedance peg-in-hole.
 
+    ## Description
+
     A simulated operator performs peg-in-hole with its hand; every control step (2 ms at the
     default ``control_hz=500``) it sends a packet over a delayed, lossy forward channel. The
     agent sees the newest received packets and the robot, and commands the robot's Cartesian
-    impedance. One ``step`` = one packet sent by the operator and one agent decision.
+    impedance. One ``step`` = one packet sent by the operator, one agent decision and
+    ``frame_skip`` MuJoCo steps of 1 ms. The operator sees the robot through a second, backward
+    channel (video latency added), so its corrections react to what the delayed robot did.
 
-    **Action** — ``Box(9,)`` float64, physical units (use ``gym.wrappers.RescaleAction`` for RL).
-    Out-of-bounds values are clipped and counted in ``info["action_clipped"]``; NaN/inf or a
-    wrong shape raise ``ValueError``.
+    ## Action Space
+
+    ``Box(9,)`` float64 in physical units (:mod:`teleimp_env.action` is the one home of the
+    layout and bounds; use ``gym.wrappers.RescaleAction`` for RL). Out-of-bounds values are
+    clipped and counted in ``info["action_clipped"]``; NaN/inf, a wrong shape or entries that
+    are not real numbers (strings, bools, complex) raise ``ValueError``.
 
     ====  ==============================================  ======  ==============================
     idx   meaning                                         unit    range
     ====  ==============================================  ======  ==============================
     0–2   ``x_d``: target peg-tip position (world x,y,z)  m       x, y ∈ [−0.15, 0.15]; z ∈ [0, 0.25]
     3–5   ``K_d``: diagonal stiffness                     N/m     [10, 3000]
-    6–8   ``D_d``: extra damping on top of critical        N·s/m   [0, 200]
+    6–8   ``D_d``: extra damping on top of critical       N·s/m   [0, 200]
     ====  ==============================================  ======  ==============================
 
     The robot applies, per axis, ``f = K_d (x_d − x) − (2√(K_d m) + D_d) ẋ`` with ``m`` the
-    moved mass (0.55 kg).
+    moved mass (``env.unwrapped.facts.moved_mass_kg``, 0.55 kg in the default scene).
 
-    **Observation** — ``Dict`` (all float64):
+    ## Observation Space
+
+    ``Dict`` (all float64):
 
     ==================  ============  ======  =================================================
     key                 shape         unit    meaning
     ==================  ============  ======  =================================================
     ``packets``         (W, 20)       mixed   newest received packets, newest last, zeros where
-                                              ``packet_mask`` is 0; columns below
+                                              ``packet_mask`` is 0; columns in
+                                              :mod:`teleimp_env.packet`: ``t_send`` s, ``seq``,
+                                              ``hand_pos`` (3) m, ``hand_vel`` (3) m/s,
+                                              ``emg_envelope`` (8), ``stiffness_estimate`` (3)
+                                              N/m, ``master_energy`` J
     ``packet_mask``     (W,)          –       1 where the row holds a received packet
     ``packet_age``      (1,)          s       age of the newest received packet (now − t_send);
                                               time since reset before any packet arrives
@@ -83,31 +96,38 @@ class PegInHoleEnv(gym.Env, EzPickle):
                                               the newest received packets, newest last
     ==================  ============  ======  =================================================
 
-    ``W = packet_window`` (default 16). Packet columns (DESIGN §3):
+    ``W = packet_window`` (default 16); ``R = W · emg_fs / control_hz``.
 
-    ======  ======================  ======  ==============================================
-    col     field                   unit    meaning
-    ======  ======================  ======  ==============================================
-    0       ``t_send``              s       env time the operator sent it
-    1       ``seq``                 –       sequence number (0, 1, 2, …)
-    2–4     ``hand_pos``            m       operator hand = intended peg-tip position
-    5–7     ``hand_vel``            m/s     hand velocity
-    8–15    ``emg_envelope``        –       8 MVC-normalised sEMG envelopes
-    16–18   ``stiffness_estimate``  N/m     master-side EMG→stiffness estimate
-    19      ``master_energy``       J       energy into the master port so far
-    ======  ======================  ======  ==============================================
+    ## Rewards
 
-    **Reward** — the sum of the ``info["reward_*"]`` terms (see :mod:`teleimp_env.reward`):
-    tracking of the operator's true current intent, insertion progress, a success bonus, and
-    penalties for contact force, passivity violations and a safety abort.
+    The sum of the ``info["reward_*"]`` terms (see :mod:`teleimp_env.reward`): tracking of the
+    operator's true current intent, insertion progress, a success bonus, and penalties for
+    contact force, passivity violations and a safety abort.
 
-    **Episode end** — terminated on success (tip ≥ ``success_depth_mm`` inside the hole),
-    safety abort (contact force > ``abort_force_n``) or physics instability
-    (``info["instability"]`` names the MuJoCo warning, or ``"nonfinite_state"``); truncated
-    after ``episode_s`` seconds.
+    ## Starting State
 
-    **Info** (ground truth the agent never sees) — ``intent_pos`` (3,) m, ``intent_vel`` (3,)
-    m/s, ``intent_stiffness`` (3,) N/m, ``operator_phase`` (int, index into
+    Each ``reset(seed=...)`` draws, from the env's one seeded generator:
+
+    * the hole centre uniformly in ``±hole_range_m`` along x and y (default ±40 mm), the hole
+      mouth at the fixture's top (40 mm above the table for the 30-mm hole);
+    * the peg tip's start uniformly ``±start_offset_m`` from the hole along x and y (default
+      ±40 mm) and ``start_height_m`` above the mouth (default uniform in [50, 80] mm); the robot
+      starts there at rest, holding it with the operator's starting stiffness;
+    * independent child seeds for the forward channel, the backward channel and the operator
+      (whose subject parameters come from ``subject`` alone).
+
+    The same seed gives a bit-identical episode in any process.
+
+    ## Episode End
+
+    Terminated on success (tip ≥ ``success_depth_mm`` inside the hole), safety abort (contact
+    force > ``abort_force_n``) or physics instability (``info["instability"]`` names the MuJoCo
+    warning, or ``"nonfinite_state"``); truncated after ``episode_s`` seconds.
+
+    ## Info
+
+    Ground truth the agent never sees: ``intent_pos`` (3,) m, ``intent_vel`` (3,) m/s,
+    ``intent_stiffness`` (3,) N/m, ``operator_phase`` (int, index into
     ``teleimp_env.operator.PHASES``), ``success``, ``insertion_depth`` m, ``contact_force`` N
     (magnitude), ``contact_force_vec`` (3,) N, ``passivity_violation``, ``energy_deficit`` J,
     ``tank_energy`` J, ``observer_w`` J, ``instability``, ``abort``, ``packet_age`` s,
@@ -115,7 +135,38 @@ class PegInHoleEnv(gym.Env, EzPickle):
     ``action_clipped`` (count so far), ``time`` s, ``hole_pos`` (3,) m, ``command_pos`` (3,) m
     (the applied ``x_d``), ``robot_pos`` (3,) m, and the reward terms.
 
-    All keyword arguments of ``gym.make`` are the fields of :class:`~teleimp_env.config.EnvConfig`.
+    ## Arguments
+
+    Every keyword of ``gym.make("TeleImp/PegInHole-v0", ...)`` is a field of
+    :class:`~teleimp_env.config.EnvConfig` (its docstrings give each unit and valid range); a
+    bad value raises ``ValueError`` at ``gym.make`` naming the parameter and its range.
+
+    ==============================================  ==============  ==================================
+    kwarg                                           default         meaning
+    ==============================================  ==============  ==================================
+    ``delay_ms``                                    0               one-way delay, ms, or (fwd, bwd)
+    ``jitter``, ``loss``, ``delay_trace``           None            jitter, packet loss, trace CSV
+    ``clearance_mm``, ``chamfer_mm``                0.5, 0          hole clearance per side, chamfer
+    ``hole_shape``, ``friction``                    square, 0.3     scene variant (MjSpec, cached)
+    ``control_hz``, ``episode_s``                   500, 12         packet rate (Hz), episode (s)
+    ``operator``, ``subject``                       physiological   who operates (subject id 0)
+    ``generator``, ``fatigue``                      physiological   how sEMG is made; start fatigue
+    ``force_feedback``                              False           bilateral: the hand feels force
+    ``raw_emg``, ``packet_window``                  False, 16       raw sEMG in obs; packets kept
+    ``success_depth_mm``, ``abort_force_n``         25, 60          success depth; safety stop
+    ``hole_range_m``, ``start_offset_m``            0.04, 0.04      starting-state draws (m)
+    ``start_height_m``                              (0.05, 0.08)    start height above the mouth (m)
+    ``tank_init_j``                                 0.05            energy tank's initial level (J)
+    ``render_mode``, ``camera``                     None, overview  rgb_array or human; camera name
+    ``render_width``, ``render_height``             480, 360        frame size, px
+    ==============================================  ==============  ==================================
+
+    ## Version History
+
+    * v0 (teleimp-env 0.2): the peg start height is a kwarg (``start_height_m``); actions that
+      are not real numbers are rejected; ``camera`` and ``delay_trace`` contents are checked at
+      ``gym.make``; same dynamics and seeds as 0.1 (golden digests unchanged).
+    * v0 (teleimp-env 0.1): first release.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array", "human"], "render_fps": 30}
@@ -293,7 +344,9 @@ class PegInHoleEnv(gym.Env, EzPickle):
             # row need no copies; nobody writes to them.
             last = back[-1]
             force = last[FB_FORCE]
-            self._view = RobotView(t_sent=float(last[FB_T_SENT]), pos=last[FB_POS], vel=last[FB_VEL], force=force)
+            self._view = RobotView(
+                t_sent=float(last[FB_T_SENT]), pos=last[FB_POS], vel=last[FB_VEL], force=force
+            )
             if self._displayed is not None:
                 self._displayed = force
 

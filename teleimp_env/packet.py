@@ -94,7 +94,9 @@ def write_packet(
     return out
 
 
-def write_feedback(out: np.ndarray, t_sent: float, pos: np.ndarray, vel: np.ndarray, force: np.ndarray) -> np.ndarray:
+def write_feedback(
+    out: np.ndarray, t_sent: float, pos: np.ndarray, vel: np.ndarray, force: np.ndarray
+) -> np.ndarray:
     """Fill the feedback row ``out`` ((FEEDBACK_SIZE,) float64) and return it."""
     out[FB_T_SENT] = t_sent
     out[FB_POS] = pos

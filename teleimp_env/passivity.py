@@ -1,4 +1,4 @@
-"""Passivity ground truth (DESIGN §7): port energies, the two-port observer, the energy tank.
+"""Passivity ground truth: port energies, the two-port observer, the energy tank.
 
 Sign conventions (world frame, SI units):
 

@@ -1,7 +1,7 @@
 """Remote-side energy observer: two-port passivity observer/controller plus a stiffness energy tank.
 
 It wraps another fallback and corrects that fallback's action so the robot stays passive, using
-only what the remote side sees (DESIGN §7, with the env's own pure functions from
+only what the remote side sees (docs/passivity.md, with the env's own pure functions from
 :mod:`teleimp_env.passivity`):
 
 **Energy tank** (Ferraguti et al. 2013). The tank receives what the impedance damping

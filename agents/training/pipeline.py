@@ -168,7 +168,7 @@ def train_sindy(
     progress: bool = True,
     **params: Any,
 ):
-    """Fit, calibrate and return a :class:`~teleimp_env.agents.predictors.sindy.predictor.SindyPredictor` (``params`` go to it).
+    """Fit, calibrate and return a ``SindyPredictor`` (``params`` go to its constructor).
 
     With ``finetune`` the model is refitted on ``train`` plus ``finetune`` (SINDy has no
     incremental fit; the new subject's episodes join the regression).
@@ -188,7 +188,7 @@ def train_lstm(
     progress: bool = True,
     n_iter: int | None = None,
 ):
-    """Train, optionally fine-tune, calibrate and return a :class:`~teleimp_env.agents.predictors.lstm.predictor.LstmPredictor`."""
+    """Train, optionally fine-tune, calibrate and return an ``LstmPredictor``."""
     from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
     from teleimp_env.agents.predictors.lstm.training import TrainConfig
 

@@ -3,7 +3,7 @@
 Each stack drives its own env (physiological operator, subject 6, ``delay_ms`` one-way delay)
 for ``n_steps`` control steps; only the ``act`` call is timed (``time.perf_counter_ns``), after
 ``warmup`` untimed calls. Torch is limited to one thread (``torch.set_num_threads(1)``, restored
-afterwards) and so are the BLAS pools (``threadpoolctl``, when installed). The DESIGN budget
+afterwards) and so are the BLAS pools (``threadpoolctl``, when installed). The budget
 (§11) is p99 ≤ 1 ms at the default 500 Hz.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 import teleimp_env
 from teleimp_env import agents
 
-#: The DESIGN §11 budget for every shipped stack's act() p99, ms.
+#: The budget for every shipped stack's act() p99, ms.
 BUDGET_P99_MS = 1.0
 
 

@@ -1,4 +1,4 @@
-"""``teleimp bench env``: env.step overhead against the physics it wraps (DESIGN §11).
+"""``teleimp bench env``: env.step overhead against the physics it wraps.
 
 Figures, all in µs per control step and measured in the same process and run:
 

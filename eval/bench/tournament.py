@@ -1,4 +1,4 @@
-"""``teleimp bench tournament``: tournament throughput with 1 and 2 workers (DESIGN §11).
+"""``teleimp bench tournament``: tournament throughput with 1 and 2 workers.
 
 The same small tournament (``n_episodes`` episodes of ``episode_s`` seconds, 200 ms delay) runs
 through the real runner (local process pool, SQLite store, episode logs) into a fresh temporary
@@ -25,7 +25,7 @@ from teleimp_env.eval.tournament.runner import run_tournament, warm_worker
 from teleimp_env.eval.tournament.spec import TournamentSpec
 from teleimp_env.eval.tournament.spec_load import build_spec
 
-#: Required speed-up from 1 to 2 workers (DESIGN §11).
+#: Required speed-up from 1 to 2 workers.
 BUDGET = 1.7
 
 

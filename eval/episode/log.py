@@ -1,4 +1,4 @@
-"""The per-episode log (DESIGN §9): per-step arrays plus metadata, saved as a compressed ``.npz``.
+"""The per-episode log: per-step arrays plus metadata, saved as a compressed ``.npz``.
 
 A log holds everything :mod:`teleimp_env.eval.episode.metrics` needs, so an episode can be re-scored (and
 re-rendered) without re-running it. Row ``k`` describes control step ``k``: the *decision*

@@ -1,4 +1,4 @@
-"""Per-episode metrics, computed from an :class:`~teleimp_env.eval.episode.log.EpisodeLog` alone (DESIGN §9).
+"""Per-episode metrics, computed from an :class:`~teleimp_env.eval.episode.log.EpisodeLog` alone.
 
 Every metric is a float (``nan`` where it does not apply, e.g. the time to insert of a failed
 episode, or interval coverage of a predictor without uncertainty). With ``n`` logged steps,

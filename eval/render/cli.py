@@ -1,7 +1,7 @@
 """``teleimp render``: a rollout as a video (mp4 or GIF) with ghost overlays, plus its 2D figure.
 
 Either run a stack (``--stack NAME``: a fresh episode with ``--delay-ms``, ``--seconds`` and
-``--seed``) or replay a saved episode log (``--log FILE.npz``, written by :mod:`teleimp_env.eval.episode.rollout`).
+``--seed``) or replay a saved episode log (``--log FILE.npz``, as tournaments write them).
 Writes ``--out FILE.mp4|.gif`` and, unless ``--no-figure``, the matching figure (default: the
 video path with ``.png``); ``--still FILE.png`` keeps one frame (at ``--still-time``)::
 
@@ -201,7 +201,9 @@ def _save_png(frame: np.ndarray, path: Path) -> Path:
 def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``teleimp render`` options to ``parser``."""
     parser.add_argument("--stack", help="stack to run (agents.make name, e.g. naive, lstm+eo, oracle)")
-    parser.add_argument("--log", type=Path, help="episode log (.npz from teleimp_env.eval.episode.rollout) to replay instead")
+    parser.add_argument(
+        "--log", type=Path, help="episode log (.npz from teleimp_env.eval.episode.rollout) to replay instead"
+    )
     parser.add_argument("--out", type=Path, required=True, help="video to write: FILE.mp4 or FILE.gif")
     parser.add_argument(
         "--seconds",
@@ -289,7 +291,7 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m teleimp_env.eval.render.cli``), same options as ``teleimp render``."""
+    """Stand-alone entry point (``python -m teleimp_env.eval.render.cli``): ``teleimp render``."""
     parser = argparse.ArgumentParser(prog="teleimp render", description=__doc__.splitlines()[0])
     add_render_arguments(parser)
     return run_render(parser.parse_args(argv))

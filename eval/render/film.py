@@ -94,7 +94,7 @@ class Film:
 
 # ---------------------------------------------------------------------------------------- live
 class FilmingStack:
-    """Wraps a stack so that every ``act`` also films the decision (for ``teleimp_env.eval.episode.rollout.run_episode``).
+    """Wraps a stack so that every ``act`` also films the decision (for ``run_episode``).
 
     After the wrapped stack acts, its ``decision`` is handed to the env (``env.annotate``) and the
     env's state at the decision time goes to ``film``; the commanded stiffness is the action's.

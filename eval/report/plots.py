@@ -1,7 +1,7 @@
 """Report figures (matplotlib, Agg backend), returned as PNG bytes.
 
-Every plot draws from a :class:`~teleimp_env.eval.tournament.aggregate.Summary`: means with their bootstrap 95 % CIs as
-error bars.
+Every plot draws from a :class:`~teleimp_env.eval.tournament.aggregate.Summary`: means with
+their bootstrap 95 % CIs as error bars.
 """
 
 from __future__ import annotations

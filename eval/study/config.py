@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from teleimp_env.eval.study.models import FAMILIES
 
-#: Generator presets (DESIGN §5), in table order.
+#: Generator presets, in table order.
 GENERATORS: tuple[str, ...] = ("linear", "hard", "physiological")
 OPERATORS: tuple[str, ...] = ("physiological", "scripted")
 #: Packet period of the env's default 500 Hz control rate, ms (horizons must be multiples of it).

@@ -1,8 +1,8 @@
 """Study datasets: recorded operator episodes turned into (input window, future truth) samples.
 
-Recording reuses :mod:`teleimp_env.agents.training.data` (the packet the operator *sent* each control period plus the
-true arm stiffness; the robot is driven by the naive hold so the operator sees a delayed robot).
-The study then works on two clocks:
+Recording reuses :mod:`teleimp_env.agents.training.data` (the packet the operator *sent* each control
+period plus the true arm stiffness; the robot is driven by the naive hold so the operator sees a delayed
+robot). The study then works on two clocks:
 
 * **packets** at the control rate (500 Hz, ``dt`` = 2 ms): targets are read here, so a horizon
   ``h`` is ``h / dt`` packets after the input packet;
@@ -58,7 +58,7 @@ def record(
     operator: str = "physiological",
     progress: bool = True,
 ) -> Dataset:
-    """Record ``episodes_per_subject`` episodes per subject with :func:`teleimp_env.agents.training.data.generate_dataset`.
+    """Record ``episodes_per_subject`` episodes per subject (the agents' ``generate_dataset``).
 
     Episode ``k`` of subject ``s`` uses the env seed drawn from ``SeedSequence([seed, s, k])``,
     whatever the generator, so the same episodes (task geometry, operator noise) are recorded
@@ -78,7 +78,9 @@ def record(
 def frames_of(episode: Episode, step: int) -> np.ndarray:
     """Every ``step``-th packet of an episode as a frame: (n_frames, 17), see :data:`FRAME_FEATURES`."""
     p = episode.packets[::step]
-    return np.concatenate((p[:, HAND_POS], p[:, HAND_VEL], p[:, EMG_ENVELOPE], p[:, STIFFNESS_ESTIMATE]), axis=1)
+    return np.concatenate(
+        (p[:, HAND_POS], p[:, HAND_VEL], p[:, EMG_ENVELOPE], p[:, STIFFNESS_ESTIMATE]), axis=1
+    )
 
 
 def truth_of(episode: Episode) -> np.ndarray:

@@ -1,11 +1,11 @@
 """Design-space study (``teleimp study``): predictor families × horizons × generators × subjects.
 
-Which predictor family earns its place at which horizon, and does that survive a realistic sEMG?
-For every generator preset (``linear``, ``hard``, ``physiological``) the study records operator
-episodes at packet rate (:mod:`teleimp_env.eval.study.data`), fits every family (:mod:`teleimp_env.eval.study.models`) on
-the training subjects and scores it on the held-out subjects at every horizon: position error
-(mm) and stiffness error (N/m), mean and 95 % CI over test episodes (:mod:`teleimp_env.eval.study.stats`).
-With ``loso`` every subject of train ∪ test is held out once and per-subject errors are reported.
+Which predictor family earns its place at which horizon, and does that survive a realistic sEMG? For every
+generator preset (``linear``, ``hard``, ``physiological``) the study records operator episodes at packet
+rate (:mod:`teleimp_env.eval.study.data`), fits every family (:mod:`teleimp_env.eval.study.models`) on the
+training subjects and scores it on the held-out subjects at every horizon: position error (mm) and
+stiffness error (N/m), mean and 95 % CI over test episodes (:mod:`teleimp_env.eval.study.stats`). With
+``loso`` every subject of train ∪ test is held out once and per-subject errors are reported.
 
 Reproducibility: :attr:`StudyConfig.seed` is the only seed. Recording uses
 ``SeedSequence([seed, subject, episode])`` (the same episodes under every generator); each fitted
@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from teleimp_env.eval.study.base import FamilyUnavailable, StudyModel
 from teleimp_env.eval.study.config import (
     GENERATORS,
     PACKET_MS,
@@ -43,7 +44,6 @@ from teleimp_env.eval.study.config import (
     parse_subjects,
 )
 from teleimp_env.eval.study.data import Layout, StudyData, prepare, record
-from teleimp_env.eval.study.base import FamilyUnavailable, StudyModel
 from teleimp_env.eval.study.models import FAMILIES, ESNParams, make_model
 from teleimp_env.eval.study.result import SindyReport, StudyResult
 from teleimp_env.eval.study.sequence import TrainBudget

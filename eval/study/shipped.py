@@ -1,14 +1,14 @@
 """The shipped LSTM with MC-Dropout as a study row (``lstm-mc``), loaded through the agents API.
 
-The checkpoint ``assets/checkpoints/lstm.npz`` is read with ``teleimp_env.agents.predictors.lstm.predictor.LstmPredictor.load``
-and used as shipped: it is **not** retrained per generator or fold (it was trained by
-``teleimp train lstm`` on its own data), so this row answers "how does the network the benchmark
-ships do here", not "how good can an LSTM with MC-Dropout get on this generator". It is driven
-through the public :class:`teleimp_env.agents.base.Predictor` contract, exactly as a stack drives it: per test
-episode ``set_rng(generator)`` (a NumPy generator from the study seed and the episode index, which
-draws the dropout masks), ``reset()``, then ``update(packet)`` for every packet in order and
-``predict(horizon)`` at each sample's packet (the mean over its MC-Dropout streams).
-If the module or the checkpoint is missing, the row says "not available" (never a number).
+The checkpoint ``assets/checkpoints/lstm.npz`` is read with ``LstmPredictor.load`` and used as shipped: it
+is **not** retrained per generator or fold (it was trained by ``teleimp train lstm`` on its own data), so
+this row answers "how does the network the benchmark ships do here", not "how good can an LSTM with
+MC-Dropout get on this generator". It is driven through the public
+:class:`teleimp_env.agents.base.Predictor` contract, exactly as a stack drives it: per test episode
+``set_rng(generator)`` (a NumPy generator from the study seed and the episode index, which draws the
+dropout masks), ``reset()``, then ``update(packet)`` for every packet in order and ``predict(horizon)`` at
+each sample's packet (the mean over its MC-Dropout streams). If the module or the checkpoint is missing,
+the row says "not available" (never a number).
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ over the horizon (zero-order hold: future sEMG is unknown).
 Everything is fitted in standardised coordinates (training mean and spread of each state and
 control column) with pysindy (degree-2 ``PolynomialLibrary``, STLSQ, Savitzky–Golay smoothed
 finite differences), and integrated with the agents' vectorised RK4
-(:class:`teleimp_env.agents.predictors.sindy.polynomial.PolynomialField`), one frame period per step, the state clipped to the
-training range widened by two spreads. Position integrates the velocity with the
-trapezoidal rule on the same steps.
+(:class:`teleimp_env.agents.predictors.sindy.polynomial.PolynomialField`), one frame period per
+step, the state clipped to the training range widened by two spreads. Position integrates the
+velocity with the trapezoidal rule on the same steps.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Validation of parsed tournament-spec data into a :class:`~teleimp_env.eval.tournament.spec.TournamentSpec`."""
+"""Validation of parsed tournament-spec data into a :class:`~.spec.TournamentSpec`."""
 
 from __future__ import annotations
 

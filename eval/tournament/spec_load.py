@@ -44,7 +44,7 @@ def load_preset(name: str) -> TournamentSpec:
 def build_spec(
     data: dict[str, Any], source: str = "<flags>", text: str = "", base_dir: Path | None = None
 ) -> TournamentSpec:
-    """Validate parsed TOML ``data`` into a :class:`TournamentSpec` (see :mod:`teleimp_env.eval.tournament.spec_build`)."""
+    """Validate parsed TOML ``data`` into a :class:`TournamentSpec` (rules in ``spec_build``)."""
     return build(data, source=source, text=text, base_dir=base_dir or Path.cwd())
 
 

@@ -1,4 +1,4 @@
-"""The network between operator and robot: one-way delay lines (DESIGN §6).
+"""The network between operator and robot: one-way delay lines.
 
 The env owns two independent :class:`DelayLine` objects: *forward* (operator packets to the
 robot) and *backward* (robot state to the operator). Each carries fixed-width float64 rows and

@@ -75,7 +75,7 @@ def make_operator(
     """Build a simulated operator, validating every argument eagerly (fails at ``gym.make``).
 
     Args:
-        kind: ``"physiological"`` (the full model, DESIGN §5) or ``"scripted"`` (deterministic
+        kind: ``"physiological"`` (the full model, docs/operator.md) or ``"scripted"`` (deterministic
             open-loop min-jerk operator; it ignores ``subject``, ``generator`` and ``fatigue``).
         subject: subject id, an int >= 0 (0–5 default training pool, 6–7 test pool); the same
             id is the same person in every episode and process.

@@ -1,4 +1,4 @@
-"""Validated, frozen configuration of the physiological operator (DESIGN §5).
+"""Validated, frozen configuration of the physiological operator.
 
 Two things are configured here: :class:`OperatorConfig` (how the simulation is run: block size,
 sEMG sample rate, envelope filter, switches that tests use to silence one noise source) and
@@ -13,7 +13,7 @@ from typing import Any
 
 from teleimp_env.validation import check_choice, check_flag, check_int, check_real, is_real
 
-#: Envelope generator presets accepted by ``generator=`` (DESIGN §5).
+#: Envelope generator presets accepted by ``generator=``.
 GENERATORS: tuple[str, ...] = ("linear", "hard", "physiological")
 #: Operator kinds accepted by ``operator=``.
 OPERATOR_KINDS: tuple[str, ...] = ("physiological", "scripted")
@@ -116,9 +116,7 @@ def parse_fatigue(value: Any) -> FatigueArg:
             raise ValueError(f"fatigue dict has unknown keys {unknown}; allowed keys are {sorted(known)}")
         return FatigueSpec(**value)
     if is_real(value):
-        return check_real(
-            "fatigue (fatigued fraction)", value, 0.0, MAX_FATIGUED_FRACTION, "(dimensionless)"
-        )
+        return check_real("fatigue (fatigued fraction)", value, 0.0, MAX_FATIGUED_FRACTION, "(dimensionless)")
     raise ValueError(
         "fatigue must be None (fresh), a fatigued fraction in [0, 0.9], a FatigueSpec or a dict "
         f"like {{'minutes': 20, 'duty_cycle': 0.5, 'load': 0.3}}, got {value!r}"

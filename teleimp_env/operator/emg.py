@@ -30,7 +30,7 @@ import numpy as np
 from scipy import signal
 
 from teleimp_env.operator.config import OperatorConfig
-from teleimp_env.operator.muscles import clip, linear_filter
+from teleimp_env.operator.fast_numerics import clip, linear_filter
 from teleimp_env.operator.subjects import SubjectParams
 from teleimp_env.packet import N_EMG
 

@@ -1,4 +1,4 @@
-"""Envelope generator presets and the master side's EMG→stiffness calibration (DESIGN §5).
+"""Envelope generator presets and the master side's EMG→stiffness calibration.
 
 ``generator="physiological"`` (default) makes envelopes from synthesised raw sEMG
 (:mod:`~teleimp_env.operator.emg`). The two simpler presets exist to re-run published
@@ -28,7 +28,8 @@ from scipy.optimize import nnls
 
 from teleimp_env.operator.config import GENERATORS, OperatorConfig, check_generator
 from teleimp_env.operator.emg import EmgSynthesizer, electrode_angles, mixing_matrix
-from teleimp_env.operator.muscles import MuscleModel, clip
+from teleimp_env.operator.fast_numerics import clip
+from teleimp_env.operator.muscles import MuscleModel
 from teleimp_env.operator.subjects import SubjectParams
 from teleimp_env.packet import N_EMG
 

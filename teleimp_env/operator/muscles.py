@@ -22,25 +22,8 @@ import math
 import numpy as np
 from scipy import signal
 
+from teleimp_env.operator.fast_numerics import clip, linear_filter
 from teleimp_env.operator.subjects import SubjectParams
-
-# Two entry points that skip a Python-level wrapper and compute the very same numbers:
-# ``clip`` is the ufunc that ``np.clip`` ends up calling, and ``linear_filter(b, a, x, axis, zi)``
-# is the C routine that ``scipy.signal.lfilter(b, a, x, axis=axis, zi=zi)`` calls for 1-D float64
-# ``b`` and ``a`` with ``len(a) > 1`` (it returns ``(y, zf)``).
-try:
-    from numpy._core.umath import clip
-except ImportError:  # pragma: no cover - numpy < 2
-    try:
-        from numpy.core.umath import clip
-    except ImportError:
-        clip = np.clip
-try:
-    from scipy.signal._sigtools import _linear_filter as linear_filter
-except ImportError:  # pragma: no cover - a SciPy without it: the public function
-
-    def linear_filter(b, a, x, axis, zi):
-        return signal.lfilter(b, a, x, axis=axis, zi=zi)
 
 
 class DelayLine:

@@ -1,4 +1,4 @@
-"""The physiological operator: planner → muscles → sEMG → hand, block by block (DESIGN §3, §5).
+"""The physiological operator: planner → muscles → sEMG → hand, block by block.
 
 Every ``block_s`` (40 ms by default) the operator looks at what it sees of the robot (views
 older than its video latency plus visuomotor delay), updates its plan, and computes the whole
@@ -21,6 +21,7 @@ import numpy as np
 from teleimp_env.operator.base import Operator, OperatorStep, RobotView, TaskGeometry
 from teleimp_env.operator.config import FatigueArg, OperatorConfig, parse_fatigue
 from teleimp_env.operator.emg import EmgSynthesizer
+from teleimp_env.operator.fast_numerics import clip
 from teleimp_env.operator.fatigue import FatigueState, ThreeCompartment, initial_state
 from teleimp_env.operator.generators import (
     EnvelopeMap,
@@ -32,7 +33,6 @@ from teleimp_env.operator.muscles import (
     ArmDynamics,
     MuscleModel,
     Tremor,
-    clip,
     excitation_for,
     integrate_activation,
 )

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from teleimp_env.operator.base import PHASES, TaskGeometry
-from teleimp_env.operator.muscles import clip
+from teleimp_env.operator.fast_numerics import clip
 from teleimp_env.operator.subjects import SubjectParams
 
 REACH, ALIGN, INSERT, RECOVER, DONE = (PHASES.index(p) for p in PHASES)

@@ -1,4 +1,4 @@
-"""A reproducible population of simulated subjects (DESIGN §5, "Subjects").
+"""A reproducible population of simulated subjects.
 
 ``subject_params(k)`` draws person ``k`` from ``np.random.default_rng([k, SUBJECT_STREAM])``
 alone, in a fixed order, so subject 3 is the same person in every episode and every process.
@@ -36,7 +36,7 @@ class SubjectParams:
     """The id this person was drawn from."""
     # --- movement planning -------------------------------------------------------------------
     arm_mass: float
-    """kg, [1.5, 2.0]: effective hand/arm mass at the master handle (DESIGN §5)."""
+    """kg, [1.5, 2.0]: effective hand/arm mass at the master handle."""
     fitts_a: float
     """s, [0.1, 0.3]: Fitts' law intercept a in MT = a + b·log2(2A/W)."""
     fitts_b: float
@@ -73,7 +73,7 @@ class SubjectParams:
     hover_height: float
     """m, [5e-3, 1e-2]: height of the peg tip above the mouth while aligning."""
     insert_speed: float
-    """m/s, [0.01, 0.03]: mean insertion speed (DESIGN §5: 1–3 cm/s)."""
+    """m/s, [0.01, 0.03]: mean insertion speed (1–3 cm/s, docs/operator.md)."""
     stuck_force: float
     """N, [3, 6]: seen contact force that, without progress, means the peg is stuck."""
     contact_threshold: float
@@ -103,7 +103,7 @@ class SubjectParams:
     """N/m, [150, 250] per axis: endpoint stiffness at zero muscle force."""
     stiffness_precise: Vec3
     """N/m, [700, 1300] per axis: endpoint stiffness at the precise co-contraction level
-    (DESIGN §5: co-contracted ≈ 600–1500 N/m); fixes the stiffness-per-force gain."""
+    (co-contracted ≈ 600–1500 N/m, docs/operator.md); fixes the stiffness-per-force gain."""
     damping_ratio: float
     """[0.3, 0.5]: arm damping ratio, B = 2·ζ·sqrt(K·m)."""
     motor_noise: float
@@ -116,7 +116,7 @@ class SubjectParams:
     muscle_angles: Vec6
     """rad: angular position of each muscle around the limb (nominal ring ± 0.15)."""
     crosstalk: float
-    """[0.1, 0.3]: weight of a muscle on the electrode over its 60°-neighbour (DESIGN §5)."""
+    """[0.1, 0.3]: weight of a muscle on the electrode over its 60°-neighbour."""
     emg_gain: Vec6
     """V, [3e-4, 1e-3] per muscle: RMS sEMG of the muscle at full activation."""
     spectrum_low_hz: float

@@ -70,7 +70,9 @@ def test_each_packet_reaches_the_predictor_once():
     stack.reset(seed=1)
     in_windows: set[int] = set()
     for _ in range(200):
-        in_windows |= {int(s) for s, m in zip(obs["packets"][:, SEQ], obs["packet_mask"], strict=True) if m > 0}
+        in_windows |= {
+            int(s) for s, m in zip(obs["packets"][:, SEQ], obs["packet_mask"], strict=True) if m > 0
+        }
         obs, *_ = env.step(stack.act(obs))
     assert predictor.seen == sorted(in_windows)  # every received packet once, oldest first
     assert len(predictor.seen) > 50

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 
 import pytest
 
@@ -40,20 +39,24 @@ def test_every_option_of_every_command_is_explained():
             assert action.help and len(action.help) > 10, f"teleimp {name} {action.option_strings}: no help"
     names = {o for a in subs["tournament"]._actions for o in a.option_strings}
     assert {"--preset", "--spec", "--out", "--backend", "--address", "--workers"} <= names
+    render = _subparsers(build_parser(["render"]))["render"]  # its options load with the command
     assert {"--stack", "--log", "--seconds", "--delay-ms", "--out"} <= {
-        o for a in subs["render"]._actions for o in a.option_strings
+        o for a in render._actions for o in a.option_strings
     }
 
 
 @pytest.mark.parametrize(
-    ("command", "module"), [("render", "teleimp_env.eval.render.cli"), ("study", "teleimp_env.eval.study.run"), ("train", "teleimp_env.agents.training.pipeline")]
+    ("command", "module"),
+    [
+        ("render", "teleimp_env.eval.render.cli"),
+        ("study", "teleimp_env.eval.study.run"),
+        ("train", "teleimp_env.agents.training.pipeline"),
+    ],
 )
 def test_delegated_commands_take_their_modules_options(command, module):
     sub = _subparsers(build_parser([command]))[command]
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not in this version")
     options = [a for a in sub._actions if not isinstance(a, argparse._HelpAction)]
-    assert "rest" not in [a.dest for a in options]  # the module's own options, not the fallback
+    assert len(options) >= 2  # the module's own options
     missing = [a.option_strings or a.dest for a in options if not a.help]
     assert not missing, f"teleimp {command}: options without help in {module}: {missing}"
 

@@ -63,7 +63,12 @@ CASES: dict[str, tuple[dict[str, Any], str, int, int]] = {
     ),
     "raw-emg-1000hz": ({"raw_emg": True, "control_hz": 1000, "packet_window": 4}, "scripted-naive", 12, 300),
     "stack-naive": ({"subject": 6, "delay_ms": 200}, "naive", 13, 300),
-    "stack-naive+eo-bilateral": ({"subject": 7, "delay_ms": 200, "force_feedback": True}, "naive+eo", 14, 300),
+    "stack-naive+eo-bilateral": (
+        {"subject": 7, "delay_ms": 200, "force_feedback": True},
+        "naive+eo",
+        14,
+        300,
+    ),
     "stack-sindy": ({"subject": 6, "delay_ms": 100}, "sindy", 15, 200),
     "stack-sindy+eo": ({"subject": 7, "delay_ms": 200}, "sindy+eo", 16, 200),
     "stack-lstm": ({"subject": 6, "delay_ms": 200}, "lstm", 17, 200),

@@ -63,12 +63,19 @@ def bare_columns(source: str, name: str) -> list[str]:
 
 def _readme_examples() -> list[tuple[str, str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return [(f"README.md#example{i}", code) for i, code in enumerate(re.findall(r"```python\n(.*?)```", text, re.S))]
+    return [
+        (f"README.md#example{i}", code)
+        for i, code in enumerate(re.findall(r"```python\n(.*?)```", text, re.S))
+    ]
 
 
 def test_no_packet_column_is_addressed_by_a_bare_integer():
-    files = [p for folder in SOURCES for p in (ROOT / folder).rglob("*.py") if p not in (SCHEMA, Path(__file__))]
-    found = [hit for p in files for hit in bare_columns(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))]
+    files = [
+        p for folder in SOURCES for p in (ROOT / folder).rglob("*.py") if p not in (SCHEMA, Path(__file__))
+    ]
+    found = [
+        hit for p in files for hit in bare_columns(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))
+    ]
     found += [hit for name, code in _readme_examples() for hit in bare_columns(code, name)]
     assert not found, "packet columns by bare integer (use teleimp_env.packet's names):\n" + "\n".join(found)
 

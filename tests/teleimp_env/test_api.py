@@ -165,5 +165,5 @@ def test_rgb_array_render_works_headless():
 
 
 def test_unknown_camera_fails_at_gym_make_and_lists_valid_ones():
-    with pytest.raises(ValueError, match="camera must be one of .*closeup.*overview"):
+    with pytest.raises(ValueError, match=r"camera must be one of .*closeup.*overview"):
         gym.make(ENV_ID, operator="scripted", render_mode="rgb_array", camera="ceiling")

@@ -1,12 +1,12 @@
 """LSTM intent predictor with MC-Dropout (network in :mod:`teleimp_env.agents.predictors.lstm.model`).
 
-Online, :meth:`LstmPredictor.update` advances ``n_samples`` (default 30) dropout streams by one
-packet in numpy (:mod:`teleimp_env.agents.predictors.lstm.inference`); each stream's masks are drawn at :meth:`reset`
-from the generator the stack hands over (:meth:`set_rng`) and held for the whole episode.
+Online, :meth:`LstmPredictor.update` advances ``n_samples`` (default 30) dropout streams by one packet in
+numpy (:mod:`teleimp_env.agents.predictors.lstm.inference`); each stream's masks are drawn at
+:meth:`reset` from the generator the stack hands over (:meth:`set_rng`) and held for the whole episode.
 :meth:`predict` evaluates the horizon-conditioned heads: the position mean is the newest
 packet's position plus the streams' mean displacement; its variance is the spread of the
 streams' means plus their mean predicted variance (epistemic + aleatoric), times a calibration
-factor fitted on validation data (:func:`teleimp_env.agents.training.evaluate.calibrate_predictor`).
+factor fitted on validation data (:func:`teleimp_env.agents.training.evaluate.calibrate_std`).
 """
 
 from __future__ import annotations
@@ -175,10 +175,14 @@ class LstmPredictor(Predictor):
         check_fitted(self, "net_")
         s = self.n_samples if n_samples is None else n_samples
         gen = generator or torch.Generator().manual_seed(int(self.seed))
-        ep_raw = np.concatenate((packets[:, EMG_ENVELOPE], packets[:, HAND_POS], packets[:, HAND_VEL]), axis=1)
+        ep_raw = np.concatenate(
+            (packets[:, EMG_ENVELOPE], packets[:, HAND_POS], packets[:, HAND_VEL]), axis=1
+        )
         raw = torch.from_numpy(ep_raw.astype(np.float32))[None].expand(max(s, 1), -1, -1)
         phi = self.net_.encode(raw, self.net_.masks(max(s, 1), gen, active=s > 0))
-        anchor = torch.from_numpy(packets[:, STIFFNESS_ESTIMATE].astype(np.float32))[None].expand(phi.shape[0], -1, -1)
+        anchor = torch.from_numpy(packets[:, STIFFNESS_ESTIMATE].astype(np.float32))[None].expand(
+            phi.shape[0], -1, -1
+        )
         delta, std, k = self.net_.heads(phi, torch.full(phi.shape[:2], float(horizon_s)), anchor)
         pos, pos_std, stiff, stiff_std = _moments(delta.numpy(), std.numpy(), k.numpy())
         return (

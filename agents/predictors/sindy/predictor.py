@@ -1,14 +1,15 @@
 """SINDy with control: a sparse polynomial model of the operator, integrated to the horizon.
 
 State ``s`` (standardised): hand position (x, y, z), hand velocity (vx, vy, vz) and the sent
-stiffness estimate (Kx, Ky, Kz); control ``u``: the 8 sEMG envelopes. The DESIGN's state is
+stiffness estimate (Kx, Ky, Kz); control ``u``: the 8 sEMG envelopes. The textbook state is
 (x, y, z, Kx, Ky, Kz); the velocity is added by default because the envelopes encode muscle
 *force* (an acceleration), so position is not a function of (position, stiffness, envelopes)
 and a first-order model cannot extrapolate motion; ``state_fields=("pos", "stiffness")`` gives the
-DESIGN's state exactly. The model ``ṡ = Ξᵀ θ(s, u)`` has a degree-2 polynomial library and is
+that state exactly. The model ``ṡ = Ξᵀ θ(s, u)`` has a degree-2 polynomial library and is
 fitted by pysindy (STLSQ or the Lasso variant) on every episode of the training set, plus bagged
 refits that give the spread. A prediction integrates every member from the newest packet with
-the newest envelopes held (zero-order hold) in vectorised numpy (:mod:`teleimp_env.agents.predictors.sindy.polynomial`).
+the newest envelopes held (zero-order hold) in vectorised numpy
+(:mod:`teleimp_env.agents.predictors.sindy.polynomial`).
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ class SindyPredictor(Predictor):
 
     # ------------------------------------------------------------------ fit
     def fit(self, dataset: Dataset, progress: bool = False) -> SindyPredictor:
-        """Fit the ensemble on every episode of ``dataset`` (needs > 2·stride packets each)."""
+        """Fit the ensemble on every episode of ``dataset`` longer than 4·stride packets (others skipped)."""
         eps = [e for e in dataset if len(e) > 4 * self.stride]
         if not eps:
             raise ValueError(f"dataset has no episode longer than {4 * self.stride} packets")

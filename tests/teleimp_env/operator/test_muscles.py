@@ -76,7 +76,7 @@ def test_stiffness_rises_with_cocontraction_within_physiological_ranges():
     forces = mus.muscle_forces(np.zeros((4, 3)), levels)
     _, k = mus.net_and_stiffness(forces)
     assert np.all(np.diff(k, axis=0) > 0)
-    assert np.all((k[0] >= 200) & (k[0] <= 500))  # relaxed (DESIGN §5)
+    assert np.all((k[0] >= 200) & (k[0] <= 500))  # relaxed
     assert np.allclose(k[2], p.array("stiffness_precise"))
     assert np.all((k[2] >= 600) & (k[2] <= 1500))  # co-contracted
 

@@ -102,4 +102,4 @@ def test_tremor_sits_at_the_subjects_frequency_with_tenth_of_a_millimetre_amplit
     sos = signal.butter(2, [6, 15], "bandpass", fs=500.0, output="sos")
     tremor_rms = np.std(signal.sosfiltfilt(sos, x))
     assert 0.5 * op.subject.tremor_rms < tremor_rms < 2.0 * op.subject.tremor_rms
-    assert 3e-5 < tremor_rms < 3e-4  # ~0.1 mm (DESIGN §5)
+    assert 3e-5 < tremor_rms < 3e-4  # ~0.1 mm

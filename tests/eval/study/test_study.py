@@ -1,4 +1,4 @@
-"""Design-space study (``teleimp_env.eval.study.run``): data alignment, models, statistics, reports, CLI, reproducibility."""
+"""Design-space study: data alignment, models, statistics, reports, CLI, reproducibility."""
 
 from __future__ import annotations
 
@@ -87,7 +87,9 @@ def test_samples_read_the_truth_exactly_one_horizon_after_the_input_packet():
     np.testing.assert_array_equal(s.base[:, :3], ep.packets[i, HAND_POS])
     # windows: position relative to the newest frame, in mm; the frame before is 5 packets back
     np.testing.assert_allclose(s.windows[:, -1, :3], 0.0)
-    np.testing.assert_allclose(s.windows[:, -2, :3], 1000 * (ep.packets[i - 5, HAND_POS] - ep.packets[i, HAND_POS]))
+    np.testing.assert_allclose(
+        s.windows[:, -2, :3], 1000 * (ep.packets[i - 5, HAND_POS] - ep.packets[i, HAND_POS])
+    )
 
 
 def test_too_short_episodes_give_a_clear_error():

@@ -31,7 +31,7 @@ name = "150ms"
 delay_ms = 150
 """
 TOTAL = 12
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _env() -> dict[str, str]:
@@ -41,8 +41,8 @@ def _env() -> dict[str, str]:
 
 
 def _cli(spec: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "teleimp_env.eval.cli", "tournament", "--spec", str(spec), "--out", str(out),
-            "--workers", "1", "--no-report", "--no-progress"]  # fmt: skip
+    return [sys.executable, "-m", "teleimp_env.eval.cli", "tournament", "--spec", str(spec),
+            "--out", str(out), "--workers", "1", "--no-report", "--no-progress"]  # fmt: skip
 
 
 def _rows(db: Path) -> dict[tuple[str, int], tuple[float, str]]:

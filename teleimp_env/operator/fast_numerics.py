@@ -1,0 +1,81 @@
+"""Faster entry points to two numpy/scipy routines, each proven equal to its public twin at import.
+
+The operator synthesises its signals block by block; per block it clips a handful of small arrays
+and runs a few IIR filters, so the Python-level wrappers of ``np.clip`` and
+``scipy.signal.lfilter`` cost more than the arithmetic. Two private entry points compute the very
+same numbers without the wrappers:
+
+* :func:`clip` — numpy's ``clip`` ufunc (``numpy._core.umath.clip``), what ``np.clip`` ends up
+  calling: ``clip(x, low, high, out=...)``.
+* :func:`linear_filter` — SciPy's C routine behind ``lfilter`` for 1-D float64 ``b`` and ``a``
+  with ``len(a) > 1``: ``linear_filter(b, a, x, axis, zi) -> (y, zf)``.
+
+Private names can move or change signature in any release. So each candidate is *probed* once at
+import on fixed inputs against the public function (same values, NaN included, same output
+buffer semantics); any exception or any difference selects the public function instead. The
+module is the only place that names a private API; ``tests/teleimp_env/operator/
+test_fast_numerics.py`` compares both paths on random inputs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import signal
+
+
+def public_clip(x: np.ndarray, low: float, high: float, out: np.ndarray | None = None) -> np.ndarray:
+    """``np.clip(x, low, high, out=out)``."""
+    return np.clip(x, low, high, out=out)
+
+
+def public_linear_filter(
+    b: np.ndarray, a: np.ndarray, x: np.ndarray, axis: int, zi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``scipy.signal.lfilter(b, a, x, axis=axis, zi=zi)`` → ``(y, zf)``."""
+    return signal.lfilter(b, a, x, axis=axis, zi=zi)
+
+
+def _private(module: str, name: str) -> Callable[..., Any] | None:
+    try:
+        return getattr(importlib.import_module(module), name)
+    except Exception:  # moved, renamed, or the module fails to import
+        return None
+
+
+def _clip_agrees(candidate: Callable[..., Any]) -> bool:
+    x = np.array([[-1.5, 0.25, 2.0], [np.nan, -0.0, 1.0]])
+    out = np.empty_like(x)
+    got = candidate(x, 0.0, 1.0, out=out)
+    want = np.clip(x, 0.0, 1.0)
+    return got is out and np.array_equal(got, want, equal_nan=True)
+
+
+def _filter_agrees(candidate: Callable[..., Any]) -> bool:
+    b, a = signal.butter(2, 0.1)
+    x = np.linspace(-1.0, 1.0, 24).reshape(2, 12) ** 3
+    zi = np.array([[0.1, -0.2], [0.0, 0.3]])
+    y, zf = candidate(b, a, x, 1, zi)
+    y0, zf0 = signal.lfilter(b, a, x, axis=1, zi=zi)
+    return np.array_equal(y, y0) and np.array_equal(zf, zf0)
+
+
+def select(candidate: Callable[..., Any] | None, public: Callable[..., Any], agrees: Callable[..., bool]):
+    """``candidate`` if it exists and ``agrees`` with the public function on the probe, else ``public``."""
+    if candidate is None:
+        return public
+    try:
+        return candidate if agrees(candidate) else public
+    except Exception:  # a changed signature or behaviour: use the public function
+        return public
+
+
+clip = select(_private("numpy._core.umath", "clip"), public_clip, _clip_agrees)
+linear_filter = select(
+    _private("scipy.signal._sigtools", "_linear_filter"), public_linear_filter, _filter_agrees
+)
+
+__all__ = ["clip", "linear_filter", "public_clip", "public_linear_filter", "select"]
