@@ -3,9 +3,8 @@
 Every cell (stack × delay profile × subject × generator) meets the same episode seeds
 (:meth:`~teleimp_env.eval.tournament.spec.TournamentSpec.episode_seeds`), so stacks are compared on
 identical operator, task and network draws (a paired design). Workers run :func:`run_task`, a pure
-function of its
-:class:`Task`; the parent alone writes episode logs and database rows, one committed transaction
-per finished episode, and skips every ``(cell, seed)`` already stored, so an interrupted
+function of its :class:`Task`; the parent alone writes episode logs and database rows, one
+committed transaction per finished episode, and skips every ``(cell, seed)`` already stored, so an interrupted
 tournament resumes where it stopped.
 """
 

@@ -1,0 +1,129 @@
+"""A real wheel: built from this checkout, installed non-editable in a fresh virtual environment.
+
+From a directory outside the repository it must make the env, load a shipped checkpoint through
+``agents.make("lstm+eo")`` and run a one-cell tournament with the installed ``teleimp`` command.
+Its only top-level import name is ``teleimp_env`` (no ``agents`` or ``eval`` that would collide
+with other distributions). Slow-ish (~1 min: pip resolves the wheel's own dependencies).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.house.modules import ROOT
+
+PROBE = r"""
+import importlib.util, json, sys
+import gymnasium as gym
+import teleimp_env
+from teleimp_env import agents
+env = gym.make(teleimp_env.ENV_ID, delay_ms=100, subject=6)
+obs, info = env.reset(seed=0)
+stack = agents.make("lstm+eo", env=env)
+stack.reset(seed=0)
+for _ in range(50):
+    obs, *_ = env.step(stack.act(obs))
+print(json.dumps({
+    "teleimp_env": teleimp_env.__file__,
+    "agents_top_level": importlib.util.find_spec("agents") is not None,
+    "eval_top_level": importlib.util.find_spec("eval") is not None,
+    "robot_z": float(obs["robot_pos"][2]),
+}))
+"""
+
+SPEC = """name = "wheel"
+seeds = 1
+stacks = ["lstm+eo"]
+subjects = [6]
+
+[env]
+episode_s = 1.0
+
+[[delay]]
+name = "100ms"
+delay_ms = 100
+"""
+
+
+def _run(cmd: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, (
+        f"{' '.join(map(str, cmd))} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
+    return proc
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        out,
+    )
+    (path,) = out.glob("teleimp_env-*.whl")
+    return path
+
+
+def test_wheel_ships_the_assets_and_presets_under_one_import_name(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"teleimp_env"}
+    for needed in (
+        "teleimp_env/assets/peg_in_hole.xml",
+        "teleimp_env/assets/checkpoints/lstm.npz",
+        "teleimp_env/assets/checkpoints/sindy.npz",
+        "teleimp_env/eval/tournament/presets/quick.toml",
+        "teleimp_env/agents/predictors/lstm/predictor.py",
+    ):
+        assert needed in names, f"{needed} missing from the wheel"
+    meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert "License-Expression: MIT" in meta
+
+
+def test_every_package_folder_is_listed_for_the_wheel():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {"teleimp_env": "teleimp_env", "agents": "teleimp_env.agents", "eval": "teleimp_env.eval"}
+    found = {
+        ".".join([pkg, *init.parent.relative_to(ROOT / folder).parts])
+        for folder, pkg in folders.items()
+        for init in (ROOT / folder).rglob("__init__.py")
+    }
+    assert found <= listed, f"package folders missing from pyproject's packages: {sorted(found - listed)}"
+
+
+def test_installed_wheel_runs_from_another_directory(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)], tmp_path)
+    py = venv / "bin" / "python"
+    _run([str(py), "-m", "pip", "install", "-q", "torch==2.13.0", f"{wheel}[agents,render]"], tmp_path, 900)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    probe = json.loads(_run([str(py), "-c", PROBE], elsewhere).stdout.strip().splitlines()[-1])
+    assert str(venv) in probe["teleimp_env"] and str(ROOT) not in probe["teleimp_env"]
+    assert not probe["agents_top_level"] and not probe["eval_top_level"]
+    assert 0.0 < probe["robot_z"] < 0.25
+    (elsewhere / "one.toml").write_text(SPEC)
+    out = elsewhere / "out"
+    teleimp = venv / "bin" / "teleimp"
+    _run([str(teleimp), "tournament", "--spec", "one.toml", "--out", str(out), "--workers", "1",
+          "--no-render", "--no-progress"], elsewhere)  # fmt: skip
+    report = (out / "report.md").read_text()
+    assert "lstm+eo" in report
