@@ -9,6 +9,7 @@ with other distributions). Slow-ish (~1 min: pip resolves the wheel's own depend
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -62,22 +63,20 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 600) -> subprocess.Complete
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """A wheel built from a copy of the checkout's files (as a clone has them): the build writes
+    its scratch folders into the copy, never into the working tree."""
+    src = tmp_path_factory.mktemp("src")
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split("\n")  # fmt: skip
+    for rel in filter(None, listed):
+        if (ROOT / rel).is_file():
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, src / rel)
     out = tmp_path_factory.mktemp("dist")
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(out),
-            str(ROOT),
-        ],
-        out,
-    )
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+    _run([*pip_wheel, "-w", str(out), str(src)], out)
     (path,) = out.glob("teleimp_env-*.whl")
     return path
 
@@ -127,3 +126,37 @@ def test_installed_wheel_runs_from_another_directory(wheel, tmp_path):
           "--no-render", "--no-progress"], elsewhere)  # fmt: skip
     report = (out / "report.md").read_text()
     assert "lstm+eo" in report
+
+
+LOWEST = r"""
+import gymnasium as gym, mujoco, numpy as np, teleimp_env
+from teleimp_env.action import make_action
+from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
+from teleimp_env.physics.scene import SceneConfig, build_model
+for cfg in (SceneConfig(), SceneConfig(hole_shape="round", chamfer_mm=1.0)):
+    build_model(cfg)
+env = gym.make(teleimp_env.ENV_ID, operator="scripted", delay_ms=100)
+obs, info = env.reset(seed=0)
+for _ in range(2000):
+    p = obs["packets"][-1]
+    obs, r, term, trunc, info = env.step(make_action(p[HAND_POS], p[STIFFNESS_ESTIMATE]))
+    if term or trunc:
+        break
+print(mujoco.__version__, info["success"], info["instability"])
+"""
+
+
+def test_the_lowest_declared_mujoco_builds_the_scene_and_inserts(wheel, tmp_path):
+    lowest = next(
+        r.split(">=")[1]
+        for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+        if r.startswith("mujoco")
+    )
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)], tmp_path)
+    py = venv / "bin" / "python"
+    pins = [f"mujoco=={lowest}.0", "gymnasium", "numpy", "scipy", "tqdm"]
+    _run([str(py), "-m", "pip", "install", "-q", *pins], tmp_path, 900)
+    _run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], tmp_path)
+    version, success, instability = _run([str(py), "-c", LOWEST], tmp_path).stdout.split()[-3:]
+    assert version == f"{lowest}.0" and success == "True" and instability == "None"
