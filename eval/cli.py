@@ -123,6 +123,20 @@ def _add_study(sub: Any, load: bool) -> None:
         add_study_arguments(p)
 
 
+def _add_fidelity(sub: Any, load: bool) -> None:
+    p = sub.add_parser(
+        "fidelity",
+        help="measure the simulated operator against literature targets (the scorecard)",
+        description="Measure the operator on held-out subjects: sEMG information and lead, envelope lag "
+        "and noise, stiffness, movement laws, fatigue, effort, and the cost of delay; write the scorecard "
+        "and its figures.",
+    )
+    if load:
+        from teleimp_env.eval.fidelity.cli import add_fidelity_arguments
+
+        add_fidelity_arguments(p)
+
+
 def _add_bench(sub: Any) -> None:
     p = sub.add_parser(
         "bench",
@@ -152,6 +166,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     _add_train(sub, load=command == ["train"])
     _add_render(sub, load=command == ["render"])
     _add_study(sub, load=command == ["study"])
+    _add_fidelity(sub, load=command == ["fidelity"])
     _add_bench(sub)
     return parser
 
@@ -236,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from teleimp_env.eval.study.run import run_study
 
         return int(run_study(args) or 0)
+    if args.command == "fidelity":
+        from teleimp_env.eval.fidelity.cli import run_fidelity
+
+        return run_fidelity(args)
     return cmd_bench(args)
 
 

@@ -40,9 +40,10 @@ class OperatorConfig:
     once per block (a human reaction granularity); ``advance`` only indexes into the block."""
     emg_fs: float = 2000.0
     """Raw sEMG sample rate, Hz, in [1000, 10000]; must be a multiple of the control rate."""
-    envelope_cutoff_hz: float = 10.0
+    envelope_cutoff_hz: float = 20.0
     """Cut-off of the causal 2nd-order Butterworth envelope low-pass, Hz, in [2, 50]. Its lag at
-    low frequency is √2/(2π·f_c) (22.5 ms at 10 Hz), below every subject's EMD (≥ 40 ms)."""
+    low frequency is √2/(2π·f_c): 11.3 ms at 20 Hz, a fraction of the electromechanical delay
+    (35–60 ms); lower cut-offs give smoother, later envelopes (:mod:`~.envelope`)."""
     mains_hz: float = 0.0
     """Mains interference frequency, Hz: 0 (off), 50 or 60."""
     tremor: bool = True

@@ -1,9 +1,11 @@
-"""Surface EMG: raw 8-electrode sEMG at 2 kHz and its causal, MVC-normalised envelope.
+"""Surface EMG: raw 8-electrode sEMG at 2 kHz, driven by the muscles' neural excitation.
 
 Signal chain per block (all vectorised over the block's samples; filter states carry over):
 
-1. Activation (control rate) is interpolated to the sEMG rate; amplitude per muscle is
-   ``emg_gain·tanh(k·a)/tanh(k)`` (recruitment saturation).
+1. Neural excitation (control rate: the motor command that precedes activation and force) is
+   interpolated to the sEMG rate; amplitude per muscle is ``emg_gain·tanh(k·u)/tanh(k)``
+   (recruitment saturation). The sEMG therefore leads force by the activation dynamics plus
+   the electromechanical delay.
 2. Innovations are Gaussian scale mixtures — heavier-tailed at low effort (few motor units) —
    shaped by the motor-unit action-potential spectrum P(f) ∝ f²·f_h⁴/((f² + f_l²)(f² + f_h²)²)
    (Shwedyk et al. 1977) whose corners scale by 1 − γ·MF with fatigue (median frequency falls).
@@ -15,9 +17,8 @@ Signal chain per block (all vectorised over the block's samples; filter states c
    not delayed by the band-pass); noise = noise floor + amplitude-proportional part. Then
    motion artefacts (< 20 Hz, driven by hand acceleration), optional 50/60 Hz mains, and the
    amplifier's saturation v_sat·tanh(v/v_sat).
-5. Envelope (master side, standard processing): 20 Hz high-pass against motion artefacts,
-   full-wave rectification, causal 2nd-order Butterworth low-pass (lag √2/(2π·f_c) at low
-   frequency), one sample per control period, divided by the per-electrode MVC value.
+
+The master's envelope of this raw signal is :mod:`teleimp_env.operator.envelope`.
 """
 
 from __future__ import annotations
@@ -93,22 +94,6 @@ def band_filter(fs: float) -> tuple[np.ndarray, np.ndarray]:
     return _butter("bandpass", BAND_HZ, fs)
 
 
-def envelope_filter(cutoff: float, fs: float) -> tuple[np.ndarray, np.ndarray]:
-    """Envelope low-pass (2nd-order Butterworth at ``cutoff`` Hz), (b, a)."""
-    return _butter("lowpass", (cutoff,), fs)
-
-
-def highpass_filter(fs: float) -> tuple[np.ndarray, np.ndarray]:
-    """Envelope-side high-pass at 20 Hz (2nd-order Butterworth) that removes motion artefacts
-    before rectification, (b, a)."""
-    return _butter("highpass", (BAND_HZ[0],), fs)
-
-
-def envelope_lag(cutoff: float) -> float:
-    """Low-frequency group delay (s) of the envelope filter: √2/(2π·f_c)."""
-    return math.sqrt(2.0) / (2.0 * math.pi * cutoff)
-
-
 def recruitment(a: np.ndarray, k: float) -> np.ndarray:
     """Amplitude saturation tanh(k·a)/tanh(k): 0 at rest, 1 at full activation, monotone."""
     return np.tanh(k * a) / math.tanh(k)
@@ -129,7 +114,6 @@ class EmgSynthesizer:
         config: simulation switches (sample rate, envelope cut-off, noise, drift, mains).
         control_dt: s, control period; ``config.emg_fs·control_dt`` must be an integer.
         rng: generator for every random draw of this synthesiser.
-        mvc: (8,) envelope value of each electrode at maximal contraction (1 = unnormalised).
     """
 
     def __init__(
@@ -138,7 +122,6 @@ class EmgSynthesizer:
         config: OperatorConfig,
         control_dt: float,
         rng: np.random.Generator,
-        mvc: np.ndarray | None = None,
     ) -> None:
         ratio = config.emg_fs * control_dt
         if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 1:
@@ -149,22 +132,17 @@ class EmgSynthesizer:
         self.p, self.cfg, self.rng = subject, config, rng
         self.fs = config.emg_fs
         self.r = round(ratio)
-        self.mvc = np.ones(N_EMG) if mvc is None else np.asarray(mvc, dtype=np.float64)
         self.gain = subject.array("emg_gain")
         self.muscle_angles = subject.array("muscle_angles")
         self.coupling = subject.array("artefact_coupling")
         self.offset = subject.electrode_offset
         self._band = band_filter(self.fs)
-        self._env = envelope_filter(config.envelope_cutoff_hz, self.fs)
         self._art = _butter("lowpass", (ARTEFACT_HZ,), 1.0 / control_dt)
         self._zi_muap = np.zeros((N_MUSCLES, 3))
         self._muap_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         self._zi_band = np.zeros((N_MUSCLES + N_EMG, len(self._band[1]) - 1))
         impulse = signal.lfilter(*self._band, np.r_[1.0, np.zeros(4095)])
         self._noise_gain = 1.0 / math.sqrt(float(impulse @ impulse))
-        self._zi_env = np.zeros((N_EMG, len(self._env[1]) - 1))
-        self._hp = highpass_filter(self.fs)
-        self._zi_hp = np.zeros((N_EMG, len(self._hp[1]) - 1))
         self._zi_art = np.zeros((3, len(self._art[1]) - 1))
         # The last control-rate values the next block interpolates from: activation (6), then
         # the low-passed acceleration (3).
@@ -203,7 +181,7 @@ class EmgSynthesizer:
         return self._muap_cache[key]
 
     def reset_activation(self, a: np.ndarray) -> None:
-        """Set the activation (6,) the next block interpolates from."""
+        """Set the excitation (6,) the next block interpolates from."""
         self._last[:N_MUSCLES] = a
 
     def _buffers(self, n_ctl: int) -> dict[str, np.ndarray]:
@@ -227,18 +205,16 @@ class EmgSynthesizer:
             self._bufs[n_ctl] = bufs
         return bufs
 
-    def block(
-        self, act: np.ndarray, acc: np.ndarray, spectral_scale: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def block(self, act: np.ndarray, acc: np.ndarray, spectral_scale: np.ndarray) -> np.ndarray:
         """Synthesise one block.
 
         Args:
-            act: (N, 6) muscle activations at the end of each control period.
+            act: (N, 6) neural excitations of the muscles at the end of each control period.
             acc: (N, 3) m/s², hand acceleration per control period (motion artefacts).
             spectral_scale: (6,) spectral compression per muscle (1 fresh, < 1 fatigued).
 
         Returns:
-            raw (N·r, 8) V and MVC-normalised envelopes (N, 8), one per control period.
+            raw sEMG (N·r, 8) V, samples in rows.
         """
         cfg, p, rng, r = self.cfg, self.p, self.rng, self.r
         n_ctl = len(act)
@@ -322,7 +298,5 @@ class EmgSynthesizer:
         x = np.divide(x, p.adc_range, out=x)
         np.tanh(x, out=x)
         raw = np.empty((n, N_EMG))  # returned: fresh every block, samples in rows
-        x = np.multiply(p.adc_range, x, out=raw.T)
-        clean, self._zi_hp = _lfilter(self._hp, x, self._zi_hp)
-        env, self._zi_env = _lfilter(self._env, np.abs(clean, out=clean), self._zi_env)
-        return raw, env[:, r - 1 :: r].T / self.mvc
+        np.multiply(p.adc_range, x, out=raw.T)
+        return raw

@@ -4,13 +4,27 @@ Per muscle, motor units are active (MA), resting (MR) or fatigued (MF), MA + MR 
 
     dMA/dt = C − F·MA,   dMR/dt = −C + R_e·MF,   dMF/dt = F·MA − R_e·MF,
 
-with R_e = r·R while the muscle rests (target load TL = 0) and R otherwise, and the controller
+with the controller C that drives MA towards the target load TL (the force asked of the muscle
+as a fraction of its fresh maximum):
 
-    C = L_D·(TL − MA)   if MA < TL and MR > TL − MA
-    C = L_D·MR          if MA < TL and MR ≤ TL − MA
-    C = L_R·(TL − MA)   if MA ≥ TL
+    C = L_D·(TL − MA)   if MA < TL and MR > TL − MA     (recruit)
+    C = L_D·MR          if MA < TL and MR ≤ TL − MA     (recruit all that is left)
+    C = L_R·(TL − MA)   if MA ≥ TL                      (relax)
 
-(L_D = L_R = 10 /s). TL is the force asked of the muscle as a fraction of its fresh maximum.
+The controller gains come from the muscle's activation time constants, as in MyoSuite's 3CC-r
+(after MuJoCo's activation-dependent time constants): L_D = (0.5 + 1.5·MA)/τ_act and
+L_R = (0.5 + 1.5·MA)/τ_deact, so MA follows a step of TL within tens of milliseconds (not the
+230 ms of fixed 10 /s gains). Recovery is R_e = r·R while the muscle relaxes (MA ≥ TL, the same
+rest threshold) and R otherwise. MR is recomputed as 1 − MA − MF after every step, so the
+compartments sum to 1 at every step.
+
+Differences from MyoSuite's implementation (``docs/operator.md`` lists them too): TL is the
+demanded *force* fraction (Xia & Frey-Law's definition) rather than the actuator activation;
+the state is advanced once per operator block with the block's mean load, in backward-Euler
+steps of at most 20 ms (stable and monotone at any step, so the compartments need no clipping)
+instead of explicit steps at every physics step; F, R and r are per muscle and per
+subject (elbow/shoulder ranges of Rakshit et al. 2021).
+
 Effects used by the operator: the residual capacity 1 − MF scales the force per unit
 activation (same force → more activation → larger sEMG), and the sEMG spectrum compresses by
 1 − γ·MF (median frequency falls; γ is the subject's ``mdf_sensitivity``).
@@ -25,13 +39,8 @@ import numpy as np
 
 from teleimp_env.operator.config import FatigueArg, FatigueSpec
 
-#: Controller gains L_D and L_R, 1/s (Xia & Frey-Law 2008).
-L_D = 10.0
-L_R = 10.0
-#: Largest explicit integration step, s (L_D·dt ≤ 0.5 keeps Euler stable and non-negative).
-MAX_STEP = 0.05
-#: Target loads below this count as rest (R_e = r·R).
-REST_LOAD = 1e-6
+#: Longest implicit integration step, s.
+MAX_STEP = 0.02
 
 
 @dataclass
@@ -61,66 +70,74 @@ class FatigueState:
 
 
 class ThreeCompartment:
-    """The 3CC-r model for M muscles with rates ``F``, ``R`` (1/s) and rest multiplier ``r``."""
+    """The 3CC-r model for M muscles.
 
-    def __init__(self, F: np.ndarray, R: np.ndarray, r: np.ndarray) -> None:
+    Args:
+        F: (M,) 1/s, fatigue rates.
+        R: (M,) 1/s, recovery rates.
+        r: (M,) rest recovery multipliers.
+        tau_act: s, activation time constant (sets L_D).
+        tau_deact: s, deactivation time constant (sets L_R).
+    """
+
+    def __init__(self, F: np.ndarray, R: np.ndarray, r: np.ndarray, tau_act: float, tau_deact: float) -> None:
         self.F = np.asarray(F, dtype=np.float64)
         self.R = np.asarray(R, dtype=np.float64)
         self.r = np.asarray(r, dtype=np.float64)
+        self.tau_act = float(tau_act)
+        self.tau_deact = float(tau_deact)
+        self._floats = list(zip(self.F.tolist(), self.R.tolist(), (self.r * self.R).tolist(), strict=True))
 
-    def derivatives(self, state: FatigueState, load: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(dMA, dMR, dMF)/dt, 1/s, for target load ``load`` (M,)."""
-        ma, mr, mf = state.ma, state.mr, state.mf
+    def controller(self, ma: np.ndarray, mr: np.ndarray, load: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unclipped controller C (M,) 1/s and effective recovery rate R_e (M,) 1/s."""
+        speed = 0.5 + 1.5 * ma
+        l_d, l_r = speed / self.tau_act, speed / self.tau_deact
         short = load - ma
-        c = np.where(ma < load, np.where(mr > short, L_D * short, L_D * mr), L_R * short)
-        r_eff = np.where(load < REST_LOAD, self.r * self.R, self.R)
-        d_ma = c - self.F * ma
-        d_mf = self.F * ma - r_eff * mf
-        return d_ma, -c + r_eff * mf, d_mf
+        c = np.where(ma < load, np.where(mr > short, l_d * short, l_d * mr), l_r * short)
+        r_eff = np.where(ma >= load, self.r * self.R, self.R)
+        return c, r_eff
+
+    def substeps(self, dt: float) -> int:
+        """Implicit steps used for ``dt`` s: each at most :data:`MAX_STEP` long."""
+        return max(1, math.ceil(dt / MAX_STEP - 1e-9))
 
     def step(self, state: FatigueState, load: np.ndarray, dt: float) -> FatigueState:
-        """Advance ``dt`` s under a constant target ``load`` (M,) with explicit sub-steps."""
-        n = max(1, math.ceil(dt / MAX_STEP - 1e-9))
+        """Advance ``dt`` s under a constant target ``load`` (M,), in :meth:`substeps` steps.
+
+        Each step is backward Euler in MA and MF with the controller's gain L evaluated at the
+        step's start: MA' = (MA + h·L·TL)/(1 + h·(L + F)), MF' = (MF + h·F·MA')/(1 + h·R_e) and
+        MR' = 1 − MA' − MF'; when fewer units rest than the load lacks, C = L·MR' is solved
+        together with MF' instead. Unlike the explicit step it is stable and monotone for any h,
+        so a whole block takes two steps, and every compartment stays in [0, 1].
+        """
+        n = self.substeps(dt)
         h = dt / n
-        # The M muscles are a handful: the update of :meth:`derivatives` and the clipping, one
-        # muscle at a time in floats (the same IEEE operations, without numpy's per-call cost).
-        rates = self._rates()
-        loads = np.asarray(load, dtype=np.float64)
-        if loads.shape != (len(rates),):
-            loads = np.broadcast_to(loads, (len(rates),))
-        ma, mf, loads = state.ma.tolist(), state.mf.tolist(), loads.tolist()
-        mr = [1.0 - a - f for a, f in zip(ma, mf, strict=True)]
-        for _ in range(n):
-            for i, (F, R, rest_R) in enumerate(rates):
-                a, r, f, tl = ma[i], mr[i], mf[i], loads[i]
-                short = tl - a
-                if a < tl:
-                    c = L_D * short if r > short else L_D * r
+        loads = np.broadcast_to(np.asarray(load, dtype=np.float64), (len(self._floats),)).tolist()
+        ma, mf = state.ma.tolist(), state.mf.tolist()
+        ha, hd = h / self.tau_act, h / self.tau_deact
+        # Six muscles: Python floats beat numpy's per-call cost.
+        for i, (F, R, rest_R) in enumerate(self._floats):
+            a, f, tl = ma[i], mf[i], loads[i]
+            for _ in range(n):
+                m = 1.0 - a - f
+                speed = 0.5 + 1.5 * a
+                if a >= tl:  # relax towards the load; rest recovery applies
+                    hl, hr = speed * hd, h * rest_R
+                    a = (a + hl * tl) / (1.0 + hl + h * F)
+                    f = (f + h * F * a) / (1.0 + hr)
                 else:
-                    c = L_R * short
-                r_eff = rest_R if tl < REST_LOAD else R
-                a = _clip01(a + h * (c - F * a))
-                f = _clip01(f + h * (F * ma[i] - r_eff * f))
-                ma[i], mf[i], mr[i] = a, f, _clip01(1.0 - a - f)
-        return FatigueState(np.array(ma), np.array(mr), np.array(mf))
-
-    def _rates(self) -> list[tuple[float, float, float]]:
-        """Per muscle (F, R, r·R) as floats (cached; the arrays are not expected to change)."""
-        key = (self.F.tobytes(), self.R.tobytes(), self.r.tobytes())
-        if getattr(self, "_rates_key", None) != key:
-            rest = (self.r * self.R).tolist()
-            self._rates_list = list(zip(self.F.tolist(), self.R.tolist(), rest, strict=True))
-            self._rates_key = key
-        return self._rates_list
-
-
-def _clip01(x: float) -> float:
-    """``np.clip(x, 0.0, 1.0)`` for one float (NaN stays NaN and −0.0 stays −0.0, as there)."""
-    if x < 0.0:
-        return 0.0
-    if x > 1.0:
-        return 1.0
-    return x
+                    hl, hr = speed * ha, h * R
+                    a_new = (a + hl * tl) / (1.0 + hl + h * F)  # recruit towards the load …
+                    f_new = (f + h * F * a_new) / (1.0 + hr)
+                    if m <= tl - a or a_new + f_new > 1.0:  # … unless too few units rest:
+                        # C = L·MR with MR' = 1 − MA' − MF', solved with MF' = (MF + h·F·MA')/(1 + h·R)
+                        k = h * F / (1.0 + hr)
+                        a_new = (a + hl * (1.0 - f / (1.0 + hr))) / (1.0 + hl * (1.0 + k) + h * F)
+                        f_new = min((f + h * F * a_new) / (1.0 + hr), 1.0 - a_new)
+                    a, f = a_new, f_new
+            ma[i], mf[i] = a, f
+        ma_a, mf_a = np.array(ma), np.array(mf)
+        return FatigueState(ma_a, 1.0 - ma_a - mf_a, mf_a)
 
 
 def sustained_mf(t: np.ndarray, load: float, F: float, R: float, mf0: float = 0.0) -> np.ndarray:
@@ -137,8 +154,10 @@ def rest_mf(t: np.ndarray, mf0: float, R: float, r: float) -> np.ndarray:
     return mf0 * np.exp(-r * R * np.asarray(t))
 
 
-def _hold(mf: np.ndarray, load: float, t: float, F: np.ndarray, R: np.ndarray) -> np.ndarray:
-    """MF after holding ``load`` for ``t`` s (quasi-steady MA = min(load, 1 − MF))."""
+def held_mf(mf: np.ndarray, load: float, t: float, F: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """Closed-form MF (M,) after holding ``load`` for ``t`` s from ``mf``, with the quasi-steady
+    MA = min(load, 1 − MF): :func:`sustained_mf` until the capacity 1 − load runs out, then
+    MF → F/(F + R) with MA = 1 − MF."""
     if t <= 0.0 or load <= 0.0:
         return mf
     steady_a = F * load / R
@@ -187,9 +206,9 @@ def state_after_protocol(spec: FatigueSpec, F: np.ndarray, R: np.ndarray, r: np.
             mf = alpha * before_last + beta
         else:
             for _ in range(n_cycles):
-                mf = _hold(mf, spec.load, t_on, F, R) * rest
+                mf = held_mf(mf, spec.load, t_on, F, R) * rest
     left = total - n_cycles * spec.cycle_s
-    mf = _hold(mf, spec.load, min(left, t_on), F, R)
+    mf = held_mf(mf, spec.load, min(left, t_on), F, R)
     mf = mf * np.exp(-r * R * max(left - t_on, 0.0))
     return FatigueState(np.zeros_like(mf), 1.0 - mf, mf)
 

@@ -15,8 +15,11 @@ F̃^± = max(±F, 0) / 20 N; W0 (8×9) routes each input through the subject's m
 :class:`GeneratorSpec` switches each of the three ``hard`` ingredients separately.
 
 Calibration: before the episode the master records isometric co-contraction trials (one axis
-at a time, several levels) and fits, per axis, K̂ = α + β·e with β ≥ 0 (non-negative least
-squares) against the arm's true stiffness. The estimate is what the operator sends.
+at a time, several levels, the arm held up against gravity) and fits, per axis, K̂ = α + β·e
+with β ≥ 0 (non-negative least squares) against the arm's true stiffness. The estimate is what
+the operator sends. It is made on fresh muscles: with fatigue the same stiffness takes more
+activation, hence larger envelopes, and the estimate reads high (the fidelity scorecard
+reports this bias).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from scipy.optimize import nnls
 
 from teleimp_env.operator.config import GENERATORS, OperatorConfig, check_generator
 from teleimp_env.operator.emg import EmgSynthesizer, electrode_angles, mixing_matrix
+from teleimp_env.operator.envelope import EnvelopeDetector, alignment_matrix, armband_rotation, fit_whitening
 from teleimp_env.operator.fast_numerics import clip
 from teleimp_env.operator.muscles import MuscleModel
 from teleimp_env.operator.subjects import SubjectParams
@@ -164,14 +168,30 @@ def calibration_levels(subject: SubjectParams) -> np.ndarray:
     return np.array(trials)
 
 
+@dataclass(frozen=True)
+class MasterCalibration:
+    """What the master learns in its calibration session, before the episode."""
+
+    whitening: np.ndarray | None
+    """(p + 1,) whitening FIR of the envelope detector, or ``None`` for the map presets."""
+    mvc: np.ndarray
+    """(8,) envelope of each electrode at maximal contraction (ones for the map presets)."""
+    stiffness: StiffnessCalibration
+    """The EMG→stiffness map whose estimate the operator sends."""
+    alignment: np.ndarray | None
+    """(8, 8) armband alignment of the envelope detector, or ``None`` for the map presets."""
+
+
 def calibrate(
     subject: SubjectParams, config: OperatorConfig, spec: GeneratorSpec, control_dt: float
-) -> tuple[np.ndarray, StiffnessCalibration]:
-    """MVC normalisers (8,) and the stiffness map, from a simulated calibration session.
+) -> MasterCalibration:
+    """The master's calibration, from a simulated session on fresh muscles.
 
-    Each trial holds its co-contraction for 0.4 s; the last 0.2 s are averaged. For the
-    physiological generator, single-muscle maximal contractions first give the MVC envelope of
-    each electrode (the largest over the six muscles).
+    Physiological generator: a 1-s hold at 30 % of every muscle fits the envelope's whitening filter;
+    single-muscle maximal contractions give each electrode's MVC envelope (the largest over the six
+    muscles) and, from where each muscle peaks, the armband's rotation; then the co-contraction trials
+    (each held 0.4 s, the last 0.2 s averaged, the arm held up against gravity) fit the stiffness map. The
+    map presets skip the first two steps.
     """
     rng = np.random.default_rng([subject.subject_id, CALIBRATION_STREAM, GENERATORS.index(spec.kind)])
     muscles = MuscleModel(subject)
@@ -180,34 +200,38 @@ def calibrate(
     trials = calibration_levels(subject)
     stiffness = np.empty_like(trials)
     act = np.empty((len(trials), 6))
+    weight = np.array([[0.0, 0.0, subject.gravity_load]])  # the arm is held up in every trial
     for k, c in enumerate(trials):
-        forces = np.repeat(c * muscles.f_pair, 2)
-        act[k] = muscles.activation_for(forces[None, :], np.ones(6))[0]
-        stiffness[k] = muscles.net_and_stiffness(forces[None, :])[1][0]
-    if spec.kind == "physiological":
-        quiet = OperatorConfig(
-            emg_fs=config.emg_fs,
-            envelope_cutoff_hz=config.envelope_cutoff_hz,
-            electrode_drift=False,
-        )
-        synth = EmgSynthesizer(subject, quiet, control_dt, rng)
-        mvc = np.zeros(N_EMG)
-        zero = np.zeros((hold, 3))
-        for j in range(6):
-            a = np.full((hold, 6), 0.02)
-            a[:, j] = 1.0
-            _, env = synth.block(a, zero, np.ones(6))
-            mvc = np.maximum(mvc, env[-keep:].mean(axis=0))
-        synth.mvc = mvc
-        env_mean = np.empty((len(trials), N_EMG))
-        for k in range(len(trials)):
-            _, env = synth.block(np.repeat(act[k][None, :], hold, axis=0), zero, np.ones(6))
-            env_mean[k] = env[-keep:].mean(axis=0)
-    else:
-        mvc = np.ones(N_EMG)
+        forces = muscles.muscle_forces(weight, c[None, :])
+        act[k] = muscles.activation_for(forces, np.ones(6))[0]
+        stiffness[k] = muscles.net_and_stiffness(forces)[1][0]
+    if spec.kind != "physiological":
         gen = EnvelopeMap(subject, spec)
         k_rep = np.repeat(stiffness, keep, axis=0)
-        t = np.zeros(len(k_rep))
-        env = gen.sample(t, k_rep, np.zeros_like(k_rep), rng.standard_normal((len(k_rep), N_EMG)))
+        force = np.repeat(weight, len(k_rep), axis=0)
+        env = gen.sample(np.zeros(len(k_rep)), k_rep, force, rng.standard_normal((len(k_rep), N_EMG)))
         env_mean = env.reshape(len(trials), keep, N_EMG).mean(axis=1)
-    return mvc, fit_stiffness(env_mean, stiffness)
+        return MasterCalibration(None, np.ones(N_EMG), fit_stiffness(env_mean, stiffness), None)
+    quiet = OperatorConfig(
+        emg_fs=config.emg_fs, envelope_cutoff_hz=config.envelope_cutoff_hz, electrode_drift=False
+    )
+    synth = EmgSynthesizer(subject, quiet, control_dt, rng)
+    zero = np.zeros((hold, 3))
+    n_white = max(1, round(1.0 / control_dt))
+    raw = synth.block(np.full((n_white, 6), 0.3), np.zeros((n_white, 3)), np.ones(6))
+    whitening = fit_whitening(raw, config.emg_fs)
+    detector = EnvelopeDetector(config.emg_fs, synth.r, config.envelope_cutoff_hz, whitening)
+    detector.process(raw)
+    pattern = np.zeros((6, N_EMG))  # MVC envelope of muscle j under electrode k
+    for j in range(6):
+        a = np.full((hold, 6), 0.02)
+        a[:, j] = 1.0
+        pattern[j] = detector.process(synth.block(a, zero, np.ones(6)))[-keep:].mean(axis=0)
+    mvc = pattern.max(axis=0)
+    alignment = alignment_matrix(armband_rotation(pattern / mvc))
+    detector.mvc, detector.alignment = mvc, alignment
+    env_mean = np.empty((len(trials), N_EMG))
+    for k in range(len(trials)):
+        env = detector.process(synth.block(np.repeat(act[k][None, :], hold, axis=0), zero, np.ones(6)))
+        env_mean[k] = env[-keep:].mean(axis=0)
+    return MasterCalibration(whitening, mvc, fit_stiffness(env_mean, stiffness), alignment)

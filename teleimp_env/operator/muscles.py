@@ -2,7 +2,8 @@
 
 Per axis an agonist (+) / antagonist (−) pair, ordered as
 :data:`~teleimp_env.operator.subjects.MUSCLES`. The planned motion's inverse dynamics
-(F = m·ẍ_plan, plus the tremor force) and the co-contraction level give each muscle's force;
+(F = m·ẍ_plan + the arm's weight + the task force + the tremor force) and the per-axis
+co-contraction level give each muscle's force;
 dividing by its force capacity (f_max·(1 − MF), the 3CC-r residual capacity) gives the
 activation it needs. Activation dynamics are first order with an excitation-dependent rate
 (Zajac 1989; He et al. 1991): ȧ = (u − a)·(u/τ_act + (1 − u)/τ_deact), exact for a held
@@ -11,8 +12,10 @@ excitation. Excitations come from inverting that law, then carry multiplicative
 and endpoint stiffness grows with the summed pair force: K = K0 + g·(F_ag + F_ant).
 
 The hand is a mass m with the arm's visco-elasticity about the planned trajectory:
-m·ë + B·ė + K·e = F_muscle − m·ẍ_plan + f_ext, with e = x − x_plan and B = 2ζ·sqrt(K·m),
-integrated exactly per block (stiffness held over a block, force held over a control period).
+m·ë + B·ė + K·e = F_muscle − m·ẍ_plan − W·ẑ + f_ext, with e = x − x_plan, W the arm's weight
+at the hand and B = 2ζ·sqrt(K·m), integrated exactly per block (stiffness held over a block,
+force held over a control period). What the muscles add beyond the plan's inverse dynamics and
+the weight (the task force, tremor, noise) moves the hand off the plan by about F/K.
 """
 
 from __future__ import annotations
@@ -103,6 +106,23 @@ def excitation_for(
     return u if u.ndim else u[()]
 
 
+def reachable_activation(a_des: np.ndarray, a0: np.ndarray, dt: float, tau_deact: float) -> np.ndarray:
+    """The activation (N, M) a muscle can follow towards ``a_des`` (N, M), starting from ``a0`` (M,).
+
+    Rises are taken as reachable; a fall is limited by deactivation: with zero excitation the
+    activation decays by γ = exp(−dt/τ_deact) per step, so the reachable path is
+    ``r[k] = max(a_des[k], γ·r[k−1])``, i.e. ``max_{j ≤ k} γ^{k−j}·a_des[j]`` (and ``γ^{k+1}·a0``),
+    computed at once with a running maximum.
+    """
+    gamma = math.exp(-dt / tau_deact)
+    grow = gamma ** -np.arange(len(a_des), dtype=np.float64)[:, None]  # γ^{−k}
+    scaled = a_des * grow  # r[k]·γ^{−k} is the running maximum of these
+    np.maximum(scaled[0], gamma * np.asarray(a0), out=scaled[0])
+    out = np.maximum.accumulate(scaled, axis=0)
+    out /= grow
+    return out
+
+
 def integrate_activation(
     u: np.ndarray, a0: np.ndarray, dt: float, tau_act: float, tau_deact: float
 ) -> np.ndarray:
@@ -142,8 +162,10 @@ class MuscleModel:
         self.tau_deact = subject.tau_deact
 
     def muscle_forces(self, force: np.ndarray, cocontraction: np.ndarray) -> np.ndarray:
-        """Required muscle forces (N, 6) N for net forces (N, 3) N and co-contraction (N,)."""
-        base = cocontraction[:, None] * self.f_pair
+        """Required muscle forces (N, 6) N for net forces (N, 3) N and co-contraction (N, 3)
+        (per axis, fractions of each pair's mean f_max; an (N,) level applies to every axis)."""
+        c = np.asarray(cocontraction, dtype=np.float64)
+        base = (c[:, None] if c.ndim == 1 else c) * self.f_pair
         out = np.empty((len(force), 6))
         out[:, 0::2] = base + np.maximum(force, 0.0)
         out[:, 1::2] = base + np.maximum(-force, 0.0)
@@ -264,7 +286,10 @@ class Tremor:
     """Physiological tremor: a narrow-band force (N, per axis) at the subject's frequency.
 
     A 2nd-order resonator (``scipy.signal.iirpeak``, Q = 3) shapes white noise, scaled so the
-    hand's displacement RMS is ``tremor_rms`` for a mid-range stiffness ``k_typical``.
+    hand's 3-D displacement RMS is ``tremor_rms`` for a mid-range stiffness ``k_typical`` (at
+    8–12 Hz the arm's mass dominates its impedance, so the stiffness hardly matters). The force
+    enters the muscles' demand: like the central 8–12 Hz component of physiological tremor, it
+    shows in the sEMG before it moves the hand.
     """
 
     def __init__(self, subject: SubjectParams, dt: float, k_typical: float, rng: np.random.Generator) -> None:
@@ -276,7 +301,8 @@ class Tremor:
         w = 2.0 * math.pi * f0
         m = subject.arm_mass
         damping = 2.0 * subject.damping_ratio * math.sqrt(k_typical * m)
-        self.force_rms = subject.tremor_rms * abs(complex(k_typical - m * w * w, damping * w))
+        per_axis = subject.tremor_rms / math.sqrt(3.0)  # tremor_rms is the 3-D displacement RMS
+        self.force_rms = per_axis * abs(complex(k_typical - m * w * w, damping * w))
         self.rng = rng
         self.zi = np.zeros((3, 2))
         # Start in the filter's stationary regime: run it in for a second.

@@ -2,10 +2,20 @@
 
 Every ``block_s`` (40 ms by default) the operator looks at what it sees of the robot (views
 older than its video latency plus visuomotor delay), updates its plan, and computes the whole
-block in vectorised numpy: the plan ``EMD`` ahead, the force demand and co-contraction, the
-excitations and activations, the sEMG (raw and envelope) and the stiffness estimate, and — from
-the activations one EMD earlier — muscle forces, true stiffness and the hand's motion. Each
-:meth:`PhysiologicalOperator.advance` then only indexes into the block; in bilateral mode it
+block in vectorised numpy:
+
+1. the plan ``EMD`` ahead; the force demand F = m·ẍ_plan + W·ẑ (the arm's weight) − press·ẑ
+   (the task force while inserting) + tremor; the per-axis co-contraction;
+2. the activations that produce it and the neural excitations that produce those activations
+   (inverse activation dynamics), in two passes: what a muscle cannot deactivate fast enough
+   (a braking antagonist) is cancelled by its partner, which gives fast movements their
+   agonist–antagonist–agonist (triphasic) pattern; then signal-dependent motor noise (a
+   continuous process, independent of the control rate) and the forward activation dynamics;
+3. the sEMG from the *excitations* (raw and envelope) and the master's stiffness estimate;
+4. from the activations one EMD earlier: muscle forces, true stiffness and the hand's motion.
+
+So the envelope leads force by the EMD plus the activation dynamics, less its own filter lag.
+Each :meth:`PhysiologicalOperator.advance` then only indexes into the block; in bilateral mode it
 also moves the hand by the displayed force through the arm's impedance (an exact per-period
 update) and integrates the energy the hand puts into the master port.
 """
@@ -21,20 +31,17 @@ import numpy as np
 from teleimp_env.operator.base import Operator, OperatorStep, RobotView, TaskGeometry
 from teleimp_env.operator.config import FatigueArg, OperatorConfig, parse_fatigue
 from teleimp_env.operator.emg import EmgSynthesizer
-from teleimp_env.operator.fast_numerics import clip
+from teleimp_env.operator.envelope import EnvelopeDetector
+from teleimp_env.operator.fast_numerics import clip, linear_filter
 from teleimp_env.operator.fatigue import FatigueState, ThreeCompartment, initial_state
-from teleimp_env.operator.generators import (
-    EnvelopeMap,
-    GeneratorSpec,
-    StiffnessCalibration,
-    calibrate,
-)
+from teleimp_env.operator.generators import EnvelopeMap, GeneratorSpec, MasterCalibration, calibrate
 from teleimp_env.operator.muscles import (
     ArmDynamics,
     MuscleModel,
     Tremor,
     excitation_for,
     integrate_activation,
+    reachable_activation,
 )
 from teleimp_env.operator.planner import Planner, PlannerStats, Seen
 from teleimp_env.operator.subjects import SubjectParams
@@ -42,6 +49,11 @@ from teleimp_env.validation import check_real
 
 #: Window over which the operator estimates the seen robot's velocity from video, s.
 VISUAL_VELOCITY_WINDOW = 0.1
+#: Correlation time of the signal-dependent motor noise, s (a continuous Ornstein–Uhlenbeck
+#: process, exactly discretised: its spectrum is the same at every control rate).
+MOTOR_NOISE_TAU = 0.03
+#: Correlation time of the slow per-axis co-contraction wander, s.
+WANDER_TAU = 0.3
 #: Seconds of sEMG synthesised at reset (and discarded) to settle the filters.
 PREROLL_S = 0.3
 #: Views dropped from the front of the view history are removed once this many have piled up.
@@ -70,7 +82,7 @@ def _after(first: np.ndarray, rows: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=64)
 def _calibration(
     subject: SubjectParams, config: OperatorConfig, spec: GeneratorSpec, dt: float
-) -> tuple[np.ndarray, StiffnessCalibration]:
+) -> MasterCalibration:
     return calibrate(subject, config, spec, dt)
 
 
@@ -107,15 +119,20 @@ class PhysiologicalOperator(Operator):
         self.force_feedback = force_feedback
         self.provides_raw_emg = raw_emg
         self.fatigue_model = ThreeCompartment(
-            subject.array("fatigue_F"), subject.array("fatigue_R"), subject.array("fatigue_r")
+            subject.array("fatigue_F"),
+            subject.array("fatigue_R"),
+            subject.array("fatigue_r"),
+            subject.tau_act,
+            subject.tau_deact,
         )
         self.fatigue_start = initial_state(
             parse_fatigue(fatigue), self.fatigue_model.F, self.fatigue_model.R, self.fatigue_model.r
         )
         self.fatigue = self.fatigue_start.copy()
         #: Set True before ``reset`` to keep per-period internals in :attr:`trace` (analysis and
-        #: tests): activation (N, 6), acceleration (N, 3) m/s², force_demand (N, 3) N,
-        #: muscle_force (N, 6) N, cocontraction (N,), mf (N, 6); one list entry per block.
+        #: tests): excitation (N, 6) (what the sEMG follows), activation (N, 6),
+        #: acceleration (N, 3) m/s², force_demand (N, 3) N, muscle_force (N, 6) N,
+        #: cocontraction (N, 3), press (N,) N, mf (N, 6); one list entry per block.
         self.record = False
         self.trace: dict[str, list[np.ndarray]] = {}
 
@@ -146,9 +163,11 @@ class PhysiologicalOperator(Operator):
         streams = rng.spawn(5)
         self.planner = Planner(p, task, streams[0], cfg.endpoint_scatter)
         self._motor_rng = streams[1]
+        self._wander_rng = streams[4]
         self.muscles = MuscleModel(p)
         self.arm = ArmDynamics(p.arm_mass, p.damping_ratio, dt)
-        k_typ = float(np.mean(p.array("stiffness_precise")))
+        self._weight = np.array([0.0, 0.0, p.gravity_load])
+        k_typ = float(np.mean(p.stiffness_precise))
         self.tremor = Tremor(p, dt, k_typ, streams[2]) if cfg.tremor else None
         self.fatigue = self.fatigue_start.copy()
         self.n_block = max(1, round(cfg.block_s / dt))
@@ -157,12 +176,19 @@ class PhysiologicalOperator(Operator):
         # interpolation between neighbouring delayed rows.
         self.n_emd = int(p.emd / dt)
         self._emd_frac = p.emd / dt - self.n_emd
+        # Ornstein–Uhlenbeck filters (AR(1) exact discretisations) of the motor noise and the
+        # co-contraction wander, started in their stationary regime.
+        self._noise_ar = _ou_filter(MOTOR_NOISE_TAU, p.motor_noise, dt)
+        self._wander_ar = _ou_filter(WANDER_TAU, p.cocontraction_wander, dt)
+        self._noise_z = self._motor_rng.standard_normal((6, 1)) * p.motor_noise
+        self._wander_z = self._wander_rng.standard_normal((3, 1)) * p.cocontraction_wander
         start = np.asarray(task.start_pos, dtype=np.float64)
         cap = self.fatigue.capacity
-        c0 = p.cocontraction_relaxed
-        a0 = self.muscles.activation_for(self.muscles.muscle_forces(np.zeros((1, 3)), np.array([c0])), cap)[0]
-        self._a, self._a_des = a0.copy(), a0.copy()
-        self._c_level, self._t_level = c0, 0.0
+        c0 = np.full(3, p.cocontraction_relaxed)
+        hold = self.muscles.muscle_forces(self._weight[None, :], c0[None, :])
+        a0 = self.muscles.activation_for(hold, cap)[0]
+        self._a, self._a_ff = a0.copy(), a0.copy()
+        self._c_level, self._t_level, self._press_level = c0, 0.0, 0.0
         # The EMD delay line of [activation (6) | planned position, velocity, acceleration (9)]:
         # the row that last came out, then the n_emd rows still in the line.
         self._line = np.tile(np.concatenate((a0, start, np.zeros(6))), (self.n_emd + 1, 1))
@@ -171,23 +197,31 @@ class PhysiologicalOperator(Operator):
         self._energy = 0.0
         force0 = self.muscles.force_of(a0[None, :], cap)
         k_true0 = self.muscles.net_and_stiffness(force0)[1][0]
+        self.master = master = _calibration(p, cfg, self.spec, dt)
+        self.calibration = master.stiffness
         if self.spec.kind == "physiological":
-            mvc, self.calibration = _calibration(p, cfg, self.spec, dt)
-            self.emg: EmgSynthesizer | None = EmgSynthesizer(p, cfg, dt, streams[3], mvc)
+            self.emg: EmgSynthesizer | None = EmgSynthesizer(p, cfg, dt, streams[3])
             self.emg.reset_activation(a0)
+            self.detector = EnvelopeDetector(
+                cfg.emg_fs,
+                self.emg.r,
+                cfg.envelope_cutoff_hz,
+                master.whitening,
+                master.mvc,
+                master.alignment,
+            )
             n_pre = max(1, round(PREROLL_S / dt))
-            _, env = self.emg.block(
+            raw = self.emg.block(
                 np.repeat(a0[None, :], n_pre, axis=0), np.zeros((n_pre, 3)), self._spectral()
             )
-            env0 = env[-1]
+            env0 = self.detector.process(raw)[-1]
             self.preset = None
         else:
-            _, self.calibration = _calibration(p, cfg, self.spec, dt)
             self.emg = None
             self.preset = EnvelopeMap(p, self.spec)
             self._preset_rng = streams[3]
             z = self._preset_rng.standard_normal((1, 8))
-            env0 = self.preset.sample(np.zeros(1), k_true0[None, :], np.zeros((1, 3)), z)[0]
+            env0 = self.preset.sample(np.zeros(1), k_true0[None, :], self._weight[None, :], z)[0]
         self.trace = {}
         self._k = 0
         self._i = self.n_block  # the first advance computes a block
@@ -259,10 +293,10 @@ class PhysiologicalOperator(Operator):
         times, v0 = self._view_t, self._view_0  # the live views are times[v0:]
         j = bisect.bisect_right(times, horizon, v0) - 1
         if j < v0:
-            pos, force, t1 = np.asarray(self.task.start_pos, dtype=np.float64), 0.0, horizon
+            pos, force_vec, t1 = np.asarray(self.task.start_pos, dtype=np.float64), np.zeros(3), horizon
         else:
             pos = self._view_pos[j].copy()
-            force, t1 = _norm(self._view_force[j]), times[j]
+            force_vec, t1 = self._view_force[j].copy(), times[j]
         i = bisect.bisect_right(times, t1 - VISUAL_VELOCITY_WINDOW, v0) - 1
         if j >= v0 and v0 <= i < j:
             vel = (pos - self._view_pos[i]) / (t1 - times[i])
@@ -281,9 +315,12 @@ class PhysiologicalOperator(Operator):
                 self._view_force[:kept] = self._view_force[v0 : v0 + kept]
                 del times[:v0]
                 self._view_0 = 0
+        force = _norm(force_vec)
         if displayed_force is not None:
-            force = max(force, _norm(displayed_force))
-        return Seen(pos=pos, speed=_norm(vel), vz=float(vel[2]), force=force)
+            felt = _norm(displayed_force)
+            if felt > force:
+                force, force_vec = felt, np.asarray(displayed_force, dtype=np.float64).copy()
+        return Seen(pos=pos, speed=_norm(vel), vz=float(vel[2]), force=force, force_vec=force_vec)
 
     def _delay(self, act: np.ndarray, pos: np.ndarray, vel: np.ndarray, acc: np.ndarray) -> np.ndarray:
         """[act | pos, vel, acc] (N, 15) delayed by the exact EMD: whole periods through the line,
@@ -302,6 +339,30 @@ class PhysiologicalOperator(Operator):
         out += f * full[:n]
         return out
 
+    def _excite(self, demand: np.ndarray, cocontraction: np.ndarray, f_cap: np.ndarray) -> np.ndarray:
+        """Excitations (N, 6) whose activations produce ``demand`` (N, 3) N at ``cocontraction``.
+
+        First pass: each muscle's required activation, limited to what it can follow (a fall no
+        faster than deactivation allows, :func:`reachable_activation`). A muscle that cannot
+        switch off fast enough leaves a residual force; the second pass asks its partner to
+        cancel it (the late agonist burst of fast movements). The excitations then invert the
+        activation dynamics along that reachable path, from the noise-free (feedforward)
+        activation state: the plan does not correct the motor noise.
+        """
+        p, mus = self.subject, self.muscles
+        dt, a_ff = self.dt, self._a_ff
+        a_des = mus.muscle_forces(demand, cocontraction)
+        a_des /= f_cap
+        clip(a_des, 0.0, 1.0, out=a_des)
+        got = f_cap * reachable_activation(a_des, a_ff, dt, p.tau_deact)
+        residual = demand - (got[:, 0::2] - got[:, 1::2])
+        a_des = mus.muscle_forces(demand + residual, cocontraction)
+        a_des /= f_cap
+        clip(a_des, 0.0, 1.0, out=a_des)
+        path = reachable_activation(a_des, a_ff, dt, p.tau_deact)
+        self._a_ff = path[-1]
+        return excitation_for(path, _after(a_ff, path), dt, p.tau_act, p.tau_deact)
+
     def _compute_block(self, displayed_force: np.ndarray | None) -> None:
         p, cfg, dt, n = self.subject, self.config, self.dt, self.n_block
         mus, planner = self.muscles, self.planner
@@ -311,23 +372,28 @@ class PhysiologicalOperator(Operator):
         planner.decide(t0, float(plan_t[0]), self._seen(t0, displayed_force))
         pos_p, vel_p, acc_p = planner.plan.evaluate(plan_t)
         c_plan, c_total = planner.cocontraction(plan_t, self._c_level, self._t_level)
-        self._c_level, self._t_level = float(c_plan[-1]), float(plan_t[-1])
+        press = planner.press(plan_t, self._press_level, self._t_level)
+        self._c_level, self._t_level, self._press_level = c_plan[-1], float(plan_t[-1]), float(press[-1])
+        if cfg.motor_noise:  # slow independent wander of each axis's co-contraction
+            wander, self._wander_z = linear_filter(
+                *self._wander_ar, self._wander_rng.standard_normal((3, n)), 1, self._wander_z
+            )
+            c_total = c_total * (1.0 + wander.T)
+            np.maximum(c_total, 0.0, out=c_total)
         demand = p.arm_mass * acc_p
+        demand += self._weight
+        demand[:, 2] -= press
         if self.tremor is not None:
             demand += self.tremor.sample(n)
         cap = self.fatigue.capacity
         f_cap = mus.f_max * cap  # force per unit activation
-        a_des = mus.muscle_forces(demand, c_total)
-        a_des /= f_cap
-        clip(a_des, 0.0, 1.0, out=a_des)
-        prev = _after(self._a_des, a_des)
-        u = excitation_for(a_des, prev, dt, p.tau_act, p.tau_deact)
-        self._a_des = a_des[-1]
-        if cfg.motor_noise:
-            noise = self._motor_rng.standard_normal(u.shape)
-            noise *= p.motor_noise
+        u = self._excite(demand, c_total, f_cap)
+        if cfg.motor_noise:  # signal-dependent: multiplicative, a continuous-time process
+            noise, self._noise_z = linear_filter(
+                *self._noise_ar, self._motor_rng.standard_normal((6, n)), 1, self._noise_z
+            )
             noise += 1.0
-            u *= noise
+            u *= noise.T
             clip(u, 0.0, 1.0, out=u)
         act = integrate_activation(u, self._a, dt, p.tau_act, p.tau_deact)
         self._a = act[-1]
@@ -338,6 +404,7 @@ class PhysiologicalOperator(Operator):
         net, stiff = mus.net_and_stiffness(forces)
         ref_acc = ref[:, 6:9]
         push = net - p.arm_mass * ref_acc
+        push -= self._weight
         k_blk = np.add.reduce(stiff, axis=0)  # stiff.mean(axis=0): the sum over the rows / n
         k_blk /= n
         states, phi, step = self.arm.propagate(k_blk, self._e, push)
@@ -356,8 +423,9 @@ class PhysiologicalOperator(Operator):
         acc /= p.arm_mass
         acc += ref_acc
         self._ktrue = stiff
-        if self.emg is not None:
-            raw, env = self.emg.block(act, acc, self._spectral())
+        if self.emg is not None:  # the sEMG follows the neural excitation
+            raw = self.emg.block(u, acc, self._spectral())
+            env = self.detector.process(raw)
             self._raw = raw.reshape(n, self.emg.r, 8)
         else:
             lead = mus.net_and_stiffness(f_cap * act)[1]
@@ -368,11 +436,13 @@ class PhysiologicalOperator(Operator):
         self._phase = planner.phase
         if self.record:
             for key, value in (
+                ("excitation", u),
                 ("activation", act),
                 ("acceleration", acc),
                 ("force_demand", demand),
                 ("muscle_force", forces),
                 ("cocontraction", c_total),
+                ("press", press),
                 ("mf", np.repeat(self.fatigue.mf[None, :], n, axis=0)),
             ):
                 self.trace.setdefault(key, []).append(value)
@@ -386,3 +456,10 @@ class PhysiologicalOperator(Operator):
     def fatigue_state(self) -> FatigueState:
         """The current 3CC-r state (a copy)."""
         return self.fatigue.copy()
+
+
+def _ou_filter(tau: float, sd: float, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(b, a) of the exact AR(1) discretisation of an Ornstein–Uhlenbeck process with correlation
+    time ``tau`` s and stationary SD ``sd``, driven by unit white noise per period ``dt`` s."""
+    a = math.exp(-dt / tau)
+    return np.array([sd * math.sqrt(1.0 - a * a)]), np.array([1.0, -a])

@@ -19,9 +19,15 @@ the seen robot completes 30 % of a submovement, the time since the hand did so u
 ``lag_belief`` halfway towards that observed lag.
 
 Phases: REACH (to a hover point above the hole) → ALIGN (lateral corrections within a fraction
-of the clearance) → INSERT (straight down at 1–3 cm/s) → DONE once the peg is seen deep enough;
-a stuck peg (force without progress) triggers RECOVER (back off to the hover height with a
-lateral correction) → ALIGN again.
+of the clearance) → INSERT (straight down at 1–3 cm/s, pressing with a task force of a few N) →
+DONE once the peg is seen deep enough; a stuck peg (force without progress) makes the operator
+press harder for a while, then back off: RECOVER (to the hover height with a lateral
+correction) → ALIGN again.
+
+Impedance is planned per axis (:meth:`Planner.cocontraction`): relaxed while reaching; in the
+precision phases the lateral axes (x, y) stiffen and the insertion axis (z) stays compliant, the
+lateral stiffening leaning towards the direction of the latest correction or contact, and an
+unexpected contact adds a transient surge along its direction.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ HOVER_TOLERANCE = 2e-3
 PROBE_MIN = 1.5e-3
 #: Normalised time at which a minimum-jerk movement has covered 30 % (s(τ) = 0.3).
 TAU_30 = 0.4218
+#: Lateral error at which the error-driven co-contraction saturates, m.
+ERROR_REF_M = 2e-3
 #: Learning rate of the lag belief, and the most it may exceed its initial value (s).
 LAG_RATE, LAG_SPAN = 0.5, 1.5
 
@@ -155,12 +163,14 @@ class Seen:
         speed: m/s. Seen speed, estimated over ~0.1 s of video.
         vz: m/s. Seen vertical velocity over the same window.
         force: N. Magnitude of the seen (or, in bilateral mode, felt) contact force.
+        force_vec: (3,) N. The seen (or felt) contact force itself.
     """
 
     pos: np.ndarray
     speed: float
     vz: float
     force: float
+    force_vec: np.ndarray
 
 
 @dataclass
@@ -212,6 +222,15 @@ class Planner:
         self._stuck_since: float | None = None
         self._in_contact = False
         self.surprise_time = -math.inf
+        #: (3,) unit weights of the latest contact's direction (the surprise surge's axes).
+        self.surprise_dir = np.full(3, 1.0 / math.sqrt(3.0))
+        #: (2,) unit lateral direction of the latest correction or contact (stiffening leans on it).
+        self.lateral_dir = np.full(2, math.sqrt(0.5))
+        ratio = math.sqrt(p.lateral_anisotropy)
+        self._anisotropy = np.array([ratio, 1.0 / ratio])
+        #: (2,) m, |lateral error| per axis at the latest precision decision (error-driven
+        #: stiffening, :meth:`cocontraction_target`).
+        self.lateral_error = np.zeros(2)
 
     # ------------------------------------------------------------------ submovements
     def _submove(self, t_start: float, d_int: np.ndarray, duration: float, correction: bool) -> None:
@@ -236,6 +255,9 @@ class Planner:
         """Retarget the intended end position to ``target`` with a Fitts-timed submovement."""
         d = target - self.plan.final_int
         amp = float(np.linalg.norm(d))
+        lateral = float(np.hypot(d[0], d[1]))
+        if correction and lateral > 1e-4:
+            self.lateral_dir = np.abs(d[:2]) / lateral
         self._submove(t_start, d, fitts_time(amp, width, self.p.fitts_a, self.p.fitts_b), correction)
 
     def _enter(self, phase: int) -> None:
@@ -247,7 +269,7 @@ class Planner:
         """Take this block's decision at time ``t0`` (s); new motion can start at ``t_start``."""
         p = self.p
         self.plan.prune(t0 - self.lag_belief - 0.5)
-        self._contact(t_start, seen.force)
+        self._contact(t_start, seen.force, seen.force_vec)
         self._adapt(t0, seen.pos)
         if not self._started:
             self._started = True
@@ -258,6 +280,11 @@ class Planner:
         pos = seen.pos
         if self.scatter:
             pos = pos + self.rng.normal(0.0, p.visual_noise, 3)
+        if self.phase != REACH:  # stiffening follows the seen misalignment, axis by axis
+            self.lateral_error = np.abs(self.hole[:2] - pos[:2])
+            size = float(np.hypot(*self.lateral_error))
+            if size > self.align_tol and not self._in_contact:
+                self.lateral_dir = self.lateral_error / size
         if self.phase == INSERT:
             self._insert(t0, t_start, pos, seen)
             return
@@ -309,8 +336,8 @@ class Planner:
             self._stuck_since = None
             return
         if self._stuck_since is None:
-            self._stuck_since = t0
-        if t0 - self._stuck_since < 0.5 * p.patience:
+            self._stuck_since = t0  # press harder first (see :meth:`press`) …
+        if t0 - self._stuck_since < p.patience:
             return
         # Back off: lift to the hover height, shifting laterally by the seen misalignment.
         self._enter(RECOVER)
@@ -336,39 +363,81 @@ class Planner:
         elif t0 > t_hand + LAG_SPAN + self.lag_initial:
             self._probe = None
 
-    def _contact(self, t_start: float, force: float) -> None:
-        """Trigger the post-contact co-contraction on a new contact."""
+    def _contact(self, t_start: float, force: float, force_vec: np.ndarray) -> None:
+        """Trigger the post-contact co-contraction on a new contact, along its direction."""
         touching = force >= self.p.contact_threshold
         if touching and not self._in_contact:
             self.surprise_time = t_start
+            self.surprise_dir = np.abs(force_vec) / force
+            lateral = float(np.hypot(force_vec[0], force_vec[1]))
+            if lateral > 0.3 * force:  # a wall contact: stiffen across it
+                self.lateral_dir = np.abs(force_vec[:2]) / lateral
         self._in_contact = touching
 
     # ------------------------------------------------------------------ co-contraction
-    def cocontraction_target(self) -> float:
-        """Planned co-contraction level (fraction of f_max) for the current phase."""
+    def cocontraction_target(self) -> np.ndarray:
+        """Planned co-contraction per axis (3,), fractions of each pair's mean f_max.
+
+        Relaxed on every axis while reaching. In the precision phases the lateral axes (x, y)
+        stiffen — partly (``align_level``) while aligning, fully while inserting, where the
+        task is laterally unstable (Burdet et al. 2001) — scaled by the subject's x/y
+        anisotropy and steered towards the latest correction or contact direction d (weights
+        1 − τ + 2τ·d_i², mean 1); each lateral axis also stiffens with its own seen error
+        (``error_cocontraction`` at 2 mm or more, linear below; the error-driven rule of Franklin et al.
+        2008). The axial (z) level rises only ``axial_ratio`` of the way from relaxed to precise
+        while aligning and returns to relaxed while inserting: the insertion direction is stable
+        and stays compliant. Recovering stiffens every axis.
+        """
+        p = self.p
         if self.phase == REACH:
-            return self.p.cocontraction_relaxed
-        return self.p.cocontraction_precise
+            return np.full(3, p.cocontraction_relaxed)
+        if self.phase == RECOVER:
+            return np.full(3, p.cocontraction_precise)
+        tune = p.direction_tuning
+        weights = (1.0 - tune + 2.0 * tune * self.lateral_dir**2) * self._anisotropy
+        level = p.align_level if self.phase == ALIGN else 1.0
+        errors = np.minimum(self.lateral_error / ERROR_REF_M, 1.0)
+        lateral = p.cocontraction_precise * level * weights + p.error_cocontraction * errors
+        if self.phase == ALIGN:
+            rise = p.cocontraction_precise - p.cocontraction_relaxed
+            axial = p.cocontraction_relaxed + p.axial_ratio * rise
+        else:
+            axial = p.cocontraction_relaxed
+        return np.array([lateral[0], lateral[1], axial])
 
-    def cocontraction(self, times: np.ndarray, level: float, t_level: float) -> tuple[np.ndarray, np.ndarray]:
-        """Co-contraction at plan ``times`` (s), continuing from ``level`` at ``t_level``.
+    def cocontraction(
+        self, times: np.ndarray, level: np.ndarray, t_level: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Co-contraction per axis at plan ``times`` (N,) s, continuing from ``level`` (3,) at ``t_level``.
 
-        Returns the planned level (N,) (without the surge, to carry to the next block) and the
-        total (N,) including the surge.
+        Returns the planned level (N, 3) (without the surge, to carry to the next block) and the
+        total (N, 3) including the surge.
 
         First-order approach (time constant ``cocontraction_tau``) to the phase target, plus the
-        post-contact surge ``cocontraction_surprise·exp(−(t − t_contact)/surprise_decay)``.
+        post-contact surge ``cocontraction_surprise·dir·exp(−(t − t_contact)/surprise_decay)``
+        along the contact's direction.
         """
         p = self.p
         target = self.cocontraction_target()
-        c = times - t_level
-        np.negative(c, out=c)
-        c /= p.cocontraction_tau
-        np.exp(c, out=c)
-        c *= level - target
-        c += target
-        if self.surprise_time == -math.inf:  # no contact yet: the surge is exp(−inf) = 0 throughout
-            return c, c + p.cocontraction_surprise * 0.0
+        decay = np.exp(-(times - t_level) / p.cocontraction_tau)[:, None]
+        c = target + (np.asarray(level) - target) * decay
+        if self.surprise_time == -math.inf:
+            return c, c.copy()
         since = times - self.surprise_time
         surge = np.where(since >= 0.0, np.exp(-np.maximum(since, 0.0) / p.surprise_decay), 0.0)
-        return c, c + p.cocontraction_surprise * surge
+        return c, c + (p.cocontraction_surprise * surge)[:, None] * self.surprise_dir
+
+    # ------------------------------------------------------------------ task force
+    def press_target(self) -> float:
+        """Downward force (N) the hand should add now: the press while inserting, harder while
+        the peg looks stuck, none otherwise."""
+        if self.phase != INSERT:
+            return 0.0
+        gain = self.p.stuck_press_gain if self._stuck_since is not None else 1.0
+        return self.p.press_force * gain
+
+    def press(self, times: np.ndarray, level: float, t_level: float) -> np.ndarray:
+        """Press force (N,) N at plan ``times``: a first-order approach (``cocontraction_tau``)
+        from ``level`` at ``t_level`` to :meth:`press_target`."""
+        target = self.press_target()
+        return target + (level - target) * np.exp(-(times - t_level) / self.p.cocontraction_tau)

@@ -18,9 +18,13 @@ from teleimp_env.operator.config import check_subject
 
 #: Constant mixed into every subject's seed (the subject stream); never change it.
 SUBJECT_STREAM = 0x7E1E_0005
-#: Default training pool and test pool.
+#: Default pools: training, validation (model selection, calibration) and test; never overlapping.
 TRAIN_SUBJECTS: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+VALIDATION_SUBJECTS: tuple[int, ...] = (8, 9)
 TEST_SUBJECTS: tuple[int, ...] = (6, 7)
+#: Relative stiffness per co-contraction along x, y, z shared by the population (the ellipse's
+#: shape); each subject scatters ±10 % about it.
+STIFFNESS_SHAPE: tuple[float, float, float] = (1.15, 0.85, 1.0)
 #: Muscle order everywhere: agonist (+axis) / antagonist (−axis) per axis.
 MUSCLES: tuple[str, ...] = ("x+", "x-", "y+", "y-", "z+", "z-")
 
@@ -35,8 +39,16 @@ class SubjectParams:
     subject_id: int
     """The id this person was drawn from."""
     # --- movement planning -------------------------------------------------------------------
+    body_size: float
+    """[0.9, 1.1]: linear body size relative to a reference adult; masses scale with its cube and
+    muscle strength with its square, so stronger people also have heavier arms."""
+    strength: float
+    """[0.9, 1.1]: muscle strength relative to the reference for the subject's size."""
     arm_mass: float
-    """kg, [1.5, 2.0]: effective hand/arm mass at the master handle."""
+    """kg, 3.0·size³ ∈ [2.2, 4.0]: effective endpoint mass of upper arm + forearm + hand."""
+    gravity_load: float
+    """N, 3.5 kg·size³·g·lever (lever ∈ [0.3, 0.45]): upward endpoint force the muscles supply to
+    hold the arm in the task posture (≈ 7–15 N)."""
     fitts_a: float
     """s, [0.1, 0.3]: Fitts' law intercept a in MT = a + b·log2(2A/W)."""
     fitts_b: float
@@ -52,7 +64,7 @@ class SubjectParams:
     tremor_hz: float
     """Hz, [8, 12]: physiological tremor frequency."""
     tremor_rms: float
-    """m, [5e-5, 1.5e-4]: RMS hand displacement due to tremor (~0.1 mm)."""
+    """m, [5e-5, 1.5e-4]: RMS hand displacement due to tremor, 3-D (≈ 0.1 mm)."""
     video_latency: float
     """s, [0.03, 0.08]: camera-to-display latency of the operator's video feedback."""
     visuomotor_delay: float
@@ -74,6 +86,10 @@ class SubjectParams:
     """m, [5e-3, 1e-2]: height of the peg tip above the mouth while aligning."""
     insert_speed: float
     """m/s, [0.01, 0.03]: mean insertion speed (1–3 cm/s, docs/operator.md)."""
+    press_force: float
+    """N, [2, 4]: downward force the hand adds while inserting (the task force)."""
+    stuck_press_gain: float
+    """[1.5, 2.5]: factor on the press force while the operator sees the peg stuck."""
     stuck_force: float
     """N, [3, 6]: seen contact force that, without progress, means the peg is stuck."""
     contact_threshold: float
@@ -82,34 +98,56 @@ class SubjectParams:
     """m/s, [2e-3, 4e-3]: seen speed below which the robot looks still."""
     # --- muscles -------------------------------------------------------------------------------
     emd: float
-    """s, [0.04, 0.08]: electromechanical delay (sEMG leads force by this much)."""
+    """s, [0.035, 0.06]: electromechanical delay from muscle activation to force (the sEMG, which
+    follows the excitation, leads force by this plus the activation dynamics)."""
     tau_act: float
     """s, [0.010, 0.020]: activation time constant."""
     tau_deact: float
     """s, [0.040, 0.060]: deactivation time constant."""
     f_max: Vec6
-    """N, [60, 90] per muscle: maximal endpoint force of each muscle (fresh)."""
+    """N, 80·size²·strength·[0.95, 1.05] per muscle (≈ 60–100): maximal endpoint force of each
+    muscle group, fresh."""
     cocontraction_relaxed: float
-    """[0.03, 0.05]: co-contraction (fraction of the pair's mean f_max) while reaching."""
+    """[0.02, 0.04]: co-contraction (fraction of the pair's mean f_max) on every axis while reaching."""
     cocontraction_precise: float
-    """[0.25, 0.35]: co-contraction in the precision phases (ALIGN, INSERT, RECOVER)."""
+    """[0.12, 0.2]: lateral (x, y) co-contraction in the precision phases (ALIGN, INSERT,
+    RECOVER); humans stiffen the directions in which the task is unstable (Burdet et al. 2001)."""
+    align_level: float
+    """[0.5, 0.75]: lateral co-contraction while aligning, as a fraction of the precise level
+    (reached while inserting)."""
+    axial_ratio: float
+    """[0.1, 0.4]: how far the axial (z) co-contraction rises from relaxed towards the precise
+    level while aligning (while inserting it stays relaxed: the insertion direction is compliant)."""
+    error_cocontraction: float
+    """[0.04, 0.08]: extra co-contraction of a lateral axis at a seen error of 2 mm or more along it
+    (linear below): stiffness grows where the error is (Franklin et al. 2008)."""
+    lateral_anisotropy: float
+    """[0.8, 1.25]: ratio of x to y co-contraction at the same task demand (arm geometry)."""
+    direction_tuning: float
+    """[0.6, 0.9]: share of the lateral co-contraction steered towards the direction of the
+    current correction or contact (stiffness follows the perturbation, Franklin et al. 2008)."""
     cocontraction_surprise: float
-    """[0.05, 0.12]: extra co-contraction after an unexpected contact."""
+    """[0.05, 0.12]: extra co-contraction after an unexpected contact, along its direction."""
+    cocontraction_wander: float
+    """[0.03, 0.06]: relative SD of slow (0.3 s), independent per-axis co-contraction fluctuations."""
     surprise_decay: float
     """s, [0.3, 0.6]: decay time constant of the post-contact co-contraction."""
     cocontraction_tau: float
     """s, [0.1, 0.2]: time constant of planned co-contraction changes."""
     stiffness_passive: Vec3
     """N/m, [150, 250] per axis: endpoint stiffness at zero muscle force."""
-    stiffness_precise: Vec3
-    """N/m, [700, 1300] per axis: endpoint stiffness at the precise co-contraction level
-    (co-contracted ≈ 600–1500 N/m, docs/operator.md); fixes the stiffness-per-force gain."""
+    stiffness_per_cocontraction: Vec3
+    """N/m per unit of summed pair force over the pair's f_max, per axis: 2800·size·shape·[0.9,
+    1.1] with the population's ellipse shape :data:`STIFFNESS_SHAPE` (endpoint stiffness ellipses
+    have a similar shape and orientation across people, Mussa-Ivaldi et al. 1985). Co-contracting
+    both muscles of a pair at 16 % of f_max adds ≈ 900 N/m (co-contracted ≈ 600–1500 N/m,
+    relaxed ≈ 200–500 N/m, docs/operator.md)."""
     damping_ratio: float
     """[0.3, 0.5]: arm damping ratio, B = 2·ζ·sqrt(K·m)."""
     motor_noise: float
-    """[0.01, 0.03]: SD of the multiplicative (signal-dependent) excitation noise per control
-    period; after activation filtering the muscle-force CV is ~0.2–0.6 %, and the hand wanders
-    by ~0.1 mm during a precision hold."""
+    """[0.006, 0.012]: SD of the multiplicative (signal-dependent) excitation noise, a continuous
+    process with a 30-ms correlation time (so its spectrum does not depend on the control rate);
+    after activation filtering the muscle-force CV is ~0.5–1 % (Jones et al. 2002)."""
     # --- sEMG ----------------------------------------------------------------------------------
     electrode_offset: float
     """rad, [−π/8, π/8]: rotation of the 8-electrode armband relative to the muscles."""
@@ -167,8 +205,14 @@ class SubjectParams:
     def stiffness_gain(self) -> np.ndarray:
         """(3,) 1/m: stiffness per newton of summed pair force, K = K0 + g·(F_ag + F_ant)."""
         fmax = self.array("f_max").reshape(3, 2).mean(axis=1)
-        k0, kp = self.array("stiffness_passive"), self.array("stiffness_precise")
-        return (kp - k0) / (2.0 * self.cocontraction_precise * fmax)
+        return self.array("stiffness_per_cocontraction") / fmax
+
+    @property
+    def stiffness_precise(self) -> np.ndarray:
+        """(3,) N/m: endpoint stiffness with both muscles of each pair at the precise level."""
+        return self.array("stiffness_passive") + 2.0 * self.cocontraction_precise * self.array(
+            "stiffness_per_cocontraction"
+        )
 
     def digest(self) -> str:
         """SHA-256 of every parameter value (to compare subjects across processes)."""
@@ -188,12 +232,16 @@ def subject_params(subject: int) -> SubjectParams:
     def un(low: float, high: float, n: int) -> tuple[float, ...]:
         return tuple(float(v) for v in rng.uniform(low, high, size=n))
 
+    size, strength = u(0.9, 1.1), u(0.9, 1.1)
     nominal = np.array([0.0, np.pi, np.pi / 3, 4 * np.pi / 3, 2 * np.pi / 3, 5 * np.pi / 3])
     coupling = rng.normal(size=(8, 3))
     coupling /= np.linalg.norm(coupling, axis=1, keepdims=True)
     return SubjectParams(
         subject_id=subject,
-        arm_mass=u(1.5, 2.0),
+        body_size=size,
+        strength=strength,
+        arm_mass=3.0 * size**3,
+        gravity_load=3.5 * size**3 * 9.81 * u(0.3, 0.45),
         fitts_a=u(0.1, 0.3),
         fitts_b=u(0.1, 0.2),
         scatter_gain=u(0.006, 0.012),
@@ -211,22 +259,32 @@ def subject_params(subject: int) -> SubjectParams:
         align_fraction=u(0.5, 0.8),
         hover_height=u(5e-3, 1e-2),
         insert_speed=u(0.01, 0.03),
+        press_force=u(2.0, 4.0),
+        stuck_press_gain=u(1.5, 2.5),
         stuck_force=u(3.0, 6.0),
         contact_threshold=u(1.0, 2.0),
         still_speed=u(2e-3, 4e-3),
-        emd=u(0.04, 0.08),
+        emd=u(0.035, 0.06),
         tau_act=u(0.010, 0.020),
         tau_deact=u(0.040, 0.060),
-        f_max=un(60.0, 90.0, 6),
-        cocontraction_relaxed=u(0.03, 0.05),
-        cocontraction_precise=u(0.25, 0.35),
+        f_max=tuple(80.0 * size**2 * strength * v for v in un(0.95, 1.05, 6)),
+        cocontraction_relaxed=u(0.02, 0.04),
+        cocontraction_precise=u(0.12, 0.2),
+        align_level=u(0.5, 0.75),
+        axial_ratio=u(0.1, 0.4),
+        error_cocontraction=u(0.04, 0.08),
+        lateral_anisotropy=u(0.8, 1.25),
+        direction_tuning=u(0.6, 0.9),
         cocontraction_surprise=u(0.05, 0.12),
+        cocontraction_wander=u(0.03, 0.06),
         surprise_decay=u(0.3, 0.6),
         cocontraction_tau=u(0.1, 0.2),
         stiffness_passive=un(150.0, 250.0, 3),
-        stiffness_precise=un(700.0, 1300.0, 3),
+        stiffness_per_cocontraction=tuple(
+            2800.0 * size * shape * v for shape, v in zip(STIFFNESS_SHAPE, un(0.9, 1.1, 3), strict=True)
+        ),
         damping_ratio=u(0.3, 0.5),
-        motor_noise=u(0.01, 0.03),
+        motor_noise=u(0.006, 0.012),
         electrode_offset=u(-np.pi / 8, np.pi / 8),
         muscle_angles=tuple(float(v) for v in nominal + rng.uniform(-0.15, 0.15, size=6)),
         crosstalk=u(0.1, 0.3),

@@ -31,7 +31,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 def test_every_option_of_every_command_is_explained():
     subs = _subparsers(build_parser())
-    assert set(subs) == {"tournament", "train", "render", "study", "bench"}
+    assert set(subs) == {"tournament", "train", "render", "study", "fidelity", "bench"}
     for name, sub in subs.items():
         for action in sub._actions:
             if isinstance(action, argparse._HelpAction):

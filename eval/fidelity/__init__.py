@@ -1,0 +1,1 @@
+"""The operator's fidelity scorecard: the simulated human measured against literature targets."""
