@@ -6,8 +6,8 @@ A :class:`Stack` turns the env's observation into an impedance action:
    :meth:`Predictor.update`, oldest first (O(1) per packet);
 2. the horizon to predict is the age of the newest packet, ``obs["packet_age"][0]`` seconds;
 3. :meth:`Predictor.predict` returns an :class:`Intent` (mean and standard deviation);
-4. the :class:`Gate` decides whether the prediction is trusted;
-5. the :class:`Fallback` turns the intent (trusted or not) and the observation into the action
+4. the :class:`Gate` says how far the prediction is trusted (a trust in [0, 1]);
+5. the :class:`Fallback` turns the intent, the trust and the observation into the action
    ``[x_d (3, m), K_d (3, N/m), D_d (3, N·s/m)]``.
 
 Predictors are sklearn-shaped: ``__init__`` only stores parameters, ``fit`` returns ``self`` and
@@ -121,10 +121,10 @@ class Fallback(ABC):
         """Start of an episode."""
 
     @abstractmethod
-    def command(self, intent: Intent | None, obs: dict[str, np.ndarray], trusted: bool) -> np.ndarray:
-        """Return the (9,) action for ``intent``; ``trusted`` is the gate's verdict.
+    def command(self, intent: Intent | None, obs: dict[str, np.ndarray], trust: float) -> np.ndarray:
+        """Return the (9,) action for ``intent``; ``trust`` ∈ [0, 1] is the gate's trust in it.
 
-        ``intent`` is ``None`` (and ``trusted`` False) before the first packet has arrived.
+        ``intent`` is ``None`` (and ``trust`` 0) before the first packet has arrived.
         """
 
 
@@ -135,14 +135,19 @@ class Decision:
     Attributes:
         intent: the predicted intent used.
         horizon_s: s, the prediction horizon (age of the newest packet).
-        trusted: the gate's verdict (False = fallback behaviour).
+        trust: the gate's trust in the prediction, in [0, 1] (0 = full fallback).
         action: (9,) the returned action.
     """
 
     intent: Intent
     horizon_s: float
-    trusted: bool
+    trust: float
     action: np.ndarray
+
+    @property
+    def trusted(self) -> bool:
+        """The binary verdict: trust of at least one half."""
+        return self.trust >= 0.5
 
 
 def intent_from_packet(packet: np.ndarray) -> Intent:

@@ -11,9 +11,11 @@ from teleimp_env.agents.checkpoint import default_checkpoint
 from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
 from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.agents.gate import Gate
+from teleimp_env.agents.lineage import warn_if_seen
 from teleimp_env.agents.predictors.naive import NaivePredictor
 from teleimp_env.agents.stack import OracleStack, Stack
 from teleimp_env.facts import EnvFacts
+from teleimp_env.operator.subjects import TEST_SUBJECTS
 
 #: Every stack :func:`make` builds; ``oracle`` is privileged (it reads the env's ``info``).
 STACK_NAMES: tuple[str, ...] = ("naive", "naive+eo", "sindy", "sindy+eo", "lstm", "lstm+eo", "oracle")
@@ -93,6 +95,8 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
     predictor = kwargs.get("predictor")
     if predictor is None:
         predictor = NaivePredictor() if kind == "naive" else _load_predictor(kind, kwargs.get("checkpoint"))
+    if kwargs.get("predictor") is None:
+        warn_if_seen(getattr(predictor, "lineage_", None), TEST_SUBJECTS, f"stack {name!r}'s checkpoint")
     if not isinstance(predictor, Predictor):
         raise TypeError(f"predictor must be a Predictor instance, got {type(predictor).__name__}")
     if "n_samples" in kwargs:

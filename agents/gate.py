@@ -1,18 +1,22 @@
-"""The uncertainty gate: trust the prediction only while it is fresh and confident.
+"""The uncertainty gate: how far to trust the prediction, from its freshness and its spread.
 
-A prediction is trusted when all three hold:
+The gate returns a *trust* in [0, 1], the product of three factors, each 1 within its threshold
+and falling linearly to 0 beyond it (over half the threshold for the age, over one threshold for
+the others):
 
-* ``packet age ≤ max_age_s`` — the horizon is one the predictor was shown to handle (the
-  calibration picks the longest horizon at which it still beats the hold on validation data);
-* ``gap ≤ max_gap_s`` — packets keep arriving: the gap is the time since the newest packet
-  *arrived* (its age now minus its age when it arrived), so a loss burst or a stalled link trips
-  the gate within ``max_gap_s`` whatever the nominal delay, and the gate closes again as soon as
-  a packet gets through;
-* ``‖pos_std‖ ≤ max_pos_std_m`` — the predicted spread is within what validation data showed.
+* the age of the newest packet (the prediction horizon) against ``max_age_s`` — the longest
+  horizon at which the predictor still beats the hold on validation data;
+* the gap against ``max_gap_s`` — the time since the newest packet *arrived* (its age now minus
+  its age when it arrived), so a loss burst or a stalled link lowers trust within ``max_gap_s``
+  whatever the nominal delay, and trust returns as soon as a packet gets through;
+* the predicted spread ‖pos_std‖ against ``max_pos_std_m`` — the spread above which, on
+  validation data, the prediction was no better than holding the newest command.
 
-Thresholds ship with each checkpoint (``gate`` entry of its header, see
-:func:`teleimp_env.agents.training.evaluate.calibrate_gate`); keyword arguments of
-:func:`teleimp_env.agents.make` override them.
+The fallback then blends and softens in proportion to the distrust 1 − trust
+(:class:`~teleimp_env.agents.fallbacks.hold.HoldFallback`). ``trusted`` (trust ≥ ½) is the
+binary verdict shown in logs and renders. Thresholds ship with each checkpoint (``gate`` entry of
+its header, see :func:`teleimp_env.agents.training.evaluate.calibrate_gate`); keyword arguments
+of :func:`teleimp_env.agents.make` override them.
 """
 
 from __future__ import annotations
@@ -20,8 +24,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-
-import numpy as np
 
 from teleimp_env.agents.base import Intent
 from teleimp_env.validation import is_real
@@ -45,14 +47,17 @@ class Gate:
                 raise ValueError(f"{name} must be a number > 0 (inf disables it), got {value!r}")
             object.__setattr__(self, name, float(value))
 
+    def trust(self, intent: Intent, age_s: float, gap_s: float) -> float:
+        """Trust in [0, 1] for a prediction made ``age_s`` ahead, ``gap_s`` after the last arrival."""
+        t = _ramp(age_s / self.max_age_s, 0.5) * _ramp(gap_s / self.max_gap_s, 1.0)
+        if t > 0.0 and not math.isinf(self.max_pos_std_m):
+            std = intent.pos_std
+            t *= _ramp(math.sqrt(float(std @ std)) / self.max_pos_std_m, 1.0)
+        return t
+
     def trusted(self, intent: Intent, age_s: float, gap_s: float) -> bool:
-        """The verdict for one prediction made ``age_s`` ahead, ``gap_s`` after the last arrival."""
-        if age_s > self.max_age_s or gap_s > self.max_gap_s:
-            return False
-        if math.isinf(self.max_pos_std_m):
-            return True
-        std = intent.pos_std
-        return bool(np.sqrt(std @ std) <= self.max_pos_std_m)
+        """The binary verdict: trust of at least one half."""
+        return self.trust(intent, age_s, gap_s) >= 0.5
 
     def to_dict(self) -> dict[str, float]:
         """JSON-friendly thresholds (``inf`` stays ``inf``; JSON writes it as Infinity)."""
@@ -66,3 +71,10 @@ class Gate:
         if unknown:
             raise ValueError(f"unknown gate thresholds {unknown}; valid: max_age_s, max_gap_s, max_pos_std_m")
         return cls(**merged)
+
+
+def _ramp(ratio: float, width: float) -> float:
+    """1 up to ``ratio`` 1, then linearly down to 0 at ``1 + width``."""
+    if ratio <= 1.0:
+        return 1.0
+    return max(0.0, 1.0 - (ratio - 1.0) / width)

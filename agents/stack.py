@@ -5,8 +5,9 @@ One :meth:`Stack.act` call per env step:
 1. every packet of ``obs["packets"]`` newer (by sequence number) than the last one seen goes
    to :meth:`Predictor.update`, oldest first;
 2. the horizon is the newest packet's age, ``obs["packet_age"][0]``;
-3. the predictor predicts the intent at that horizon, the :class:`~teleimp_env.agents.gate.Gate` judges it;
-4. the :class:`~teleimp_env.agents.base.Fallback` turns (intent, verdict) into the action.
+3. the predictor predicts the intent at that horizon, the :class:`~teleimp_env.agents.gate.Gate`
+   gives its trust in it;
+4. the :class:`~teleimp_env.agents.base.Fallback` turns (intent, trust) into the action.
 
 Everything stochastic (MC-Dropout masks) draws from the stack's own ``np.random.Generator``,
 seeded by ``seed`` and re-seeded by ``reset(seed=...)``; the same seed gives the same actions.
@@ -75,14 +76,14 @@ class Stack:
         if self._consume(obs):
             self._arrival_age = age
         if self._last_seq < 0.0:
-            intent, trusted = None, False
+            intent, trust = None, 0.0
         else:
             intent = self.predictor.predict(age)
-            trusted = self.gate.trusted(intent, age, age - self._arrival_age)
-        action = self.fallback.command(intent, obs, trusted)
+            trust = self.gate.trust(intent, age, age - self._arrival_age)
+        action = self.fallback.command(intent, obs, trust)
         if intent is None:
             intent = Intent(pos=action[:3].copy(), vel=np.zeros(3), stiffness=action[3:6].copy())
-        self.decision = Decision(intent=intent, horizon_s=age, trusted=trusted, action=action)
+        self.decision = Decision(intent=intent, horizon_s=age, trust=trust, action=action)
         return action
 
     def __repr__(self) -> str:
@@ -118,7 +119,7 @@ class OracleStack:
             stiffness=np.array(info["intent_stiffness"], dtype=np.float64),
         )
         action = make_action(intent.pos, intent.stiffness, 0.0)
-        self.decision = Decision(intent=intent, horizon_s=0.0, trusted=True, action=action)
+        self.decision = Decision(intent=intent, horizon_s=0.0, trust=1.0, action=action)
         return action
 
     def __repr__(self) -> str:

@@ -189,9 +189,9 @@ class EnergyObserver(Fallback):
         self._v_prev = v
 
     # ------------------------------------------------------------------ controller
-    def command(self, intent: Intent | None, obs: dict[str, np.ndarray], trusted: bool) -> np.ndarray:
+    def command(self, intent: Intent | None, obs: dict[str, np.ndarray], trust: float) -> np.ndarray:
         """The inner fallback's action, made passive; (9,) within the env's bounds."""
-        action = np.array(self.inner.command(intent, obs, trusted), dtype=np.float64)
+        action = np.array(self.inner.command(intent, obs, trust), dtype=np.float64)
         self._observe(obs)
         s = self.state
         pos = np.asarray(obs["robot_pos"], dtype=np.float64)

@@ -21,12 +21,10 @@ from tqdm import tqdm
 import teleimp_env
 from teleimp_env.action import STIFFNESS_MAX, STIFFNESS_MIN
 from teleimp_env.config import OPERATOR_KINDS
+from teleimp_env.operator.subjects import TRAIN_SUBJECTS
 from teleimp_env.packet import HAND_POS, PACKET_SIZE, STIFFNESS_ESTIMATE, T_SEND
 
 GENERATORS = ("linear", "hard", "physiological")
-#: Default pools: subjects 0–5 train, 6–7 validate/test.
-TRAIN_SUBJECTS = (0, 1, 2, 3, 4, 5)
-VALIDATION_SUBJECTS = (6, 7)
 
 
 @dataclass(frozen=True)

@@ -136,25 +136,38 @@ def calibrate_gate(
     horizons_s: Sequence[float] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6),
     std_quantile: float = 0.995,
     max_gap_s: float = 0.03,
+    n_bins: int = 20,
 ) -> Gate:
     """Gate thresholds from validation data.
 
     ``max_age_s``: the longest horizon of ``horizons_s`` up to which the predictor's mean
     position error is below the naive hold's at every horizon (the first horizon if it never
-    is). ``max_pos_std_m``: the ``std_quantile`` quantile of ‖pos_std‖ over those horizons
-    (``inf`` for a predictor without spread). ``max_gap_s`` is passed through.
+    is). ``max_pos_std_m``: predictions up to that horizon are sorted by their ‖pos_std‖ into
+    ``n_bins`` equally populated bins; the threshold is the lower edge of the first bin in which
+    the prediction's mean error is no better than holding the newest command, capped by the
+    ``std_quantile`` quantile of the spread (so spreads never seen in validation are distrusted);
+    ``inf`` for a predictor without spread. ``max_gap_s`` is passed through.
     """
     horizons = sorted(float(h) for h in horizons_s)
     max_age = horizons[0]
-    stds = []
+    stds, errs, holds = [], [], []
     for h in horizons:
         d = _pooled(predictor, dataset, h)
-        err = np.linalg.norm(d["pos"] - d["true_pos"], axis=1).mean()
-        naive = np.linalg.norm(d["naive_pos"] - d["true_pos"], axis=1).mean()
-        if err >= naive and h > horizons[0]:
+        err = np.linalg.norm(d["pos"] - d["true_pos"], axis=1)
+        hold = np.linalg.norm(d["naive_pos"] - d["true_pos"], axis=1)
+        if err.mean() >= hold.mean() and h > horizons[0]:
             break
         max_age = h
         stds.append(np.linalg.norm(d["pos_std"], axis=1))
-    spread = np.concatenate(stds)
-    max_std = float(np.quantile(spread, std_quantile)) if np.any(spread > 0.0) else np.inf
-    return Gate(max_age_s=max_age, max_gap_s=max_gap_s, max_pos_std_m=max_std)
+        errs.append(err)
+        holds.append(hold)
+    spread, err, hold = np.concatenate(stds), np.concatenate(errs), np.concatenate(holds)
+    if not np.any(spread > 0.0):
+        return Gate(max_age_s=max_age, max_gap_s=max_gap_s, max_pos_std_m=np.inf)
+    max_std = float(np.quantile(spread, std_quantile))
+    order = np.argsort(spread, kind="stable")
+    for chunk in np.array_split(order, n_bins):
+        if chunk.size and err[chunk].mean() >= hold[chunk].mean():
+            max_std = min(max_std, float(spread[chunk[0]]))
+            break
+    return Gate(max_age_s=max_age, max_gap_s=max_gap_s, max_pos_std_m=max(max_std, 1e-6))

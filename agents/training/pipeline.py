@@ -2,7 +2,8 @@
 
 Pipeline (every step seeded from ``--seed``):
 
-1. record the training pool (default subjects 0–5) and the validation subjects (6–7) with
+1. record the training pool (default subjects 0–5) and the validation pool (8–9; the test
+   pool 6–7 is never used here) with
    :func:`teleimp_env.agents.training.data.generate_dataset` (or reuse them from ``--data-cache``);
 2. fit the predictor on the training pool (the LSTM keeps its best validation model);
 3. with ``--loso K``: subject ``K`` is left out of step 2, then the model is fine-tuned on
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from teleimp_env.agents.checkpoint import default_checkpoint
+from teleimp_env.agents.lineage import Lineage
 from teleimp_env.agents.training.data import (
     GENERATORS,
     TRAIN_SUBJECTS,
@@ -51,7 +53,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         type=int,
         nargs="+",
         default=list(VALIDATION_SUBJECTS),
-        help="validation subjects (default 6 7)",
+        help="validation subjects: model selection, spread and gate calibration (default 8 9)",
     )
     parser.add_argument("--episodes", type=int, default=8, help="episodes per training subject")
     parser.add_argument("--val-episodes", type=int, default=4, help="episodes per validation subject")
@@ -86,7 +88,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument(
         "--optimizer", choices=("stlsq", "lasso"), default="stlsq", help="sindy: sparse regression"
     )
-    parser.add_argument("--threshold", type=float, default=None, help="sindy: sparsity threshold")
+    parser.add_argument(
+        "--thresholds",
+        type=float,
+        nargs="+",
+        default=None,
+        help="sindy: candidate sparsity thresholds (each component picks one on the validation subjects)",
+    )
     parser.add_argument(
         "--loso",
         type=int,
@@ -128,6 +136,12 @@ def _datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset, Dataset | Non
         "delays_ms": tuple(args.delays),
         "episode_s": args.episode_s,
     }
+    overlap = set(args.subjects) & set(args.val_subjects)
+    if overlap and args.loso is None:
+        raise ValueError(
+            f"--subjects and --val-subjects overlap on {sorted(overlap)}: selection and calibration "
+            "must use subjects the model is not fitted on"
+        )
     subjects = tuple(s for s in args.subjects if s != args.loso)
     train = _dataset(
         DatasetSpec(subjects=subjects, episodes_per_subject=args.episodes, seed=args.seed, **common),
@@ -176,7 +190,7 @@ def train_sindy(
     from teleimp_env.agents.predictors.sindy.predictor import SindyPredictor
 
     data = Dataset([*train, *(finetune or [])])
-    model = SindyPredictor(seed=seed, **params).fit(data, progress=progress)
+    model = SindyPredictor(seed=seed, **params).fit(data, validation, progress=progress)
     return _calibrate(model, validation)
 
 
@@ -239,20 +253,22 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     progress = not args.no_progress
     if args.model == "sindy":
         params = {"optimizer": args.optimizer}
-        if args.threshold is not None:
-            params["threshold"] = args.threshold
+        if args.thresholds is not None:
+            params["thresholds"] = tuple(args.thresholds)
         model = train_sindy(train, val, args.seed, finetune, progress, **params)
     else:
         model = train_lstm(train, val, args.seed, finetune, progress, n_iter=args.iters)
-    model.provenance_ = {
-        "subjects": sorted({e.subject for e in train}),
-        "validation_subjects": list(val.subjects),
-        "generator": args.generator,
-        "operator": args.operator,
-        "episodes": len(train),
-        "seed": args.seed,
-        "loso": args.loso,
-    }
+    fitted = [*train, *(finetune or [])]
+    model.lineage_ = Lineage(
+        fit_subjects=tuple(sorted({e.subject for e in fitted})),
+        fit_seeds=tuple(e.seed for e in fitted),
+        selection_subjects=tuple(sorted({e.subject for e in val})),
+        selection_seeds=tuple(e.seed for e in val),
+        generator=args.generator,
+        operator=args.operator,
+        seed=args.seed,
+        notes={"loso": args.loso, "episodes": len(fitted)},
+    )
     out = args.out or default_checkpoint(args.model)
     path = model.save(out)
     summary = {

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 #: Log format version (bumped when the fields change).
-LOG_VERSION = 1
+LOG_VERSION = 2
 
 #: name -> (per-step shape, dtype, unit, meaning). ``n`` rows per log, one per control step.
 FIELDS: dict[str, tuple[tuple[int, ...], str, str, str]] = {
@@ -40,7 +40,8 @@ FIELDS: dict[str, tuple[tuple[int, ...], str, str, str]] = {
     "pred_stiffness": ((3,), "float32", "N/m", "agent's predicted current stiffness"),
     "pred_stiffness_std": ((3,), "float32", "N/m", "its standard deviation"),
     "horizon": ((), "float32", "s", "prediction horizon the agent used"),
-    "trusted": ((), "bool", "-", "gate verdict (False = fallback behaviour)"),
+    "trusted": ((), "bool", "-", "gate verdict: trust >= 1/2 (False = mostly fallback behaviour)"),
+    "trust": ((), "float", "-", "gate's trust in the prediction, in [0, 1] (1 for stacks without a gate)"),
     "action": ((9,), "float32", "m, N/m, N·s/m", "the command [x_d, K_d, D_d]"),
     "latency_us": ((), "float32", "µs", "wall time of the act() call (not deterministic)"),
     "robot_pos": ((3,), "float32", "m", "peg-tip position after the step"),

@@ -31,6 +31,7 @@ metric                      unit   definition
 ``cov…_stiffness``,         –, N/m the same for stiffness
 ``width…_stiffness_npm``
 ``fallback_rate``           –      fraction of steps the gate did not trust the prediction
+``mean_distrust``           –      mean of 1 − the gate's trust (how much the fallback softened the command)
 ``latency_p50_ms``/``p99``  ms     percentiles of the ``act()`` wall time (not deterministic)
 ``score``                   –      the composite score (:func:`composite_score`)
 ==========================  =====  ==========================================================
@@ -115,6 +116,7 @@ def episode_metrics(log: EpisodeLog, config: MetricsConfig | None = None) -> dic
     m.update(_prediction(a))
     m["command_err_mm"] = _mean(np.linalg.norm(a["action"][:, :3] - a["intent_pos"], axis=1)) * 1e3
     m["fallback_rate"] = _mean(~a["trusted"]) if n else 0.0
+    m["mean_distrust"] = _mean(1.0 - a["trust"]) if n else 0.0
     lat_ms = a["latency_us"] * 1e-3
     m["latency_p50_ms"] = float(np.percentile(lat_ms, 50)) if n else math.nan
     m["latency_p99_ms"] = float(np.percentile(lat_ms, 99)) if n else math.nan

@@ -150,6 +150,7 @@ def _record_decision(
     cols["action"][k] = action
     if decision is None:
         cols["trusted"][k] = True
+        cols["trust"][k] = 1.0
         return
     intent = decision.intent
     cols["pred_pos"][k] = intent.pos
@@ -157,7 +158,9 @@ def _record_decision(
     cols["pred_stiffness"][k] = intent.stiffness
     cols["pred_stiffness_std"][k] = intent.stiffness_std
     cols["horizon"][k] = decision.horizon_s
-    cols["trusted"][k] = bool(decision.trusted)
+    trust = float(getattr(decision, "trust", 1.0 if decision.trusted else 0.0))
+    cols["trust"][k] = trust
+    cols["trusted"][k] = trust >= 0.5
 
 
 def _record_outcome(

@@ -9,7 +9,7 @@ import numpy as np
 
 from teleimp_env.eval.fidelity.record import Recording
 from teleimp_env.operator import PHASES
-from teleimp_env.packet import HAND_VEL
+from teleimp_env.packet import HAND_POS
 
 REACH, INSERT = PHASES.index("REACH"), PHASES.index("INSERT")
 
@@ -24,7 +24,8 @@ class Effort:
         reach_peak_activation: mean over episodes of the largest lateral agonist activation while
             reaching.
         press_force: N, mean press (downward task force) while inserting.
-        insert_speed: m/s, median downward hand speed while inserting and moving.
+        insert_speed: m/s, mean descent rate of the hand over the insertion phase (the descent
+            divided by the phase's duration, per episode, averaged).
     """
 
     posture_activation: float
@@ -49,8 +50,6 @@ def effort(recordings: Sequence[Recording]) -> Effort:
         ins = phase == INSERT
         if ins.any():
             press.append(r.traces["press"][ins].mean())
-            vz = -r.packets[1:, HAND_VEL][ins, 2]
-            speed.extend(vz[vz > 0.002])
-    return Effort(
-        float(np.mean(posture)), float(np.mean(peak)), float(np.mean(press)), float(np.median(speed))
-    )
+            z = r.packets[1:, HAND_POS][ins, 2]
+            speed.append((z[0] - z.min()) / (ins.sum() * r.dt))
+    return Effort(float(np.mean(posture)), float(np.mean(peak)), float(np.mean(press)), float(np.mean(speed)))

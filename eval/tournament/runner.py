@@ -14,7 +14,8 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,15 +140,21 @@ def warm_worker(_i: int) -> int:
     return os.getpid()
 
 
-def preflight(stacks: list[str]) -> None:
-    """Build each stack once in this process, so a missing checkpoint fails before any episode runs."""
+def preflight(stacks: list[str], subjects: Sequence[int] = ()) -> None:
+    """Build each stack once in this process, so a missing checkpoint fails before any episode runs,
+    and warn (``TestSubjectWarning``) when a stack's checkpoint has seen one of ``subjects``."""
+    from teleimp_env.agents.lineage import warn_if_seen
     from teleimp_env.eval.episode.rollout import make_stack
 
     for name in stacks:
         try:
-            make_stack(name, 0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=UserWarning)  # re-issued below for this run
+                stack = make_stack(name, 0)
         except (OSError, ValueError, RuntimeError, ImportError) as err:
             raise ValueError(f"stack {name!r} cannot be built: {err}") from err
+        lineage = getattr(getattr(stack, "predictor", None), "lineage_", None)
+        warn_if_seen(lineage, subjects, f"stack {name!r}'s checkpoint")
 
 
 def log_relpath(tournament_id: str, task: Task) -> str:
@@ -197,7 +204,7 @@ def run_tournament(
         todo = [t for t in tasks if (t.cell_key, t.seed) not in done]
         report = RunReport(total=len(tasks), skipped=len(tasks) - len(todo), ran=0)
         if todo:
-            preflight(sorted({t.stack for t in todo}))
+            preflight(sorted({t.stack for t in todo}), spec.subjects)
             owned = not isinstance(backend, Backend)
             be = backend() if owned else backend
             try:

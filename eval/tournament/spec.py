@@ -21,6 +21,7 @@ Format (every key optional except ``stacks`` and at least one ``[[delay]]``)::
     jitter = ["gamma", 20, 2]      # any form gym.make accepts
     loss = 0.02
     # delay_trace = "traces/wifi.csv"   # relative to the spec file
+    # force_feedback = true              # bilateral: the operator feels the delayed force
 
 A bad file raises :class:`SpecError` naming the file, the line and the field. Reading and
 validating live in :mod:`teleimp_env.eval.tournament.spec_load` (``load_spec``, ``load_preset``,
@@ -39,13 +40,15 @@ from typing import Any
 import numpy as np
 
 PRESET_DIR = Path(__file__).with_name("presets")
-DELAY_KEYS = ("name", "delay_ms", "jitter", "loss", "delay_trace")
+DELAY_KEYS = ("name", "delay_ms", "jitter", "loss", "delay_trace", "force_feedback")
 TOP_KEYS = (
     "name", "seed", "seeds", "stacks", "subjects", "generators", "force_limit_n", "bootstrap",
     "focus_delay", "env", "delay", "description",
 )  # fmt: skip
 #: gym.make kwargs that the spec sets elsewhere (or that make no sense in a tournament).
-RESERVED_ENV_KEYS = ("delay_ms", "jitter", "loss", "delay_trace", "subject", "generator", "render_mode")
+RESERVED_ENV_KEYS = (
+    "delay_ms", "jitter", "loss", "delay_trace", "force_feedback", "subject", "generator", "render_mode",
+)  # fmt: skip
 _NAME = re.compile(r"^[A-Za-z0-9_.+\-]+$")
 
 
@@ -70,6 +73,7 @@ class DelayProfile:
         jitter: the env's ``jitter`` argument (None, a number, or a list like ``["gamma", 20, 2]``).
         loss: the env's ``loss`` argument (None, a probability, or a list).
         delay_trace: absolute path of a CSV delay trace, or None.
+        force_feedback: bilateral mode (the operator feels the delayed contact force).
     """
 
     name: str
@@ -77,6 +81,7 @@ class DelayProfile:
     jitter: Any = None
     loss: Any = None
     delay_trace: str | None = None
+    force_feedback: bool = False
 
     def env_kwargs(self) -> dict[str, Any]:
         """The delay part of the ``gym.make`` kwargs (JSON-compatible)."""
@@ -87,6 +92,8 @@ class DelayProfile:
             value = getattr(self, key)
             if value is not None:
                 kw[key] = list(value) if isinstance(value, tuple) else value
+        if self.force_feedback:
+            kw["force_feedback"] = True
         return kw
 
     @property

@@ -144,7 +144,12 @@ def _delays(ctx: _Ctx, raw: Any, base_dir: Path, env: dict[str, Any]) -> tuple[D
             if not resolved.is_file():
                 raise ctx.fail(("delay", i, "delay_trace"), f"trace file {str(resolved)!r} does not exist")
             trace = str(resolved.resolve())
-        profile = DelayProfile(name, delay, _tup(table.get("jitter")), _tup(table.get("loss")), trace)
+        bilateral = table.get("force_feedback", False)
+        if not isinstance(bilateral, bool):
+            raise ctx.fail(("delay", i, "force_feedback"), f"must be true or false, got {bilateral!r}")
+        profile = DelayProfile(
+            name, delay, _tup(table.get("jitter")), _tup(table.get("loss")), trace, bilateral
+        )
         try:
             EnvConfig(**env, **profile.env_kwargs())
         except (ValueError, TypeError) as err:

@@ -19,6 +19,7 @@ import torch
 
 from teleimp_env.agents.base import Intent, Predictor, check_fitted
 from teleimp_env.agents.checkpoint import check_shapes, load_checkpoint, save_checkpoint
+from teleimp_env.agents.lineage import Lineage
 from teleimp_env.agents.predictors.lstm.inference import IntentStepper
 from teleimp_env.agents.predictors.lstm.model import N_INPUTS, IntentNet, NetConfig, init_parameters
 from teleimp_env.agents.predictors.lstm.training import (
@@ -204,7 +205,7 @@ class LstmPredictor(Predictor):
             "std_scale": float(self.std_scale_),
             "stiffness_std_scale": float(self.stiffness_std_scale_),
             "gate": getattr(self, "gate_", None),
-            "provenance": getattr(self, "provenance_", None),
+            "lineage": lineage.to_dict() if (lineage := getattr(self, "lineage_", None)) else None,
         }
         arrays = {k: v.detach().numpy() for k, v in self.net_.state_dict().items()}
         return save_checkpoint(path, "lstm", CHECKPOINT_VERSION, meta, arrays)
@@ -224,7 +225,7 @@ class LstmPredictor(Predictor):
         self.std_scale_ = float(meta["std_scale"])
         self.stiffness_std_scale_ = float(meta["stiffness_std_scale"])
         self.gate_ = meta.get("gate")
-        self.provenance_ = meta.get("provenance")
+        self.lineage_ = Lineage.from_dict(meta.get("lineage"))
         return self
 
 

@@ -5,8 +5,8 @@ trajectories, with either STLSQ (sequentially thresholded least squares) or a La
 (:class:`ThresholdedLasso`: sklearn's ``Lasso`` picks the support, coefficients below the
 threshold are dropped, and pysindy re-fits least squares on what is left). :func:`fit_ensemble`
 bags trajectories or pieces of them (resampled with replacement from the caller's generator;
-pysindy's ``EnsembleOptimizer`` would draw from NumPy's global RNG) and returns a
-:class:`~teleimp_env.agents.predictors.sindy.polynomial.PolynomialField` holding every member.
+pysindy's ``EnsembleOptimizer`` would draw from NumPy's global RNG), each member composed of rows
+fitted at per-component thresholds chosen by :func:`select_thresholds` on validation data.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import pysindy as ps
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 from threadpoolctl import threadpool_limits
-
-from teleimp_env.agents.predictors.sindy.polynomial import PolynomialField
 
 OPTIMIZERS = ("stlsq", "lasso")
 
@@ -152,13 +150,64 @@ def library_powers(model: ps.SINDy) -> np.ndarray:
     return np.asarray(lib.powers_, dtype=np.int64)
 
 
-def field_from_models(
-    models: Sequence[ps.SINDy], n_states: int, n_controls: int, **kwargs
-) -> PolynomialField:
-    """Collect fitted pysindy models (same library) into one :class:`PolynomialField` ensemble."""
-    powers = library_powers(models[0])
-    coef = np.stack([m.coefficients() for m in models])
-    return PolynomialField.from_powers(powers, coef, n_states, n_controls, **kwargs)
+def _derivatives(model: ps.SINDy, states: Sequence[np.ndarray], dt: float) -> np.ndarray:
+    """The model's differentiation method applied to every trajectory, stacked (ΣT, n)."""
+    return np.concatenate([np.asarray(model.differentiation_method(np.asarray(x), t=dt)) for x in states])
+
+
+def select_thresholds(
+    states: Sequence[np.ndarray],
+    controls: Sequence[np.ndarray],
+    val_states: Sequence[np.ndarray],
+    val_controls: Sequence[np.ndarray],
+    dt: float,
+    thresholds: Sequence[float],
+    tolerance: float = 0.02,
+    **fit_kwargs,
+) -> np.ndarray:
+    """A threshold per state component (n,), chosen on validation trajectories.
+
+    One model is fitted per candidate threshold; on the validation trajectories each component's
+    derivative error (mean square over the derivative's variance) is measured, and each
+    component keeps the *sparsest* candidate whose error is within ``tolerance`` of its best
+    (parsimony among equally good models). The rows of one model are independent regressions,
+    so components may take different thresholds.
+    """
+    errors = []
+    for t in thresholds:
+        model = fit_sindy(states, controls, dt, threshold=t, **fit_kwargs)
+        target = _derivatives(model, val_states, dt)
+        pred = np.concatenate(
+            [
+                model.predict(np.asarray(x), u=np.asarray(u))
+                for x, u in zip(val_states, val_controls, strict=True)
+            ]
+        )
+        errors.append(np.mean((pred - target) ** 2, axis=0) / np.maximum(target.var(axis=0), 1e-12))
+    err = np.array(errors)  # (thresholds, n)
+    order = np.argsort(thresholds)[::-1]  # sparsest first
+    best = err.min(axis=0)
+    out = np.empty(err.shape[1])
+    for k in range(err.shape[1]):
+        ok = next(i for i in order if err[i, k] <= best[k] * (1.0 + tolerance) + 1e-15)
+        out[k] = thresholds[ok]
+    return out
+
+
+def fit_composed(
+    states: Sequence[np.ndarray],
+    controls: Sequence[np.ndarray],
+    dt: float,
+    component_thresholds: np.ndarray,
+    **fit_kwargs,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (n, F) with row k fitted at ``component_thresholds[k]``, and the library powers."""
+    rows, powers = {}, None
+    for t in sorted(set(np.asarray(component_thresholds).tolist())):
+        model = fit_sindy(states, controls, dt, threshold=t, **fit_kwargs)
+        rows[t], powers = model.coefficients(), library_powers(model)
+    coef = np.stack([rows[t][k] for k, t in enumerate(np.asarray(component_thresholds).tolist())])
+    return coef, powers
 
 
 def fit_ensemble(
@@ -167,11 +216,12 @@ def fit_ensemble(
     dt: float,
     n_models: int,
     rng: np.random.Generator,
+    component_thresholds: np.ndarray,
     progress=None,
     segment: int | None = None,
     **fit_kwargs,
-) -> tuple[list[ps.SINDy], np.ndarray]:
-    """Fit ``n_models`` models: the first on all trajectories, the others on bootstrap resamples.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fit ``n_models`` composed models: the first on all trajectories, the others on bootstrap resamples.
 
     A resample draws, with replacement and from ``rng``, as many pieces as there are: whole
     trajectories, or (with ``segment``) consecutive pieces of ``segment`` samples cut from them,
@@ -179,7 +229,7 @@ def fit_ensemble(
     callable ticked once per member.
 
     Returns:
-        (models, powers): the fitted models and the library's (F, n+m) ``powers_``.
+        (coefficients (E, n, F), the library's (F, n+m) powers).
     """
     if not isinstance(n_models, int) or n_models < 1:
         raise ValueError(f"n_models must be an int >= 1, got {n_models!r}")
@@ -190,15 +240,19 @@ def fit_ensemble(
             for s, u in pieces
             for i in range(0, len(s) - segment + 1, segment)
         ] or pieces
-    models = [fit_sindy(list(states), list(controls), dt, **fit_kwargs)]
+    coef, powers = fit_composed(list(states), list(controls), dt, component_thresholds, **fit_kwargs)
+    members = [coef]
     if progress is not None:
         progress()
     for _ in range(n_models - 1):
         idx = np.sort(rng.integers(0, len(pieces), size=len(pieces)))
-        models.append(fit_sindy([pieces[i][0] for i in idx], [pieces[i][1] for i in idx], dt, **fit_kwargs))
+        c, _ = fit_composed(
+            [pieces[i][0] for i in idx], [pieces[i][1] for i in idx], dt, component_thresholds, **fit_kwargs
+        )
+        members.append(c)
         if progress is not None:
             progress()
-    return models, library_powers(models[0])
+    return np.stack(members), powers
 
 
 def feature_names(powers: np.ndarray, names: Sequence[str]) -> list[str]:

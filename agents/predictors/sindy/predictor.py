@@ -1,15 +1,21 @@
 """SINDy with control: a sparse polynomial model of the operator, integrated to the horizon.
 
-State ``s`` (standardised): hand position (x, y, z), hand velocity (vx, vy, vz) and the sent
-stiffness estimate (Kx, Ky, Kz); control ``u``: the 8 sEMG envelopes. The textbook state is
-(x, y, z, Kx, Ky, Kz); the velocity is added by default because the envelopes encode muscle
-*force* (an acceleration), so position is not a function of (position, stiffness, envelopes)
-and a first-order model cannot extrapolate motion; ``state_fields=("pos", "stiffness")`` gives the
-that state exactly. The model ``ṡ = Ξᵀ θ(s, u)`` has a degree-2 polynomial library and is
-fitted by pysindy (STLSQ or the Lasso variant) on every episode of the training set, plus bagged
-refits that give the spread. A prediction integrates every member from the newest packet with
-the newest envelopes held (zero-order hold) in vectorised numpy
-(:mod:`teleimp_env.agents.predictors.sindy.polynomial`).
+State ``s`` (standardised): hand position (x, y, z), hand velocity (vx, vy, vz) and the arm's
+stiffness (Kx, Ky, Kz); control ``u``: the 8 sEMG envelopes. Velocity is in the state because
+the envelopes encode muscle *force* (an acceleration): position alone is not a function of
+(position, stiffness, envelopes). The model ``ṡ = Ξᵀ θ(s, u)`` uses a degree-2 polynomial
+library (the horizontal position left out, so the model is the same wherever the hole is) and is
+fitted by pysindy (STLSQ, or a thresholded Lasso) on the training episodes, on standardised
+states and controls with the derivatives normalised per component, so one threshold means "a
+term must move this state by that fraction of its typical rate". The threshold is chosen **per
+component** on validation data from a grid (:data:`THRESHOLDS`): each component keeps the
+sparsest-to-densest candidate with the lowest validation error of its derivative. Bootstrap
+refits give the spread. The stiffness trajectory starts from the predictor's *own* estimate — a
+linear map of the envelopes fitted to the true stiffness — not from the master's estimate in the
+packet (calibrated on fresh muscles, it reads high). A prediction integrates every member from
+the newest packet with the envelopes held (zero-order hold) in vectorised numpy
+(:mod:`teleimp_env.agents.predictors.sindy.polynomial`); :meth:`SindyPredictor.equations` prints
+the discovered model readably with the library, the thresholds and the term counts.
 """
 
 from __future__ import annotations
@@ -23,15 +29,23 @@ from tqdm import tqdm
 from teleimp_env.action import STIFFNESS_MIN
 from teleimp_env.agents.base import Intent, Predictor, check_fitted
 from teleimp_env.agents.checkpoint import check_shapes, load_checkpoint, save_checkpoint
-from teleimp_env.agents.predictors.sindy.fit import OPTIMIZERS, fit_ensemble, format_equations
+from teleimp_env.agents.lineage import Lineage
+from teleimp_env.agents.predictors.sindy.fit import (
+    OPTIMIZERS,
+    fit_ensemble,
+    format_equations,
+    select_thresholds,
+)
 from teleimp_env.agents.predictors.sindy.polynomial import METHODS, PolynomialField
 from teleimp_env.agents.training.data import Dataset
 from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, STIFFNESS_ESTIMATE
 
 STATE_FIELDS = {"pos": HAND_POS, "vel": HAND_VEL, "stiffness": STIFFNESS_ESTIMATE}
 _NAMES = {"pos": ("x", "y", "z"), "vel": ("vx", "vy", "vz"), "stiffness": ("Kx", "Ky", "Kz")}
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 N_CONTROLS = 8
+#: Candidate sparsity thresholds (fractions of each state's typical rate of change).
+THRESHOLDS: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.4)
 #: s; the bootstrap members resample pieces of this length cut from the training episodes.
 SEGMENT_S = 1.0
 #: Standardised states are clipped to ±this many training standard deviations while integrating.
@@ -43,16 +57,17 @@ class SindyPredictor(Predictor):
 
     Args:
         optimizer: ``"stlsq"`` or ``"lasso"`` (see :mod:`teleimp_env.agents.predictors.sindy.fit`).
-        threshold: sparsity threshold, as a fraction of each state's typical rate of change (the
-            derivatives are normalised before the sparse regression).
+        thresholds: candidate sparsity thresholds, fractions of each state's typical rate of change
+            (the derivatives are normalised before the sparse regression); with validation data
+            each component picks its own, without it the middle one is used for all.
         alpha: ridge weight (STLSQ) or L1 weight (Lasso).
         n_models: ensemble size (the first member sees all episodes, the others bootstrap
             1-s pieces of them).
         stride: fit on every ``stride``-th packet (sample period ``stride·dt``).
         smooth_window: samples of the Savitzky–Golay window that smooths ``ṡ`` (0: none).
         stiffness_source: fit the stiffness equations on the arm's ``"true"`` stiffness (recorded
-            in training data; the model then predicts the truth) or on the sent ``"estimate"``.
-            Online, integration starts from the newest packet's estimate either way.
+            in training data; integration then starts from the predictor's own envelope→stiffness
+            map) or on the sent ``"estimate"`` (integration starts from the packet's estimate).
         state_fields: which packet fields form the state, in order; must include ``"pos"`` and
             ``"stiffness"``; ``"vel"`` optional.
         library_exclude: state names (``"x"``, ``"vz"``, ``"Kx"``, …) left out of the library:
@@ -68,12 +83,12 @@ class SindyPredictor(Predictor):
     def __init__(
         self,
         optimizer: str = "stlsq",
-        threshold: float = 0.1,
+        thresholds: tuple[float, ...] = THRESHOLDS,
         alpha: float = 0.05,
         n_models: int = 5,
         stride: int = 10,
         smooth_window: int = 11,
-        stiffness_source: str = "estimate",
+        stiffness_source: str = "true",
         state_fields: tuple[str, ...] = ("pos", "vel", "stiffness"),
         library_exclude: tuple[str, ...] = ("x", "y"),
         max_step_s: float = 0.1,
@@ -97,7 +112,9 @@ class SindyPredictor(Predictor):
         if not isinstance(stride, int) or stride < 1:
             raise ValueError(f"stride must be an int >= 1, got {stride!r}")
         self.optimizer = optimizer
-        self.threshold = threshold
+        self.thresholds = tuple(float(t) for t in thresholds)
+        if not self.thresholds or any(not (t >= 0.0) for t in self.thresholds):
+            raise ValueError(f"thresholds must be a non-empty sequence of numbers >= 0, got {thresholds!r}")
         self.alpha = alpha
         self.n_models = n_models
         self.stride = stride
@@ -133,48 +150,65 @@ class SindyPredictor(Predictor):
         return np.concatenate([packets[..., STATE_FIELDS[f]] for f in self.state_fields], axis=-1)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, dataset: Dataset, progress: bool = False) -> SindyPredictor:
-        """Fit the ensemble on every episode of ``dataset`` longer than 4·stride packets (others skipped)."""
+    def fit(
+        self, dataset: Dataset, validation: Dataset | None = None, progress: bool = False
+    ) -> SindyPredictor:
+        """Fit on every episode of ``dataset`` longer than 4·stride packets (others skipped).
+
+        With ``validation`` each state component keeps the threshold of :attr:`thresholds` whose
+        model predicts that component's derivative best on the validation episodes.
+        """
         eps = [e for e in dataset if len(e) > 4 * self.stride]
         if not eps:
             raise ValueError(f"dataset has no episode longer than {4 * self.stride} packets")
         dt = eps[0].dt * self.stride
-        states = [self._columns(e.packets[:: self.stride]) for e in eps]
-        if self.stiffness_source == "true":
-            k = self._slot("stiffness")
-            for st, e in zip(states, eps, strict=True):
-                st[:, k] = e.true_stiffness[:: self.stride]
+        states = [self._raw_states(e) for e in eps]
         controls = [e.packets[:: self.stride, EMG_ENVELOPE] for e in eps]
         all_s, all_u = np.concatenate(states), np.concatenate(controls)
         self.state_mean_ = all_s.mean(axis=0)
         self.state_scale_ = np.maximum(all_s.std(axis=0), 1e-9)
         self.control_mean_ = all_u.mean(axis=0)
         self.control_scale_ = np.maximum(all_u.std(axis=0), 1e-9)
+        self.stiffness_map_ = _fit_stiffness_map(eps)
         zs = [(s - self.state_mean_) / self.state_scale_ for s in states]
         zu = [(u - self.control_mean_) / self.control_scale_ for u in controls]
+        common = {
+            "optimizer": self.optimizer,
+            "alpha": self.alpha,
+            "smooth_window": self.smooth_window,
+            "library_inputs": self._library_inputs(),
+            "normalize_derivatives": True,
+        }
+        val = [e for e in (validation or []) if len(e) > 4 * self.stride]
+        if val:
+            vs = [(self._raw_states(e) - self.state_mean_) / self.state_scale_ for e in val]
+            vu = [
+                (e.packets[:: self.stride, EMG_ENVELOPE] - self.control_mean_) / self.control_scale_
+                for e in val
+            ]
+            choice = select_thresholds(zs, zu, vs, vu, dt, self.thresholds, **common)
+        else:
+            choice = np.full(self.n_states, self.thresholds[len(self.thresholds) // 2])
+        self.component_thresholds_ = choice
         rng = np.random.default_rng(self.seed)
         bar = tqdm(total=self.n_models, desc="fitting SINDy ensemble", disable=not progress)
-        models, powers = fit_ensemble(
-            zs,
-            zu,
-            dt,
-            self.n_models,
-            rng,
-            progress=bar.update,
-            optimizer=self.optimizer,
-            threshold=self.threshold,
-            alpha=self.alpha,
-            smooth_window=self.smooth_window,
-            library_inputs=self._library_inputs(),
-            normalize_derivatives=True,
-            segment=max(round(SEGMENT_S / dt), 4 * max(self.smooth_window, 5)),
-        )
+        coef, powers = fit_ensemble(
+            zs, zu, dt, self.n_models, rng, choice, progress=bar.update,
+            segment=max(round(SEGMENT_S / dt), 4 * max(self.smooth_window, 5)), **common,
+        )  # fmt: skip
         bar.close()
         self.powers_ = np.asarray(powers)
-        self.coef_ = np.stack([m.coefficients() for m in models])
+        self.coef_ = coef
         self.std_scale_ = 1.0
         self._build_field()
         return self
+
+    def _raw_states(self, episode) -> np.ndarray:
+        """(T', n) states of an episode every ``stride`` packets (true stiffness if so fitted)."""
+        st = self._columns(episode.packets[:: self.stride])
+        if self.stiffness_source == "true":
+            st[:, self._slot("stiffness")] = episode.true_stiffness[:: self.stride]
+        return st
 
     def _library_inputs(self) -> list[int] | None:
         if not self.library_exclude:
@@ -202,8 +236,17 @@ class SindyPredictor(Predictor):
     def update(self, packet: np.ndarray) -> None:
         """Keep the newest packet's standardised state and envelopes. O(1)."""
         check_fitted(self, "field_")
-        self._s0 = (self._columns(packet) - self.state_mean_) / self.state_scale_
+        self._s0 = (self._start_states(packet) - self.state_mean_) / self.state_scale_
         self._u0 = (packet[EMG_ENVELOPE] - self.control_mean_) / self.control_scale_
+
+    def _start_states(self, packets: np.ndarray) -> np.ndarray:
+        """(…, n) raw start states of packets: the stiffness from the own envelope map when the
+        model was fitted on the true stiffness, else the packet's estimate."""
+        st = self._columns(packets)
+        if self.stiffness_source == "true":
+            env = packets[..., EMG_ENVELOPE]
+            st[..., self._slot("stiffness")] = env @ self.stiffness_map_[:-1] + self.stiffness_map_[-1]
+        return st
 
     def predict(self, horizon_s: float) -> Intent:
         """Integrate every member ``horizon_s`` ahead of the newest packet."""
@@ -221,7 +264,7 @@ class SindyPredictor(Predictor):
         Returns ``(pos, vel, stiffness, pos_std, stiffness_std)`` (m, m/s, N/m).
         """
         check_fitted(self, "field_")
-        s0 = (self._columns(packets) - self.state_mean_) / self.state_scale_
+        s0 = (self._start_states(packets) - self.state_mean_) / self.state_scale_
         u0 = (packets[:, EMG_ENVELOPE] - self.control_mean_) / self.control_scale_
         return self._integrate(s0, u0, horizon_s)
 
@@ -251,24 +294,41 @@ class SindyPredictor(Predictor):
 
     # ------------------------------------------------------------------ reporting
     def equations(self, precision: int = 3, echo: bool = True) -> str:
-        """Print (and return) the discovered model of the full-data member, in standardised units,
-        with the number of nonzero terms per component and the ensemble's term-count range."""
+        """Print (and return) the discovered model of the full-data member in standardised units:
+        the library, each component's threshold, one equation per component with its term count,
+        and the ensemble's term-count range per component."""
         check_fitted(self, "field_")
         u_names = [f"u{k}" for k in range(N_CONTROLS)]
-        text = format_equations(self.coef_[0], self.powers_, self.state_names, u_names, precision)
+        inputs = [n for n in self.state_names if n not in self.library_exclude] + u_names
+        header = (
+            f"library: degree-2 polynomials in [{', '.join(inputs)}] ({self.powers_.shape[0]} terms); "
+            "standardised states, envelopes u0–u7; derivatives normalised per component\n"
+            "thresholds: "
+            + ", ".join(
+                f"{n} {t:g}" for n, t in zip(self.state_names, self.component_thresholds_, strict=True)
+            )
+        )
+        body = format_equations(self.coef_[0], self.powers_, self.state_names, u_names, precision)
         counts = np.count_nonzero(self.coef_, axis=2)  # (E, n)
-        text += f"\nensemble of {len(self.coef_)}: nonzero terms per component " + ", ".join(
+        footer = "terms per component (ensemble min-max): " + ", ".join(
             f"{n} {lo}-{hi}" for n, lo, hi in zip(self.state_names, counts.min(0), counts.max(0), strict=True)
         )
+        text = f"{header}\n{body}\n{footer}"
         if echo:
             print(text)
         return text
+
+    def term_counts(self) -> dict[str, int]:
+        """Nonzero library terms per component of the full-data member."""
+        check_fitted(self, "field_")
+        return dict(zip(self.state_names, np.count_nonzero(self.coef_[0], axis=1).tolist(), strict=True))
 
     # ------------------------------------------------------------------ checkpoint
     def _meta(self) -> dict[str, Any]:
         return {
             "optimizer": self.optimizer,
-            "threshold": self.threshold,
+            "thresholds": list(self.thresholds),
+            "component_thresholds": [float(t) for t in self.component_thresholds_],
             "alpha": self.alpha,
             "n_models": self.n_models,
             "stride": self.stride,
@@ -281,7 +341,7 @@ class SindyPredictor(Predictor):
             "seed": self.seed,
             "std_scale": float(self.std_scale_),
             "gate": getattr(self, "gate_", None),
-            "provenance": getattr(self, "provenance_", None),
+            "lineage": lineage.to_dict() if (lineage := getattr(self, "lineage_", None)) else None,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -294,6 +354,7 @@ class SindyPredictor(Predictor):
             "state_scale": self.state_scale_,
             "control_mean": self.control_mean_,
             "control_scale": self.control_scale_,
+            "stiffness_map": self.stiffness_map_,
         }
         return save_checkpoint(path, "sindy", CHECKPOINT_VERSION, self._meta(), arrays)
 
@@ -305,7 +366,6 @@ class SindyPredictor(Predictor):
             k: meta[k]
             for k in (
                 "optimizer",
-                "threshold",
                 "alpha",
                 "n_models",
                 "stride",
@@ -317,7 +377,10 @@ class SindyPredictor(Predictor):
             )
         }
         self = cls(
-            state_fields=tuple(meta["state_fields"]), library_exclude=tuple(meta["library_exclude"]), **kwargs
+            state_fields=tuple(meta["state_fields"]),
+            library_exclude=tuple(meta["library_exclude"]),
+            thresholds=tuple(meta["thresholds"]),
+            **kwargs,
         )
         n, m = self.n_states, N_CONTROLS
         n_in = n + m - len(self.library_exclude)
@@ -332,6 +395,7 @@ class SindyPredictor(Predictor):
                 "state_scale": (n,),
                 "control_mean": (m,),
                 "control_scale": (m,),
+                "stiffness_map": (m + 1, 3),
             },
         )
         self.coef_ = arrays["coef"].astype(np.float64)
@@ -340,8 +404,19 @@ class SindyPredictor(Predictor):
         self.state_scale_ = arrays["state_scale"].astype(np.float64)
         self.control_mean_ = arrays["control_mean"].astype(np.float64)
         self.control_scale_ = arrays["control_scale"].astype(np.float64)
+        self.stiffness_map_ = arrays["stiffness_map"].astype(np.float64)
+        self.component_thresholds_ = np.asarray(meta["component_thresholds"], dtype=np.float64)
         self.std_scale_ = float(meta["std_scale"])
         self.gate_ = meta.get("gate")
-        self.provenance_ = meta.get("provenance")
+        self.lineage_ = Lineage.from_dict(meta.get("lineage"))
         self._build_field()
         return self
+
+
+def _fit_stiffness_map(episodes) -> np.ndarray:
+    """(9, 3) least-squares map [envelopes (8), 1] → true stiffness (N/m) over ``episodes``."""
+    env = np.concatenate([e.packets[:, EMG_ENVELOPE] for e in episodes])
+    k = np.concatenate([e.true_stiffness for e in episodes])
+    design = np.hstack((env, np.ones((len(env), 1))))
+    coef, *_ = np.linalg.lstsq(design, k, rcond=None)
+    return coef

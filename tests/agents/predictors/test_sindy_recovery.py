@@ -8,14 +8,23 @@ from scipy.integrate import solve_ivp
 
 from teleimp_env.agents.predictors.sindy.fit import (
     feature_names,
-    field_from_models,
+    fit_composed,
     fit_ensemble,
     fit_sindy,
     library_powers,
+    select_thresholds,
 )
 from teleimp_env.agents.predictors.sindy.polynomial import PolynomialField
 
 # x0' = -1.0 x0 + 0.5 x1 + 2.0 u ;  x1' = -0.8 x1 + 1.5 x0·u - 0.3 x0²
+
+
+def field_from_models(models, n_states: int, n_controls: int) -> PolynomialField:
+    """One ensemble field of fitted pysindy models (same library)."""
+    coef = np.stack([m.coefficients() for m in models])
+    return PolynomialField.from_powers(library_powers(models[0]), coef, n_states, n_controls)
+
+
 TRUE_TERMS = {0: {"x0": -1.0, "x1": 0.5, "u0": 2.0}, 1: {"x1": -0.8, "x0·u0": 1.5, "x0^2": -0.3}}
 DT = 0.002
 
@@ -93,11 +102,30 @@ def test_field_rhs_equals_pysindy_predict_with_restricted_library(trajectories):
 def test_ensemble_bootstrap_is_seeded(trajectories):
     states, controls = trajectories
     runs = [
-        fit_ensemble(states, controls, DT, 3, np.random.default_rng(5), threshold=0.1, alpha=0.0)
+        fit_ensemble(states, controls, DT, 3, np.random.default_rng(5), np.array([0.1, 0.1]), alpha=0.0)
         for _ in range(2)
     ]
-    coef = [np.stack([m.coefficients() for m in models]) for models, _ in runs]
-    np.testing.assert_array_equal(coef[0], coef[1])
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert runs[0][0].shape[0] == 3 and not np.array_equal(runs[0][0][0], runs[0][0][1])
+
+
+def test_components_take_their_own_thresholds_and_rows_come_from_their_fit(trajectories):
+    states, controls = trajectories
+    thresholds = np.array([0.1, 0.01])
+    coef, _ = fit_composed(states, controls, DT, thresholds, alpha=0.0)
+    for k, t in enumerate(thresholds):
+        alone = fit_sindy(states, controls, DT, threshold=float(t), alpha=0.0).coefficients()
+        np.testing.assert_array_equal(coef[k], alone[k])
+
+
+def test_validation_picks_the_sparsest_threshold_that_is_as_good(trajectories):
+    states, controls = trajectories
+    # Thresholds 0.05 and 0.1 both find the exact model; 2.0 prunes true terms (worse); the
+    # parsimony rule takes the sparsest of the equally good ones.
+    chosen = select_thresholds(
+        states[:3], controls[:3], states[3:], controls[3:], DT, (0.05, 0.1, 2.0), alpha=0.0
+    )
+    np.testing.assert_array_equal(chosen, [0.1, 0.1])
 
 
 def test_integrate_is_batched_and_validates():
