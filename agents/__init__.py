@@ -8,18 +8,26 @@ shipped in ``assets/checkpoints``::
     stack.reset(seed=0)
     action = stack.act(obs)        # the oracle: stack.act(obs, info)
 
-Predictors live in ``teleimp_env.agents.predictors`` (``naive``, ``sindy``, ``lstm``), fallbacks in
-``teleimp_env.agents.fallbacks`` (``hold``, ``energy_observer``), the gate in
+Your own controller (anything with ``reset(seed=None)`` and ``act(obs, info=None)``, see
+``agents.protocol``) joins by name: ``agents.register("mine", build_mine)``, an entry point in the
+``teleimp_env.stacks`` group, or a ``"package.module:build_mine"`` reference (``agents.registry``).
+
+Predictors live in ``teleimp_env.agents.predictors`` (``naive``, ``cv``, ``kf``, ``sindy``,
+``lstm``), fallbacks in ``teleimp_env.agents.fallbacks`` (``hold``, ``energy_observer``), the gate in
 ``teleimp_env.agents.gate``; datasets, calibration and ``teleimp train`` in
 ``teleimp_env.agents.training``.
 """
 
 from teleimp_env.agents.base import Decision, Fallback, Intent, NotFittedError, Predictor
 from teleimp_env.agents.factory import STACK_NAMES, make
+from teleimp_env.agents.protocol import Controller
+from teleimp_env.agents.registry import ENTRY_POINT_GROUP, available, register, unregister
 from teleimp_env.agents.stack import OracleStack, Stack
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "STACK_NAMES",
+    "Controller",
     "Decision",
     "Fallback",
     "Intent",
@@ -27,5 +35,8 @@ __all__ = [
     "OracleStack",
     "Predictor",
     "Stack",
+    "available",
     "make",
+    "register",
+    "unregister",
 ]

@@ -12,15 +12,17 @@ from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
 from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.agents.gate import Gate
 from teleimp_env.agents.lineage import warn_if_seen
+from teleimp_env.agents.names import POLICY_STACKS, STACK_NAMES, is_policy_path
 from teleimp_env.agents.predictors.naive import NaivePredictor
+from teleimp_env.agents.registry import resolve
 from teleimp_env.agents.stack import OracleStack, Stack
 from teleimp_env.facts import EnvFacts
 from teleimp_env.operator.subjects import TEST_SUBJECTS
 
-#: Every stack :func:`make` builds; ``oracle`` is privileged (it reads the env's ``info``).
-STACK_NAMES: tuple[str, ...] = ("naive", "naive+eo", "sindy", "sindy+eo", "lstm", "lstm+eo", "oracle")
 _PREDICTORS = {
     "naive": None,
+    "cv": ("teleimp_env.agents.predictors.cv", "ConstantVelocityPredictor"),
+    "kf": ("teleimp_env.agents.predictors.kf", "KalmanPredictor"),
     "sindy": ("teleimp_env.agents.predictors.sindy.predictor", "SindyPredictor"),
     "lstm": ("teleimp_env.agents.predictors.lstm.predictor", "LstmPredictor"),
 }
@@ -57,6 +59,38 @@ def _load_predictor(kind: str, checkpoint: str | Path | None) -> Predictor:
     return getattr(module, cls_name).load(path)
 
 
+def _shipped_policy(name: str, seed: int | None, kwargs: dict[str, Any]) -> Any:
+    """A shipped SB3 residual policy (``env=`` only; the other keywords do not apply)."""
+    from teleimp_env.agents.lineage import Lineage
+
+    extra = sorted(set(kwargs) - {"env", "checkpoint", "bilateral"})  # bilateral: no EO, ignored
+    if extra:
+        raise TypeError(f"stack {name!r} takes only env= and checkpoint=, got {extra}")
+    path = Path(kwargs.get("checkpoint") or default_checkpoint(name).with_suffix(".zip"))
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no {name} policy at {path}; regenerate it with `teleimp train {name}` or pass checkpoint=PATH"
+        )
+    from teleimp_env.agents.rl.policy import SB3Controller
+
+    controller = SB3Controller(path, make, seed=seed, env=kwargs.get("env"), name=name)
+    if kwargs.get("checkpoint") is None:
+        warn_if_seen(Lineage.from_dict(controller.lineage_), TEST_SUBJECTS, f"stack {name!r}'s checkpoint")
+    return controller
+
+
+def _policy_file(name: str, seed: int | None, kwargs: dict[str, Any]) -> Any:
+    """A saved SB3 policy named by its ``.zip`` path (``env=`` only)."""
+    from teleimp_env.agents.rl.policy import SB3Controller
+
+    extra = sorted(set(kwargs) - {"env", "bilateral"})  # bilateral: no EO, ignored
+    if extra:
+        raise TypeError(f"an SB3 policy stack takes only env=, got {extra}")
+    if not Path(name).is_file():
+        raise ValueError(f"no SB3 policy file at {name!r} (a stack name ending in .zip is a policy path)")
+    return SB3Controller(name, make, seed=seed, env=kwargs.get("env"), name=name)
+
+
 def _facts(kwargs: dict[str, Any]) -> EnvFacts | None:
     """The env facts from ``env=`` or ``facts=`` (at most one of them), else ``None``."""
     env, facts = kwargs.get("env"), kwargs.get("facts")
@@ -70,10 +104,13 @@ def _facts(kwargs: dict[str, Any]) -> EnvFacts | None:
 
 
 def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | OracleStack:
-    """Build the stack ``name`` (one of :data:`STACK_NAMES`).
+    """Build the stack ``name``: a built-in (:data:`STACK_NAMES`), a name given to
+    :func:`~teleimp_env.agents.registry.register`, an entry point of the ``teleimp_env.stacks``
+    group, or a ``"package.module:builder"`` reference.
 
     Args:
-        name: e.g. ``"lstm+eo"``.
+        name: e.g. ``"lstm+eo"`` or ``"my_pkg.ctrl:build"``. For a non-built-in name, ``seed``,
+            ``env`` and the other keyword arguments go to its builder (see ``agents.registry``).
         seed: seed of the stack's generator (``None`` → 0); ``reset(seed=...)`` re-seeds.
         **kwargs: see ``teleimp_env.agents.factory._KWARGS`` (``checkpoint``, ``predictor``, ``bilateral``,
             ``hold_damping``, gate thresholds ``max_age_s`` / ``max_gap_s`` / ``max_pos_std_m``,
@@ -83,14 +120,22 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
         ValueError: unknown ``name`` (the message lists the valid names).
         TypeError: unknown keyword argument (the message lists the valid ones).
     """
-    if name not in STACK_NAMES:
-        raise ValueError(f"unknown stack {name!r}; valid stacks: {', '.join(STACK_NAMES)}")
+    if not isinstance(name, str):
+        raise TypeError(f"stack name must be a str, got {type(name).__name__}")
+    if is_policy_path(name) and name not in STACK_NAMES:  # a saved SB3 policy
+        return _policy_file(name, seed, kwargs)
+    if name not in STACK_NAMES:  # registered, an entry point, or a module:attr reference
+        entry = resolve(name)
+        env = kwargs.pop("env", None)
+        return entry.build(seed, env, **kwargs)
     unknown = sorted(set(kwargs) - set(_KWARGS))
     if unknown:
         valid = "; ".join(f"{k} ({v})" for k, v in _KWARGS.items())
         raise TypeError(f"agents.make got unknown keyword argument(s) {unknown}; valid: {valid}")
     if name == "oracle":
         return OracleStack(seed=seed)
+    if name in POLICY_STACKS:
+        return _shipped_policy(name, seed, kwargs)
     kind, _, suffix = name.partition("+")
     predictor = kwargs.get("predictor")
     if predictor is None:

@@ -1,17 +1,20 @@
-"""The ``teleimp`` command: ``tournament``, ``train``, ``render``, ``study``, ``bench``.
+"""The ``teleimp`` command: ``tournament``, ``train``, ``render``, ``study``, ``fidelity``, ``export``,
+``bench``.
 
 Exit status: 0 success; 1 some episodes failed (the finished ones are stored; re-run to retry);
-2 bad input.
+2 bad input (or a results folder in use, or an unusable results database); 130 interrupted with
+Ctrl-C (the finished episodes are stored; re-run to resume).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _csv(kind: type) -> Any:
@@ -36,19 +39,20 @@ def _add_tournament(sub: Any) -> None:
         "episodes are never repeated. Flags given next to --preset/--spec override the spec's fields.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--preset", default=None, help="a shipped spec: quick (a few minutes on 2 cores) or full; "
-                   "default quick when --spec is not given")  # fmt: skip
+    p.add_argument("--preset", default=None, help="a shipped spec: quick (minutes on 2 cores), heldout "
+                   "(the README evidence) or full; default quick when --spec is not given")  # fmt: skip
     p.add_argument(
-        "--spec", metavar="FILE", default=None, help="a TOML spec file (format: eval/spec.py docstring)"
+        "--spec", metavar="FILE", default=None, help="a TOML spec file (format: docs/tournaments.md)"
     )
     p.add_argument(
         "--out", metavar="DIR", required=True, help="results directory (created; must be writable)"
     )
     p.add_argument(
         "--backend",
-        choices=("local", "ray"),
+        choices=("local", "ray", "inline"),
         default="local",
-        help="local: a process pool on this machine; ray: Ray tasks (needs the [ray] extra)",
+        help="local: a process pool on this machine; ray: Ray tasks (needs the [ray] extra); inline: one "
+        "episode at a time in this process (debugging, notebooks)",
     )
     p.add_argument(
         "--address",
@@ -58,7 +62,13 @@ def _add_tournament(sub: Any) -> None:
     p.add_argument(
         "--workers", type=int, default=None, help="parallel episodes (default: the CPU cores available)"
     )
-    p.add_argument("--stacks", type=_csv(str), default=None, help="override: comma-separated stack names")
+    p.add_argument(
+        "--stacks",
+        type=_csv(str),
+        default=None,
+        help="override: comma-separated stack names (built-in, installed via the teleimp_env.stacks "
+        "entry points, or package.module:builder references)",
+    )
     p.add_argument(
         "--delays-ms",
         type=_csv(float),
@@ -85,62 +95,53 @@ def _add_tournament(sub: Any) -> None:
     )
 
 
-def _add_train(sub: Any, load: bool) -> None:
-    p = sub.add_parser(
-        "train",
-        help="train a predictor (sindy or lstm) and write its checkpoint",
-        description="Train a predictor on env-generated data (training subjects), select and calibrate "
-        "it on validation subjects, and write a checkpoint.",
-    )
-    if load:  # its options come from its module, imported only when this command runs
-        from teleimp_env.agents.training.pipeline import add_train_arguments
+#: Commands whose options and code live in their own modules (imported only when they run, so
+#: ``teleimp --help`` stays fast): name -> (help, description, module, add-arguments, run).
+DELEGATED: dict[str, tuple[str, str, str, str, str]] = {
+    "train": (
+        "train a predictor (sindy, lstm, cv, kf) or the ppo-residual policy and write its checkpoint",
+        "Train on env-generated data (training subjects), select and calibrate on validation subjects, "
+        "and write a checkpoint with its lineage.",
+        "teleimp_env.agents.training.pipeline", "add_train_arguments", "run_train",
+    ),
+    "render": (
+        "render a rollout to mp4 or GIF",
+        "Render one rollout of a stack with the true intent, the delayed command and the prediction "
+        "drawn beside the robot.",
+        "teleimp_env.eval.render.cli", "add_render_arguments", "run_render",
+    ),
+    "study": (
+        "run the design-space study and write its figures",
+        "Run the design-space study (generators × delays × predictors) and write its results.",
+        "teleimp_env.eval.study.run", "add_study_arguments", "run_study",
+    ),
+    "fidelity": (
+        "measure the simulated operator against literature targets (the scorecard)",
+        "Measure the operator on held-out subjects: sEMG information and lead, envelope lag and noise, "
+        "stiffness, movement laws, fatigue, effort, and the cost of delay; write the scorecard and its "
+        "figures.",
+        "teleimp_env.eval.fidelity.cli", "add_fidelity_arguments", "run_fidelity",
+    ),
+    "export": (
+        "write a tournament folder's results as CSV, Parquet or TensorBoard scalars",
+        "One row per stored episode (cell coordinates, seed, timing, every metric) as CSV or Parquet, "
+        "or per-episode TensorBoard scalars; --steps adds the per-step logs as Parquet.",
+        "teleimp_env.eval.export.cli", "add_export_arguments", "run_export",
+    ),
+}  # fmt: skip
 
-        add_train_arguments(p)
 
-
-def _add_render(sub: Any, load: bool) -> None:
-    p = sub.add_parser(
-        "render",
-        help="render a rollout to mp4 or GIF",
-        description="Render one rollout of a stack with the true intent, the delayed command and the "
-        "prediction drawn beside the robot.",
-    )
+def _add_delegated(sub: Any, name: str, load: bool) -> None:
+    help_text, description, module, add, _run = DELEGATED[name]
+    p = sub.add_parser(name, help=help_text, description=description)
     if load:
-        from teleimp_env.eval.render.cli import add_render_arguments
-
-        add_render_arguments(p)
-
-
-def _add_study(sub: Any, load: bool) -> None:
-    p = sub.add_parser(
-        "study",
-        help="run the design-space study and write its figures",
-        description="Run the design-space study (generators × delays × predictors) and write its results.",
-    )
-    if load:
-        from teleimp_env.eval.study.run import add_study_arguments
-
-        add_study_arguments(p)
-
-
-def _add_fidelity(sub: Any, load: bool) -> None:
-    p = sub.add_parser(
-        "fidelity",
-        help="measure the simulated operator against literature targets (the scorecard)",
-        description="Measure the operator on held-out subjects: sEMG information and lead, envelope lag "
-        "and noise, stiffness, movement laws, fatigue, effort, and the cost of delay; write the scorecard "
-        "and its figures.",
-    )
-    if load:
-        from teleimp_env.eval.fidelity.cli import add_fidelity_arguments
-
-        add_fidelity_arguments(p)
+        getattr(importlib.import_module(module), add)(p)
 
 
 def _add_bench(sub: Any) -> None:
     p = sub.add_parser(
         "bench",
-        help="measure the performance budgets (docs/budgets.md)",
+        help="measure the performance budgets (README, Performance)",
         description="env: env.step overhead vs Gymnasium Hopper-v5 (overhead_us, hopper_overhead_us, ratio); "
         "agents: act() latency per stack (p50_ms, p99_ms); tournament: episodes per minute with 1 and 2 "
         "workers (speedup_2_workers, budget >= 1.7).",
@@ -152,7 +153,7 @@ def _add_bench(sub: Any) -> None:
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The argument parser.
 
-    The options of ``train``, ``render`` and ``study`` come from their modules
+    The options of ``train``, ``render``, ``study``, ``fidelity`` and ``export`` come from their modules
     (``agents.training.pipeline``, ``eval.render.cli``, ``eval.study.run``), imported only when
     ``argv`` runs that command (``teleimp --help`` stays fast).
     """
@@ -160,15 +161,23 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         prog="teleimp",
         description="teleimp-env: delay-compensated tele-impedance benchmark (MuJoCo + Gymnasium).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     command = list(argv[:1])
     _add_tournament(sub)
-    _add_train(sub, load=command == ["train"])
-    _add_render(sub, load=command == ["render"])
-    _add_study(sub, load=command == ["study"])
-    _add_fidelity(sub, load=command == ["fidelity"])
+    for name in DELEGATED:
+        _add_delegated(sub, name, load=command == [name])
     _add_bench(sub)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("teleimp-env")
+    except PackageNotFoundError:  # running from a checkout that is not installed
+        return "unknown (not installed)"
 
 
 def _fail(command: str, err: BaseException) -> int:
@@ -179,7 +188,8 @@ def _fail(command: str, err: BaseException) -> int:
 def cmd_tournament(args: argparse.Namespace) -> int:
     """``teleimp tournament``."""
     from teleimp_env.eval.pipeline import run_and_report, summary_text
-    from teleimp_env.eval.tournament.runner import check_output_dir
+    from teleimp_env.eval.tournament.folder_lock import FolderBusyError
+    from teleimp_env.eval.tournament.runner import TournamentInterrupted, check_output_dir
     from teleimp_env.eval.tournament.spec import SpecError
     from teleimp_env.eval.tournament.spec_load import load_preset, load_spec, with_overrides
 
@@ -206,7 +216,10 @@ def cmd_tournament(args: argparse.Namespace) -> int:
             render=not args.no_render, report=not args.no_report, progress=not args.no_progress,
             save_logs=not args.no_logs,
         )  # fmt: skip
-    except (ImportError, ValueError, OSError) as err:
+    except TournamentInterrupted as stop:
+        print(f"\nteleimp tournament: {stop}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ImportError, ValueError, OSError, FolderBusyError) as err:
         return _fail("tournament", err)
     run = outcome.run
     print(f"\n{spec.name}: {run.total} episodes ({run.skipped} already stored, {run.ran} run now, "
@@ -239,22 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
     if args.command == "tournament":
         return cmd_tournament(args)
-    if args.command == "train":
-        from teleimp_env.agents.training.pipeline import run_train
-
-        return int(run_train(args) or 0)
-    if args.command == "render":
-        from teleimp_env.eval.render.cli import run_render
-
-        return int(run_render(args) or 0)
-    if args.command == "study":
-        from teleimp_env.eval.study.run import run_study
-
-        return int(run_study(args) or 0)
-    if args.command == "fidelity":
-        from teleimp_env.eval.fidelity.cli import run_fidelity
-
-        return run_fidelity(args)
+    if args.command in DELEGATED:
+        _h, _d, module, _add, run = DELEGATED[args.command]
+        return int(getattr(importlib.import_module(module), run)(args) or 0)
     return cmd_bench(args)
 
 

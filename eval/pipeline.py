@@ -11,6 +11,7 @@ from tqdm import tqdm
 from teleimp_env.eval.report.document import Paths, build_document, write_report
 from teleimp_env.eval.tournament.aggregate import Summary, summarize
 from teleimp_env.eval.tournament.backends import make_backend
+from teleimp_env.eval.tournament.folder_lock import FolderLock
 from teleimp_env.eval.tournament.runner import RunReport, check_output_dir, run_tournament
 from teleimp_env.eval.tournament.spec import TournamentSpec
 
@@ -69,14 +70,15 @@ def run_and_report(
     The output directory is checked for writability before anything else runs.
     """
     out = check_output_dir(out_dir)
-    run = run_tournament(
-        spec, out, lambda: make_backend(backend, workers, address), progress=progress, save_logs=save_logs
-    )
-    summary = summarize(spec, run.rows)
-    paths = None
-    if report:
-        stills, note = render_stills(spec, progress) if render else ({}, "disabled with --no-render")
-        paths = write_report(out, build_document(spec, summary, stills, note))
+    with FolderLock(out):  # the run and the report: one writer in the folder throughout
+        run = run_tournament(
+            spec, out, lambda: make_backend(backend, workers, address), progress=progress, save_logs=save_logs
+        )
+        summary = summarize(spec, run.rows)
+        paths = None
+        if report:
+            stills, note = render_stills(spec, progress) if render else ({}, "disabled with --no-render")
+            paths = write_report(out, build_document(spec, summary, stills, note))
     return Outcome(run, summary, paths)
 
 

@@ -1,17 +1,19 @@
 """teleimp-env: a MuJoCo + Gymnasium benchmark for delay-compensated tele-impedance.
 
-Importing this package registers ``TeleImp/PegInHole-v0`` with Gymnasium (silently)::
+Importing this package registers ``TeleImp/PegInHole-v1`` with Gymnasium (silently)::
 
     import gymnasium as gym
     import teleimp_env  # noqa: F401
 
-    env = gym.make("TeleImp/PegInHole-v0", delay_ms=200, subject=6)
+    env = gym.make("TeleImp/PegInHole-v1", delay_ms=200, subject=6)
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 if (
     sys.platform.startswith("linux")
@@ -24,8 +26,11 @@ if (
 
 import gymnasium as gym
 
-__version__ = "0.1.0"
-ENV_ID = "TeleImp/PegInHole-v0"
+try:
+    __version__ = _version("teleimp-env")
+except PackageNotFoundError:  # a checkout that is not installed
+    __version__ = "0+unknown"
+ENV_ID = "TeleImp/PegInHole-v1"
 
 
 def register_envs() -> None:

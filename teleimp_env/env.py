@@ -1,7 +1,8 @@
-"""``TeleImp/PegInHole-v0``: delayed, lossy tele-impedance peg-in-hole."""
+"""``TeleImp/PegInHole-v1``: delayed, lossy tele-impedance peg-in-hole."""
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, ClassVar
 
@@ -128,16 +129,16 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     Ground truth the agent never sees: ``intent_pos`` (3,) m, ``intent_vel`` (3,) m/s,
     ``intent_stiffness`` (3,) N/m, ``operator_phase`` (int, index into
-    ``teleimp_env.operator.PHASES``), ``success``, ``insertion_depth`` m, ``contact_force`` N
-    (magnitude), ``contact_force_vec`` (3,) N, ``passivity_violation``, ``energy_deficit`` J,
-    ``tank_energy`` J, ``observer_w`` J, ``instability``, ``abort``, ``packet_age`` s,
+    ``teleimp_env.operator.PHASES``), ``success`` (also as ``is_success``), ``insertion_depth`` m,
+    ``contact_force`` N (magnitude), ``contact_force_vec`` (3,) N, ``passivity_violation``,
+    ``energy_deficit`` J, ``tank_energy`` J, ``observer_w`` J, ``instability``, ``abort``, ``packet_age`` s,
     ``feedback_age`` s (backward channel), ``packets_sent/lost/stale`` (forward),
     ``action_clipped`` (count so far), ``time`` s, ``hole_pos`` (3,) m, ``command_pos`` (3,) m
     (the applied ``x_d``), ``robot_pos`` (3,) m, and the reward terms.
 
     ## Arguments
 
-    Every keyword of ``gym.make("TeleImp/PegInHole-v0", ...)`` is a field of
+    Every keyword of ``gym.make("TeleImp/PegInHole-v1", ...)`` is a field of
     :class:`~teleimp_env.config.EnvConfig` (its docstrings give each unit and valid range); a
     bad value raises ``ValueError`` at ``gym.make`` naming the parameter and its range.
 
@@ -163,6 +164,11 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     ## Version History
 
+    * v1 (teleimp-env 0.3): operator v2 (gravity load, task force, per-axis co-contraction,
+      excitation-driven sEMG, whitened envelope with armband alignment, 3CC-r fatigue,
+      anthropometric subjects): every episode differs from v0, golden digests regenerated;
+      ``info["is_success"]``; ``copy.deepcopy`` keeps the episode; ``step()`` before ``reset()``
+      raises ``gymnasium.error.ResetNeeded``; ``render_mode="human"`` without a display warns once.
     * v0 (teleimp-env 0.2): the peg start height is a kwarg (``start_height_m``); actions that
       are not real numbers are rejected; ``camera`` and ``delay_trace`` contents are checked at
       ``gym.make``; same dynamics and seeds as 0.1 (golden digests unchanged).
@@ -204,6 +210,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self._packet = np.zeros(PACKET_SIZE)
         self._bwd = np.zeros(FEEDBACK_SIZE)
         self._renderer = None
+        self._ready = False  # reset() has run
         self.render_annotations: dict[str, Any] = {}
 
         w = cfg.packet_window
@@ -263,6 +270,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self._prev_depth = self._depth(start)
         self._x_d = start.copy()
         self.render_annotations = {}
+        self._ready = True
         self.state = state = self.robot.state()
         self._exchange(self.op_step)
         age = self.packet_age()
@@ -270,6 +278,8 @@ class PegInHoleEnv(gym.Env, EzPickle):
         return self._obs(age), self._info(RewardTerms(), None, False, force, age)
 
     def step(self, action):
+        if not self._ready:
+            raise gym.error.ResetNeeded("call env.reset() before env.step()")
         x_d, k_d, d_d = self._validate(action)
         robot = self.robot
         x_err = robot.tip_pos() - x_d
@@ -394,13 +404,15 @@ class PegInHoleEnv(gym.Env, EzPickle):
         op, s, p = self.op_step, self.state, self.passivity.state
         forward, t = self.forward, self.t
         depth = self._prev_depth
+        success = bool(depth >= self.task.success_depth)
         return {
             "time": t,
             "intent_pos": op.hand_pos.copy(),
             "intent_vel": op.hand_vel.copy(),
             "intent_stiffness": op.true_stiffness.copy(),
             "operator_phase": op.phase,
-            "success": bool(depth >= self.task.success_depth),
+            "success": success,
+            "is_success": success,  # the key Stable-Baselines3's success-rate logging reads
             "insertion_depth": max(depth, 0.0),
             "contact_force": force,
             "contact_force_vec": s.contact_force,
@@ -487,6 +499,18 @@ class PegInHoleEnv(gym.Env, EzPickle):
         """The packet the operator sent this step, before the channel ((20,), a copy): ground
         truth for recording training data (:mod:`teleimp_env.packet` names its columns)."""
         return self._packet.copy()
+
+    def __deepcopy__(self, memo: dict) -> PegInHoleEnv:
+        """A full copy of the env *with its episode state*: stepping both gives the same results.
+
+        (Pickling, as vector envs do, rebuilds a fresh env from the ``gym.make`` kwargs instead.)
+        The copy has no renderer of its own until it renders.
+        """
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            setattr(new, key, None if key == "_renderer" else copy.deepcopy(value, memo))
+        return new
 
     def close(self) -> None:
         if self._renderer is not None:

@@ -1,8 +1,9 @@
 """Facts about an env that its controllers may rely on, read from the env's config and model.
 
 Controllers see observations, not the env; these are the few constants of the *remote robot*
-that a real controller designer would know from the data sheet: the control period, the mass
-each impedance axis moves, the energy tank's starting level, whether force feedback is on.
+that a real controller designer would know from the data sheet and the work cell: the control
+period, the mass each impedance axis moves, the energy tank's starting level, whether force
+feedback is on, the height of the workpiece's top surface.
 The env builds them once (``env.unwrapped.facts``); ``agents.make(name, env=env)`` hands them to
 a stack, and :func:`default_facts` gives those of the default configuration.
 """
@@ -28,6 +29,8 @@ class EnvFacts:
         tank_init_j: J, initial level of the env's variable-impedance energy tank.
         abort_force_n: N, contact force that ends the episode (safety stop).
         force_feedback: whether the operator feels the delayed contact force (bilateral mode).
+        surface_z_m: m, height of the fixture's top surface (the workpiece the robot works on;
+            where the hole is on it is not a fact: that is the operator's job).
     """
 
     control_dt: float
@@ -35,6 +38,7 @@ class EnvFacts:
     tank_init_j: float
     abort_force_n: float
     force_feedback: bool
+    surface_z_m: float
 
     @classmethod
     def of(cls, config: EnvConfig, model: mujoco.MjModel) -> EnvFacts:
@@ -45,11 +49,12 @@ class EnvFacts:
             tank_init_j=config.tank_init_j,
             abort_force_n=config.abort_force_n,
             force_feedback=config.force_feedback,
+            surface_z_m=config.scene.fixture_height,
         )
 
 
 @functools.cache
 def default_facts() -> EnvFacts:
-    """The facts of ``gym.make("TeleImp/PegInHole-v0")`` with default arguments."""
+    """The facts of ``gym.make("TeleImp/PegInHole-v1")`` with default arguments."""
     config = EnvConfig()
     return EnvFacts.of(config, build_model(config.scene))

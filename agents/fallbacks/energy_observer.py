@@ -1,7 +1,7 @@
 """Remote-side energy observer: two-port passivity observer/controller plus a stiffness energy tank.
 
 It wraps another fallback and corrects that fallback's action so the robot stays passive, using
-only what the remote side sees (docs/passivity.md, with the env's own pure functions from
+only what the remote side sees (with the env's own pure functions from
 :mod:`teleimp_env.passivity`):
 
 **Energy tank** (Ferraguti et al. 2013). The tank receives what the impedance damping
@@ -26,9 +26,12 @@ controller caps the robot's speed at ``v_max = √(2·max(B, 0) / (impact_gain·
 energy above that is damped away at once (``D = ½m(|v|² − v_max²) / (dt·|v|²)``, the damping that
 dissipates exactly the excess in one step), and the commanded displacement ``x_d − x`` is
 shortened so the spring cannot drive the robot faster than ``v_max`` against its damping
-(``|x_d − x| ≤ v_max·D/K`` per axis). The price is the classic one of time-domain passivity:
-with no energy coming from the operator the robot slows to a halt, holding what it touches
-without pushing further.
+(``|x_d − x| ≤ v_max·D/K`` per axis). Only near the workpiece: more than ``approach_guard_m``
+above its top surface (a work-cell fact, ``EnvFacts.surface_z_m``) there is nothing to hit, the
+cap is off, and a robot entering the zone fast is braked there by the same damping (energy the
+robot dissipates itself, not energy put into the environment). The price is the classic one of
+time-domain passivity: with no energy coming from the operator the robot slows to a halt,
+holding what it touches without pushing further.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.facts import EnvFacts, default_facts
 from teleimp_env.packet import MASTER_ENERGY
 from teleimp_env.passivity import damping_dissipation, split_power, stiffness_injection
+from teleimp_env.validation import check_real
 
 
 @dataclass
@@ -97,6 +101,9 @@ class EnergyObserver(Fallback):
             deflected, the wrist sensor under-reads the contact force by about 10–25 % (measured
             by regression on bilateral rollouts), and under-booking the outflow is what breaks
             passivity.
+        approach_guard_m: m, the two-port speed cap applies below the workpiece's top surface
+            plus this (``facts.surface_z_m``): above it nothing can be hit, so the robot moves
+            freely and brakes (damping, dissipated inside the robot) when it enters the zone.
     """
 
     name = "eo"
@@ -113,6 +120,7 @@ class EnergyObserver(Fallback):
         v_floor: float = 0.005,
         sensor_mass_kg: float = 0.255,
         force_gain: float = 1.3,
+        approach_guard_m: float = 0.01,
     ) -> None:
         for name, value in (
             ("impact_gain", impact_gain),
@@ -139,6 +147,8 @@ class EnergyObserver(Fallback):
             bilateral = facts.force_feedback
         self.bilateral = bilateral
         self.mass_kg = self.facts.moved_mass_kg
+        self.surface_z_m = self.facts.surface_z_m
+        self.approach_guard_m = check_real("approach_guard_m", approach_guard_m, 0.0, 0.2, "m")
         self.tank_init_j = self.facts.tank_init_j
         self.tank_margin_j = float(tank_margin_j)
         self.w_allowance_j = float(w_allowance_j)
@@ -201,7 +211,7 @@ class EnergyObserver(Fallback):
         if self._prev is None:
             # The stiffness in force before our first command is unknown: do not stretch it.
             action[:3] = pos
-        elif self._two_port:
+        elif self._two_port and pos[2] < self.surface_z_m + self.approach_guard_m:
             s.budget = budget = s.w + self.w_allowance_j
             v_max = float(np.sqrt(2.0 * max(budget, 0.0) / (self.impact_gain * self.mass_kg)))
             s.speed_limit = v_max

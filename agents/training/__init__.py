@@ -1,1 +1,1 @@
-"""TODO."""
+"""Training: datasets recorded from the env, evaluation and calibration, ``teleimp train``."""

@@ -30,14 +30,16 @@ from teleimp_env.agents.lineage import Lineage
 from teleimp_env.agents.training.data import (
     GENERATORS,
     TRAIN_SUBJECTS,
-    VALIDATION_SUBJECTS,
     Dataset,
     DatasetSpec,
     generate_dataset,
 )
 from teleimp_env.agents.training.evaluate import calibrate_gate, calibrate_std, evaluate
+from teleimp_env.operator.subjects import VALIDATION_SUBJECTS
 
-MODELS = ("sindy", "lstm")
+MODELS = ("sindy", "lstm", "cv", "kf", "ppo-residual")
+#: ms, delays the recording robot is driven at by default.
+RECORDING_DELAYS_MS = (50.0, 100.0, 200.0, 300.0)
 #: Horizons (s) the spread is calibrated at and the validation errors are printed for.
 CALIBRATION_HORIZONS = (0.05, 0.1, 0.2, 0.3, 0.5)
 
@@ -70,8 +72,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         "--delays",
         type=float,
         nargs="+",
-        default=[50.0, 100.0, 200.0, 300.0],
-        help="one-way delays (ms) the recording robot is driven at",
+        default=None,
+        help="one-way delays (ms) the recording robot is driven at (default 50 100 200 300; "
+        "ppo-residual: the training delay, default 200)",
     )
     parser.add_argument("--episode-s", type=float, default=12.0, help="episode length, s")
     parser.add_argument("--seed", type=int, default=0, help="the one seed of data, fit and calibration")
@@ -85,6 +88,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         help="reuse recorded datasets from this directory (keyed by spec only: clear it if the env changes)",
     )
     parser.add_argument("--iters", type=int, default=None, help="lstm: gradient steps")
+    parser.add_argument(
+        "--timesteps", type=int, default=None, help="ppo-residual: policy steps (default 120000)"
+    )
     parser.add_argument(
         "--optimizer", choices=("stlsq", "lasso"), default="stlsq", help="sindy: sparse regression"
     )
@@ -133,7 +139,7 @@ def _datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset, Dataset | Non
     common = {
         "generator": args.generator,
         "operator": args.operator,
-        "delays_ms": tuple(args.delays),
+        "delays_ms": tuple(args.delays or RECORDING_DELAYS_MS),
         "episode_s": args.episode_s,
     }
     overlap = set(args.subjects) & set(args.val_subjects)
@@ -213,6 +219,15 @@ def train_lstm(
     return _calibrate(model, validation)
 
 
+def train_kinematic(kind: str, train: Dataset, validation: Dataset):
+    """Fit a kinematic baseline (``cv`` or ``kf``) on ``train``, calibrate it on ``validation``."""
+    from teleimp_env.agents.predictors.cv import ConstantVelocityPredictor
+    from teleimp_env.agents.predictors.kf import KalmanPredictor
+
+    cls = {"cv": ConstantVelocityPredictor, "kf": KalmanPredictor}[kind]
+    return _calibrate(cls().fit(train), validation)
+
+
 def _calibrate(model, validation: Dataset):
     model.std_scale_, model.stiffness_std_scale_ = 1.0, 1.0
     fp, fk = calibrate_std(model, validation, CALIBRATION_HORIZONS)
@@ -239,6 +254,8 @@ def train_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
     if not isinstance(args.threads, int) or args.threads < 1:
         raise ValueError(f"threads must be an int >= 1, got {args.threads!r}")
+    if args.model == "ppo-residual":
+        return _run_ppo(args)
     previous = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
@@ -256,8 +273,10 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         if args.thresholds is not None:
             params["thresholds"] = tuple(args.thresholds)
         model = train_sindy(train, val, args.seed, finetune, progress, **params)
-    else:
+    elif args.model == "lstm":
         model = train_lstm(train, val, args.seed, finetune, progress, n_iter=args.iters)
+    else:
+        model = train_kinematic(args.model, Dataset([*train, *(finetune or [])]), val)
     fitted = [*train, *(finetune or [])]
     model.lineage_ = Lineage(
         fit_subjects=tuple(sorted({e.subject for e in fitted})),
@@ -282,6 +301,28 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         summary["equations"] = model.equations(echo=False)
         printed["terms_per_component"] = summary["equations"].splitlines()[-1]
     print(json.dumps(printed, indent=2, default=float))
+    return summary
+
+
+def _run_ppo(args: argparse.Namespace) -> dict[str, Any]:
+    """``teleimp train ppo-residual``: the RL recipe of :mod:`teleimp_env.agents.rl.train`."""
+    import torch
+
+    from teleimp_env.agents.rl.train import DEFAULT_DELAY_MS, DEFAULT_TIMESTEPS, train_ppo_residual
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        summary = train_ppo_residual(
+            subjects=tuple(args.subjects), val_subjects=tuple(args.val_subjects),
+            delay_ms=args.delays[0] if args.delays else DEFAULT_DELAY_MS,
+            timesteps=args.timesteps or DEFAULT_TIMESTEPS, seed=args.seed,
+            out=args.out or default_checkpoint("ppo-residual").with_suffix(".zip"),
+            progress=not args.no_progress,
+        )  # fmt: skip
+    finally:
+        torch.set_num_threads(previous)
+    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=2, default=float))
     return summary
 
 

@@ -1,1 +1,1 @@
-"""TODO."""
+"""``teleimp bench``: env, agent and tournament speed against references in the same run."""

@@ -18,6 +18,7 @@ import numpy as np
 
 import teleimp_env
 from teleimp_env import agents
+from teleimp_env.eval.tournament.spec import check_stack
 
 #: The budget for every shipped stack's act() p99, ms.
 BUDGET_P99_MS = 1.0
@@ -81,7 +82,7 @@ def bench_agents(
     """Latency of ``act()`` per stack, measured on one thread.
 
     Args:
-        stacks: stack names (default: all of :data:`agents.STACK_NAMES`).
+        stacks: stack names, built-in or not (default: all of :data:`agents.STACK_NAMES`).
         n_steps: timed calls per stack (>= 1).
         seed: env and stack seed.
         delay_ms: one-way delay of the env (sets the prediction horizon).
@@ -91,9 +92,10 @@ def bench_agents(
         per stack ``{"p50_ms", "p99_ms", "mean_ms", "max_ms", "n"}``.
     """
     names = tuple(agents.STACK_NAMES if stacks is None else stacks)
-    unknown = [n for n in names if n not in agents.STACK_NAMES]
-    if unknown:
-        raise ValueError(f"unknown stacks {unknown}; valid stacks: {', '.join(agents.STACK_NAMES)}")
+    for n in names:
+        problem = check_stack(n)
+        if problem is not None:
+            raise ValueError(problem)
     if not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps must be an int >= 1, got {n_steps!r}")
     results: dict[str, dict[str, float]] = {}
@@ -112,10 +114,11 @@ def bench_agents(
 
 def format_table(results: dict[str, dict[str, float]]) -> str:
     """A plain-text table of :func:`bench_agents` results with the budget verdict."""
-    lines = [f"{'stack':<10} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}  budget p99 <= {BUDGET_P99_MS} ms"]
+    w = max([5, *map(len, results)])
+    lines = [f"{'stack':<{w}} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}  budget p99 <= {BUDGET_P99_MS} ms"]
     for name, r in results.items():
         verdict = "ok" if r["p99_ms"] <= BUDGET_P99_MS else "OVER"
-        lines.append(f"{name:<10} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['mean_ms']:8.3f}  {verdict}")
+        lines.append(f"{name:<{w}} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['mean_ms']:8.3f}  {verdict}")
     return "\n".join(lines)
 
 

@@ -1,1 +1,1 @@
-"""TODO."""
+"""One episode: rollout, its per-step log and its metrics."""

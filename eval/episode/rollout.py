@@ -33,7 +33,7 @@ def make_stack(name: str, seed: int, env: gym.Env | None = None) -> Any:
 
 
 def make_env(env_kwargs: Mapping[str, Any], render: bool = False) -> gym.Env:
-    """``gym.make("TeleImp/PegInHole-v0", **env_kwargs)`` (with ``render_mode="rgb_array"`` if asked)."""
+    """``gym.make("TeleImp/PegInHole-v1", **env_kwargs)`` (with ``render_mode="rgb_array"`` if asked)."""
     import teleimp_env
 
     kwargs = dict(env_kwargs)
@@ -62,16 +62,19 @@ def run_episode(
     stack: Any | None = None,
     env: gym.Env | None = None,
     on_step: StepHook | None = None,
+    build_as: str | None = None,
 ) -> EpisodeLog:
     """Run one episode to termination or truncation and return its log.
 
     Args:
-        stack_name: a name from ``agents.STACK_NAMES`` (recorded in the log).
+        stack_name: the stack's name (recorded in the log), built with ``agents.make``.
         env_kwargs: ``gym.make`` kwargs (JSON-compatible values: lists stand for tuples).
         seed: episode seed, an int in [0, 2**63).
         stack: an already built stack to use instead of ``agents.make(stack_name, seed)``.
         env: an already built env (e.g. with a render mode) instead of a new one.
         on_step: optional :data:`StepHook`.
+        build_as: the name ``agents.make`` builds the stack from, when it differs from the logged
+            ``stack_name`` (a registered controller's ``module:attr`` in a worker process).
     """
     if not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
         raise ValueError(f"seed must be an int in [0, 2**63), got {seed!r}")
@@ -80,7 +83,7 @@ def run_episode(
     env = make_env(env_kwargs) if env is None else env
     try:
         if stack is None:
-            stack = make_stack(stack_name, seed, env)
+            stack = make_stack(build_as or stack_name, seed, env)
         return _run(stack_name, dict(env_kwargs), seed, stack, env, on_step)
     finally:
         if own_env:

@@ -200,7 +200,11 @@ def _save_png(frame: np.ndarray, path: Path) -> Path:
 # ------------------------------------------------------------------------------------------ CLI
 def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``teleimp render`` options to ``parser``."""
-    parser.add_argument("--stack", help="stack to run (agents.make name, e.g. naive, lstm+eo, oracle)")
+    parser.add_argument(
+        "--stack",
+        help="stack to run: an agents.make name (naive, lstm+eo, oracle, ...), a registered or installed "
+        "controller, a package.module:builder reference, or an SB3 policy .zip",
+    )
     parser.add_argument(
         "--log", type=Path, help="episode log (.npz from teleimp_env.eval.episode.rollout) to replay instead"
     )

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tournament reports: Markdown and HTML documents with tables, plots and rendered rollouts."""

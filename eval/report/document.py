@@ -1,9 +1,11 @@
 """Tournament report: ``report.md`` (+ ``report_files/*.png``) and a self-contained ``report.html``.
 
-Contents: the leaderboard with 95 % CIs (the privileged ``oracle`` shown apart as the bound), the
-paired win-rate matrix, per-delay tables, plots (success vs delay, peak force, passivity
-violations, prediction error vs horizon, calibration), one rendered rollout per stack (when
-rendering works), checks, and the definitions of the metrics and of the composite score.
+Contents: the leaderboard with 95 % CIs (the privileged ``oracle`` shown apart as the bound) and
+the gap closed on success at the focus delay, flags for stacks with identical per-episode
+results, the paired win-rate matrix, per-delay tables (the gap closed on success and peak force
+among them), plots (success vs delay, peak force, passivity violations, prediction error vs
+horizon, calibration), one rendered rollout per stack (when rendering works), checks, and the
+definitions of the metrics and of the composite score.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from teleimp_env.eval.episode.log import write_bytes_atomic
 from teleimp_env.eval.episode.metrics import SCORE_WEIGHTS, TRACKING_SCALE_MM
 from teleimp_env.eval.report.blocks import Document, Image, Table
+from teleimp_env.eval.report.comparisons import gap_cell, gap_table, gap_text, identical_lines
 from teleimp_env.eval.report.plots import all_plots
 from teleimp_env.eval.tournament.aggregate import PRIVILEGED, Stat, Summary
 from teleimp_env.eval.tournament.spec import TournamentSpec
@@ -49,8 +52,15 @@ def _stat(s: Summary, stack: str, metric: str, focus: bool) -> Stat:
 
 
 def leaderboard(s: Summary) -> Table:
-    """Ranked stacks then the bound; cells are ``mean [95 % CI]``."""
+    """Ranked stacks then the bound; cells are ``mean [95 % CI]``.
+
+    With both ``naive`` and ``oracle`` in the spec, a "gap closed (success)" column at the focus
+    delay follows the success column.
+    """
     header = ["rank", "stack", "win rate"] + [h.format(focus=s.focus_delay) for _m, h, _d, _f in COLUMNS]
+    at = header.index("success") + 1
+    if s.gap_closed:
+        header.insert(at, f"gap closed (success) @{s.focus_delay}")
     rows, bound_rows = [], []
     for i, stack in enumerate(s.ranking + s.bound):
         is_bound = stack in s.bound
@@ -58,6 +68,8 @@ def leaderboard(s: Summary) -> Table:
         mw = s.mean_win_rate.get(stack, float("nan"))
         win = "–" if is_bound or mw != mw else f"{100 * mw:.0f}%"
         cells = [_stat(s, stack, m, f).fmt(d) for m, _h, d, f in COLUMNS]
+        if s.gap_closed:
+            cells.insert(at - 3, gap_cell(s, stack))
         if is_bound:
             bound_rows.append(len(rows))
         rows.append([rank, stack, win, *cells])
@@ -144,8 +156,16 @@ def build_document(
           f"{', '.join(PRIVILEGED)} sees the true intent and is shown apart as the bound. "
           f"Cells: mean [bootstrap 95% CI, {spec.bootstrap} resamples].")  # fmt: skip
     doc.add(leaderboard(s))
+    if s.gap_closed:
+        doc.p(f"Gap closed (success) @{s.focus_delay} = (success_stack − success_naive) / (success_oracle − "
+              f"success_naive) on the paired episodes of {s.focus_delay}: the share of the naive→oracle "
+              "difference the stack recovers [95% CI]; `–` where oracle and naive succeed equally often "
+              "(no gap to close). Details under **Gap closed**.")  # fmt: skip
     doc.h2("Checks")
     for line in checks(s) or ["(nothing to check in this spec)"]:
+        doc.p(line)
+    doc.h2("Identical results")
+    for line in identical_lines(s):
         doc.p(line)
     doc.h2("Paired win rates")
     doc.add(win_matrix(s))
@@ -156,6 +176,14 @@ def build_document(
     doc.add(per_delay(s, "pred_err_pos_mm", 1))
     doc.p("Peak contact force (N):")
     doc.add(per_delay(s, "peak_force_n", 1))
+    doc.h2("Gap closed")
+    if s.gap_closed:
+        doc.add(gap_table(s))
+        for line in gap_text(s, spec.bootstrap):
+            doc.p(line)
+    else:
+        doc.p("Not computed: the gap closed needs both `naive` (the baseline) and `oracle` (the bound) "
+              "in the spec.")  # fmt: skip
     doc.h2("Plots")
     try:
         plots = all_plots(s)

@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from teleimp_env.eval.study.models import FAMILIES
+import numpy as np
+
+from teleimp_env.eval.study.families import FAMILIES
+from teleimp_env.operator.subjects import TEST_SUBJECTS, TRAIN_SUBJECTS, VALIDATION_SUBJECTS
 
 #: Generator presets, in table order.
 GENERATORS: tuple[str, ...] = ("linear", "hard", "physiological")
@@ -77,14 +80,18 @@ class StudyConfig:
     """``--generators``: sEMG generator presets, from ``linear``, ``hard``, ``physiological``."""
     horizons_ms: tuple[float, ...] = (50.0, 100.0, 200.0)
     """``--horizons-ms``: prediction horizons, ms, positive multiples of the 2 ms packet period, ≤ 2000."""
-    train_subjects: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+    train_subjects: tuple[int, ...] = TRAIN_SUBJECTS
     """``--train-subjects``: subject ids the models are fitted on."""
-    test_subjects: tuple[int, ...] = (6, 7)
-    """``--test-subjects``: held-out subject ids (disjoint from the training ones)."""
+    val_subjects: tuple[int, ...] = VALIDATION_SUBJECTS
+    """``--val-subjects``: subject ids of model selection only (SINDy's thresholds, the LSTM's best
+    iterate); never fitted on, never scored."""
+    test_subjects: tuple[int, ...] = TEST_SUBJECTS
+    """``--test-subjects``: held-out subject ids, the only ones errors are reported on."""
     loso: bool = False
-    """``--loso``: leave-one-subject-out over train ∪ test subjects, per-subject errors."""
+    """``--loso``: leave-one-subject-out over train ∪ test subjects, per-subject errors (selection
+    stays on the validation subjects)."""
     families: tuple[str, ...] = FAMILIES
-    """``--families``: predictor families (see ``teleimp_env.eval.study.models.FAMILIES``)."""
+    """``--families``: predictor families (see :mod:`teleimp_env.eval.study.families`)."""
     episodes_per_subject: int = 4
     """``--episodes``: recorded episodes per subject and generator, in [1, 100]."""
     episode_s: float = 12.0
@@ -105,6 +112,10 @@ class StudyConfig:
     """``--hidden``: hidden width of every PyTorch model, in [4, 1024]."""
     esn_units: int = 300
     """Reservoir size of the echo state network, in [10, 5000]."""
+    lstm_iters: int = 1200
+    """``--lstm-iters``: gradient steps of the agents' LSTM, in [1, 100000] (1200: the shipped recipe)."""
+    lstm_samples: int = 30
+    """``--lstm-samples``: MC-Dropout streams the LSTM rows average, in [1, 256] (30: as shipped)."""
     threads: int | None = 1
     """``--threads``: torch intra-op threads while the study runs, in [1, 256] (None: leave torch's
     setting). One thread (default) keeps the float results independent of the machine's core count."""
@@ -129,17 +140,23 @@ class StudyConfig:
         if len(set(hs)) != len(hs):
             raise ValueError(f"--horizons-ms must not repeat a horizon, got {self.horizons_ms!r}")
         object.__setattr__(self, "horizons_ms", hs)
-        for flag, subjects in (
-            ("--train-subjects", self.train_subjects),
-            ("--test-subjects", self.test_subjects),
-        ):
+        pools = (
+            ("--train-subjects", "train_subjects"),
+            ("--val-subjects", "val_subjects"),
+            ("--test-subjects", "test_subjects"),
+        )
+        for flag, name in pools:
+            subjects = getattr(self, name)
             if not subjects or not all(
-                isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in subjects
+                isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in subjects
             ):
                 raise ValueError(f"{flag} must be a non-empty list of subject ids >= 0, got {subjects!r}")
-        both = sorted(set(self.train_subjects) & set(self.test_subjects))
-        if both:
-            raise ValueError(f"--train-subjects and --test-subjects must be disjoint; both name {both}")
+            object.__setattr__(self, name, tuple(sorted({int(s) for s in subjects})))
+        for i, (flag_a, a) in enumerate(pools):
+            for flag_b, b in pools[i + 1 :]:
+                both = sorted(set(getattr(self, a)) & set(getattr(self, b)))
+                if both:
+                    raise ValueError(f"{flag_a} and {flag_b} must be disjoint; both name {both}")
         if self.operator not in OPERATORS:
             raise ValueError(f"--operator must be one of {', '.join(OPERATORS)}, got {self.operator!r}")
         steps = self.frame_ms / PACKET_MS
@@ -154,6 +171,8 @@ class StudyConfig:
             ("batch_size", "batch_size", 8, 65536),
             ("hidden", "--hidden", 4, 1024),
             ("esn_units", "esn_units", 10, 5000),
+            ("lstm_iters", "--lstm-iters", 1, 100000),
+            ("lstm_samples", "--lstm-samples", 1, 256),
         ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
@@ -168,8 +187,17 @@ class StudyConfig:
     @classmethod
     def quick(cls, **overrides) -> StudyConfig:
         """The ``--quick`` preset (CI, a few minutes on 2 cores): one short episode per subject,
-        few epochs, small networks; every other default unchanged. ``overrides`` win."""
-        base = dict(episodes_per_subject=1, episode_s=8.0, epochs=15, hidden=32, esn_units=100)
+        few epochs, small networks, 150 LSTM steps with 10 MC-Dropout streams; every other
+        default unchanged. ``overrides`` win."""
+        base = dict(
+            episodes_per_subject=1,
+            episode_s=8.0,
+            epochs=15,
+            hidden=32,
+            esn_units=100,
+            lstm_iters=150,
+            lstm_samples=10,
+        )
         base.update(overrides)
         return cls(**base)
 

@@ -18,6 +18,10 @@ was; every feature is then standardised with statistics of the training samples 
 The prediction target of sample ``n`` at horizon ``k`` is the truth ``horizon[k]`` after the
 input packet: hand position (m) and true stiffness (N/m), a (6,) vector. The *base* of a sample
 is what the newest packet says about now: hand position and stiffness estimate (the naive hold).
+
+Three splits by subject (:func:`prepare`): **train** (everything is fitted on it, every
+standardisation included), **validation** (model selection only: SINDy's thresholds, the LSTM's
+best iterate) and **test** (scored only). Subjects never appear in two splits.
 """
 
 from __future__ import annotations
@@ -233,7 +237,7 @@ def from_residual(r: np.ndarray, base: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Split:
-    """One side of a train/test split, with the training split's standardisation applied.
+    """One side of a split, with the training split's standardisation applied.
 
     Attributes:
         episodes: the recorded episodes.
@@ -245,20 +249,26 @@ class Split:
     samples: SampleSet
     x: np.ndarray
 
+    @property
+    def subjects(self) -> tuple[int, ...]:
+        """Sorted distinct subject ids of the episodes."""
+        return tuple(sorted({int(e.subject) for e in self.episodes}))
+
 
 @dataclass(frozen=True)
 class StudyData:
-    """Train and test splits of one generator, plus the layout and the training statistics.
+    """Train, validation and test splits of one generator, plus the layout and training statistics.
 
     Attributes:
         layout: see :class:`Layout`.
-        train / test: see :class:`Split`.
+        train / validation / test: see :class:`Split` (fit / select / score).
         x_scale: window-feature standardiser (fitted on the training windows).
         y_scale: residual-target standardiser, per horizon and component (training samples).
     """
 
     layout: Layout
     train: Split
+    validation: Split
     test: Split
     x_scale: Standardiser
     y_scale: Standardiser
@@ -276,16 +286,36 @@ class StudyData:
         return from_residual(r, split.samples.base)
 
 
-def prepare(train_eps: Sequence[Episode], test_eps: Sequence[Episode], layout: Layout) -> StudyData:
-    """Cut both splits into samples and standardise them with the training statistics."""
+def prepare(
+    train_eps: Sequence[Episode],
+    val_eps: Sequence[Episode],
+    test_eps: Sequence[Episode],
+    layout: Layout,
+) -> StudyData:
+    """Cut the three splits into samples and standardise them with the training statistics.
+
+    Raises ``ValueError`` if a subject appears in two splits.
+    """
+    subjects = [{int(e.subject) for e in eps} for eps in (train_eps, val_eps, test_eps)]
+    for (a, sa), (b, sb) in (
+        (("train", subjects[0]), ("validation", subjects[1])),
+        (("train", subjects[0]), ("test", subjects[2])),
+        (("validation", subjects[1]), ("test", subjects[2])),
+    ):
+        if sa & sb:
+            raise ValueError(f"the {a} and {b} splits share subject(s) {sorted(sa & sb)}")
     tr = build_samples(train_eps, layout)
-    te = build_samples(test_eps, layout)
     x_scale = Standardiser.fit(tr.windows, axes=(0, 1))
     y_scale = Standardiser.fit(residual(tr.target, tr.base), axes=(0,))
+
+    def split(eps: Sequence[Episode], samples: SampleSet) -> Split:
+        return Split(list(eps), samples, x_scale.apply(samples.windows).astype(np.float32))
+
     return StudyData(
         layout=layout,
-        train=Split(list(train_eps), tr, x_scale.apply(tr.windows).astype(np.float32)),
-        test=Split(list(test_eps), te, x_scale.apply(te.windows).astype(np.float32)),
+        train=split(train_eps, tr),
+        validation=split(val_eps, build_samples(val_eps, layout)),
+        test=split(test_eps, build_samples(test_eps, layout)),
         x_scale=x_scale,
         y_scale=y_scale,
     )

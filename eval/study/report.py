@@ -1,55 +1,37 @@
-"""Writes a :class:`~teleimp_env.eval.study.run.StudyResult`: Markdown, CSV and an error-vs-horizon plot.
+"""Writes a :class:`~teleimp_env.eval.study.result.StudyResult`: Markdown, CSV and an error-vs-horizon plot.
 
 Files under the output directory:
 
-* ``study.md`` — per generator a table (position error mm and stiffness error N/m per horizon,
-  mean [95 % CI] over test episodes), the check "does every family beat the naive hold at the
-  shortest horizon" with the reason when it does not, SINDy's term counts per state component,
-  parameter counts; per-subject tables in LOSO mode. Deterministic for a seed.
+* ``study.md`` — the splits and which subjects every row was fitted / selected / scored on; per
+  generator a table (position error mm and stiffness error N/m per horizon, mean [95 % CI] over
+  test episodes), the check "does every family beat the naive hold at the shortest horizon" with
+  the reason when it does not; SINDy against the hold, its term counts and thresholds per
+  component and its equations; per-subject tables in LOSO mode. Deterministic for a seed (and
+  the shipped checkpoints).
 * ``results.csv`` — one row per (generator, fold, subject, family, horizon); deterministic.
-* ``models.csv`` — parameter counts; ``sindy_terms.csv`` — term counts; deterministic.
-* ``sindy_equations.txt`` — the discovered equations per generator.
+* ``models.csv`` — parameter counts and fit / selection / test subjects per row; deterministic.
+* ``sindy_terms.csv`` — term counts and thresholds per component; ``sindy_equations.txt`` —
+  ``SindyPredictor.equations()`` per generator; deterministic.
 * ``timings.csv`` / ``timings.md`` — training and prediction wall time (not reproducible).
 * ``error_vs_horizon.png`` — error vs horizon per family, one column per generator.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from teleimp_env.eval.study.plot import error_plot
 from teleimp_env.eval.study.result import StudyResult
-from teleimp_env.eval.study.sindy import STATE_NAMES
+from teleimp_env.eval.study.sindy_report import beats_hold_line, equations_text, sindy_csv, sindy_section
 from teleimp_env.eval.study.stats import FamilyResult
+from teleimp_env.eval.study.tables import csv_text, md_table, ms, num, subjects
 
 
-def _num(v: float) -> str:
-    """A float for CSV: 6 significant digits, '' for nan."""
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.6g}"
-
-
-def _csv(header: list[str], rows: Iterable[list]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def _h(ms: float) -> str:
-    return f"{ms:g}"
+def _subject(r: FamilyResult) -> str | int:
+    return "" if r.subject is None else r.subject
 
 
 def results_csv(result: StudyResult) -> str:
@@ -80,73 +62,54 @@ def results_csv(result: StudyResult) -> str:
                 [
                     r.generator,
                     r.fold,
-                    "" if r.subject is None else r.subject,
+                    _subject(r),
                     r.family,
-                    _h(h),
-                    _num(p.mean),
-                    _num(p.lo),
-                    _num(p.hi),
-                    _num(s.mean),
-                    _num(s.lo),
-                    _num(s.hi),
+                    ms(h),
+                    num(p.mean),
+                    num(p.lo),
+                    num(p.hi),
+                    num(s.mean),
+                    num(s.lo),
+                    num(s.hi),
                     p.n,
-                    _num(r.pos_train[k]),
-                    _num(r.stiff_train[k]),
+                    num(r.pos_train[k]),
+                    num(r.stiff_train[k]),
                     int(r.available),
                     r.note,
                 ]
             )
-    return _csv(header, rows)
+    return csv_text(header, rows)
 
 
 def models_csv(result: StudyResult) -> str:
-    """``models.csv``: parameter count per (generator, fold, subject, family)."""
-    return _csv(
-        ["generator", "fold", "subject", "family", "n_params", "available"],
+    """``models.csv``: parameter count and the subjects each row was fitted, selected and scored on."""
+    header = ["generator", "fold", "subject", "family", "n_params", "available"]
+    header += ["fit_subjects", "selection_subjects", "test_subjects"]
+    return csv_text(
+        header,
         (
             [
                 r.generator,
                 r.fold,
-                "" if r.subject is None else r.subject,
+                _subject(r),
                 r.family,
                 r.n_params,
                 int(r.available),
+                subjects(r.fit_subjects),
+                subjects(r.selection_subjects),
+                subjects(r.test_subjects),
             ]
             for r in result.rows
         ),
     )
 
 
-def sindy_csv(result: StudyResult) -> str:
-    """``sindy_terms.csv``: nonzero terms per state component."""
-    return _csv(
-        ["generator", "fold", "subject", *STATE_NAMES, "total"],
-        (
-            [
-                s.generator,
-                s.fold,
-                "" if s.subject is None else s.subject,
-                *(s.terms[c] for c in STATE_NAMES),
-                sum(s.terms.values()),
-            ]
-            for s in result.sindy
-        ),
-    )
-
-
 def timings_csv(result: StudyResult) -> str:
     """``timings.csv``: wall times, s."""
-    return _csv(
+    return csv_text(
         ["generator", "fold", "subject", "family", "train_s", "predict_s"],
         (
-            [
-                r.generator,
-                r.fold,
-                "" if r.subject is None else r.subject,
-                r.family,
-                f"{r.train_s:.3f}",
-                f"{r.predict_s:.3f}",
-            ]
+            [r.generator, r.fold, _subject(r), r.family, f"{r.train_s:.3f}", f"{r.predict_s:.3f}"]
             for r in result.rows
         ),
     )
@@ -159,14 +122,14 @@ def _rows(result: StudyResult, generator: str, fold: str = "test") -> list[Famil
 def generator_table(rows: list[FamilyResult]) -> str:
     """Markdown table: one row per family, position then stiffness error per horizon."""
     hs = rows[0].horizons_ms
-    header = ["family", *(f"pos mm @{_h(h)} ms" for h in hs), *(f"K N/m @{_h(h)} ms" for h in hs), "params"]
+    header = ["family", *(f"pos mm @{ms(h)} ms" for h in hs), *(f"K N/m @{ms(h)} ms" for h in hs), "params"]
     body = []
     for r in rows:
         if not r.available:
             body.append([r.family, *(["n/a"] * (2 * len(hs))), r.note])
             continue
         body.append([r.family, *(p.fmt(2) for p in r.pos), *(s.fmt(0) for s in r.stiff), str(r.n_params)])
-    return _md_table(header, body)
+    return md_table(header, body)
 
 
 def _verdict(r: FamilyResult, naive: FamilyResult, k: int, metric: str) -> str | None:
@@ -199,7 +162,6 @@ def beats_naive_section(result: StudyResult, generator: str) -> str:
     if naive is None or not rows:
         return "_(naive hold not run: no comparison)_"
     k = int(np.argmin(rows[0].horizons_ms))
-    h = _h(rows[0].horizons_ms[k])
     lines = []
     for r in rows:
         if r.family == "naive":
@@ -216,34 +178,35 @@ def beats_naive_section(result: StudyResult, generator: str) -> str:
                 else "does NOT beat the hold on " + "; ".join(why)
             )
         )
+    h = ms(rows[0].horizons_ms[k])
     return f"At {h} ms on `{generator}` (mean over test episodes):\n\n" + "\n".join(lines)
 
 
-def sindy_section(result: StudyResult) -> str:
-    """Markdown: SINDy term counts per state component and generator (and held-out subject in
-    LOSO mode), with SINDy's errors on the test episodes."""
-    if not result.sindy:
-        return "_(SINDy not run)_"
-    loso = result.config.loso
-    header = ["generator", *(["held out"] if loso else []), *(f"{c}'" for c in STATE_NAMES), "total"]
-    header += ["pos mm", "K N/m"]
-    body = []
-    for s in result.sindy:
-        key = (s.generator, s.fold, s.subject, "sindy")
-        row = next(r for r in result.rows if (r.generator, r.fold, r.subject, r.family) == key)
-        errs_p = " / ".join(f"{p.mean:.2f}" for p in row.pos)
-        errs_k = " / ".join(f"{x.mean:.0f}" for x in row.stiff)
-        held = [f"subject {s.subject}"] if loso else []
-        counts = [str(s.terms[c]) for c in STATE_NAMES]
-        body.append([s.generator, *held, *counts, str(sum(s.terms.values())), errs_p, errs_k])
-    hs = " / ".join(_h(h) for h in result.config.horizons_ms)
-    return _md_table(header, body) + f"\n\nErrors at {hs} ms. Equations: `sindy_equations.txt`."
+def splits_section(result: StudyResult) -> str:
+    """Markdown: the subject pools, and per family the subjects it was fitted, selected and scored on
+    (checked by the run: no row was fitted or selected on a subject it is scored on)."""
+    c = result.config
+    seen: dict[str, FamilyResult] = {}
+    for r in result.rows:
+        seen.setdefault(r.family, r)
+    body = [
+        [f, subjects(r.fit_subjects), subjects(r.selection_subjects), subjects(r.test_subjects)]
+        for f, r in seen.items()
+        if r.available
+    ]
+    pools = (
+        f"Subjects: train {subjects(c.train_subjects)} (fitting), validation {subjects(c.val_subjects)} "
+        f"(model selection only), test {subjects(c.test_subjects)} (scoring only)"
+        + ("; leave-one-subject-out over train ∪ test." if c.loso else ".")
+    )
+    note = "Per family (first generator and fold; shipped rows: the checkpoint's recorded lineage):"
+    return f"{pools}\n\n{note}\n\n" + md_table(["family", "fitted on", "selected on", "scored on"], body)
 
 
 def loso_section(result: StudyResult, generator: str) -> str:
     """Markdown: per-subject errors (mean over the held-out subject's episodes) per horizon."""
     rows = [r for r in result.rows if r.generator == generator and r.fold == "loso"]
-    subjects = sorted({r.subject for r in rows})
+    held = sorted({r.subject for r in rows})
     families = list(dict.fromkeys(r.family for r in rows))
     out = []
     for k, h in enumerate(result.config.horizons_ms):
@@ -251,7 +214,7 @@ def loso_section(result: StudyResult, generator: str) -> str:
             body = []
             for fam in families:
                 cells = []
-                for s in subjects:
+                for s in held:
                     r = next(x for x in rows if x.family == fam and x.subject == s)
                     if not r.available or s not in r.per_subject:
                         cells.append("n/a")
@@ -260,62 +223,66 @@ def loso_section(result: StudyResult, generator: str) -> str:
                     cells.append(f"{v:.{digits}f}")
                 body.append([fam, *cells])
             name = "position" if metric == "pos" else "stiffness"
-            title = f"**{name} error ({unit}) at {_h(h)} ms, per held-out subject**"
-            out.append(title + "\n\n" + _md_table(["family", *(f"subject {s}" for s in subjects)], body))
+            title = f"**{name} error ({unit}) at {ms(h)} ms, per held-out subject**"
+            out.append(title + "\n\n" + md_table(["family", *(f"subject {s}" for s in held)], body))
     return "\n\n".join(out)
 
 
 def markdown_summary(result: StudyResult) -> str:
-    """The per-generator tables only (what the CLI prints)."""
+    """What the CLI prints: the per-generator tables, SINDy against the hold, SINDy's term counts."""
     parts = []
     for g in result.config.generators:
         if result.config.loso:
             parts.append(f"## `{g}` (leave one subject out)\n\n" + loso_section(result, g))
         else:
-            parts.append(f"## `{g}`\n\n" + generator_table(_rows(result, g)))
+            parts.append(f"## `{g}` (errors on test subjects only)\n\n" + generator_table(_rows(result, g)))
+    if result.sindy:
+        parts.append("## SINDy\n\n" + sindy_section(result))
     return "\n\n".join(parts)
 
 
 def study_markdown(result: StudyResult) -> str:
-    """``study.md`` text (deterministic for a given configuration)."""
+    """``study.md`` text (deterministic for a given configuration and shipped checkpoints)."""
     c = result.config
-    mode = (
-        "leave-one-subject-out"
-        if c.loso
-        else f"train subjects {list(c.train_subjects)}, test {list(c.test_subjects)}"
-    )
     head = [
         "# Design-space study: predictor families × horizons × generators",
         "",
-        f"Operator: `{c.operator}` (env used `{result.operator_kind}`); {mode}; "
+        f"Operator: `{c.operator}` (env used `{result.operator_kind}`); "
         f"{c.episodes_per_subject} episode(s) of ≤ {c.episode_s:g} s per subject; seed {c.seed}.",
-        f"Inputs: windows of {c.window} frames every {c.frame_ms:g} ms; every PyTorch model trains "
+        "Agents' rows (`naive`, `cv`, `kf`, `sindy`, `lstm`) are the predictor classes the stacks run, "
+        f"retrained here (LSTM: {c.lstm_iters} steps, {c.lstm_samples} MC-Dropout streams) and "
+        "evaluated through their offline path; `shipped-*` rows are the shipped checkpoints as they are.",
+        f"Window models: {c.window} frames every {c.frame_ms:g} ms; every PyTorch window model trains "
         f"{c.epochs} epochs (batch {c.batch_size}, Adam lr {c.lr:g}, hidden {c.hidden}).",
         "Errors: position = distance between predicted and true hand position (mm); stiffness = norm of the "
-        "error of the 3 axis stiffnesses (N/m); mean [95 % CI] over test episodes. `naive` holds the newest "
-        "packet (hand position, stiffness estimate).",
-        f"`params` = learned scalars (SINDy: nonzero coefficients; ESN: the readout, its {c.esn_units}-unit "
-        "reservoir is fixed and random; `lstm-mc`: the shipped network, not retrained).",
+        "error of the 3 axis stiffnesses (N/m); mean [Student-t 95 % CI] over test episodes. `naive` holds "
+        "the newest packet (hand position, stiffness estimate).",
+        f"`params` = learned scalars (SINDy: nonzero terms of the full-data member; ESN: the readout, its "
+        f"{c.esn_units}-unit reservoir is fixed and random; cv/kf: spread and filter parameters).",
     ]
     if result.operator_kind == "ScriptedOperator":
         head.append(
             "\n**Warning:** the scripted operator ignores the generator preset; generator "
             "differences in this run are not real."
         )
-    parts = ["\n".join(head)]
+    parts = ["\n".join(head), "## Splits\n\n" + splits_section(result)]
     for g in c.generators:
-        samples = [v for (gen, _f, _s), v in result.samples.items() if gen == g]
-        n_tr, n_te = samples[0] if samples else (0, 0)
+        counts = [v for (gen, _f, _s), v in result.samples.items() if gen == g]
+        n_tr, n_va, n_te = counts[0] if counts else (0, 0, 0)
         if c.loso:
             parts.append(f"## `{g}` (leave one subject out)\n\n" + loso_section(result, g))
         else:
             parts.append(
-                f"## `{g}` ({n_tr} training / {n_te} test samples)\n\n"
+                f"## `{g}` ({n_tr} training / {n_va} validation / {n_te} test samples)\n\n"
                 + generator_table(_rows(result, g))
                 + "\n\n"
                 + beats_naive_section(result, g)
             )
-    parts.append("## SINDy: nonzero terms per state component\n\n" + sindy_section(result))
+    parts.append("## SINDy (the agents' `SindyPredictor`)\n\n" + sindy_section(result))
+    if result.sindy:
+        parts.append(
+            "### Equations (`SindyPredictor.equations()`)\n\n```text\n" + equations_text(result) + "```"
+        )
     parts.append(
         "Training and prediction times: `timings.md` (wall time, not reproducible). "
         "Plot: `error_vs_horizon.png`."
@@ -336,7 +303,7 @@ def timings_markdown(result: StudyResult) -> str:
         ]
         for r in result.rows
     ]
-    table = _md_table(["generator", "fold", "family", "params", "train s", "predict s"], body)
+    table = md_table(["generator", "fold", "family", "params", "train s", "predict s"], body)
     return f"# Study timings\n\nWhole run: {result.runtime_s:.0f} s.\n\n{table}\n"
 
 
@@ -353,11 +320,7 @@ def write_outputs(result: StudyResult, out_dir: str | Path) -> list[Path]:
         "timings.md": timings_markdown(result),
     }
     if result.sindy:
-        blocks = []
-        for s in result.sindy:
-            where = "" if s.subject is None else f" subject {s.subject}"
-            blocks.append(f"[{s.generator}, {s.fold}{where}]\n{s.equations}")
-        texts["sindy_equations.txt"] = "\n\n".join(blocks) + "\n"
+        texts["sindy_equations.txt"] = equations_text(result)
     paths = []
     for name, text in texts.items():
         p = out / name
@@ -367,3 +330,6 @@ def write_outputs(result: StudyResult, out_dir: str | Path) -> list[Path]:
     if png is not None:
         paths.append(png)
     return paths
+
+
+__all__ = ["beats_hold_line", "markdown_summary", "study_markdown", "write_outputs"]

@@ -10,30 +10,37 @@ from teleimp_env.eval.study.stats import FamilyResult
 
 @dataclass
 class SindyReport:
-    """SINDy's discovered model for one generator and fold.
+    """The agents' SINDy as fitted for one generator and fold.
 
     Attributes:
         generator / fold / subject: as in :class:`~teleimp_env.eval.study.stats.FamilyResult`.
-        terms: nonzero library terms per state component (vx, vy, vz, Kx, Ky, Kz).
-        equations: the equations, one line per component (standardised units).
+        components: state component names in order (``x, y, z, vx, vy, vz, Kx, Ky, Kz`` as shipped).
+        terms: nonzero library terms per component of the full-data member (``term_counts()``).
+        terms_range: per component, (min, max) nonzero terms over the ensemble members.
+        thresholds: per component, the sparsity threshold chosen on the validation subjects.
+        equations: ``SindyPredictor.equations()``: the library, the thresholds, one equation per
+            component (standardised units) and the ensemble's term-count ranges.
     """
 
     generator: str
     fold: str
     subject: int | None
+    components: tuple[str, ...]
     terms: dict[str, int]
+    terms_range: dict[str, tuple[int, int]]
+    thresholds: dict[str, float]
     equations: str
 
 
 @dataclass
 class StudyResult:
-    """Everything :func:`run` measured.
+    """Everything :func:`~teleimp_env.eval.study.runner.run` measured.
 
     Attributes:
         config: the configuration that produced it.
         rows: one :class:`FamilyResult` per (generator, fold, family).
         sindy: one :class:`SindyReport` per (generator, fold) where SINDy ran.
-        samples: (generator, fold, subject) → (n_train, n_test) sample counts.
+        samples: (generator, fold, subject) → (n_train, n_validation, n_test) sample counts.
         operator_kind: class name of the operator the env actually used (a check that the
             generator presets were really exercised).
         runtime_s: wall time of the whole run, s.
@@ -42,6 +49,6 @@ class StudyResult:
     config: StudyConfig
     rows: list[FamilyResult] = field(default_factory=list)
     sindy: list[SindyReport] = field(default_factory=list)
-    samples: dict[tuple[str, str, int | None], tuple[int, int]] = field(default_factory=dict)
+    samples: dict[tuple[str, str, int | None], tuple[int, int, int]] = field(default_factory=dict)
     operator_kind: str = ""
     runtime_s: float = 0.0

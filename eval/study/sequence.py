@@ -1,9 +1,10 @@
-"""Window models in PyTorch for the study: MLP, Linear, 1D-CNN, GRU, LSTM and TCN.
+"""Window models in PyTorch for the study: MLP, Linear, 1D-CNN, GRU and TCN.
 
 Every network maps a standardised input window ``(B, L, F)`` (batch, frames, features) to the
 standardised residual targets of every horizon ``(B, H·6)``. They share one training recipe
 (:class:`TrainBudget`: epochs, batch size, learning rate, hidden width) so that differences come
-from the architecture.
+from the architecture. There is deliberately no LSTM among them: the study's ``lstm`` row is the
+agents' LSTM (:mod:`teleimp_env.eval.study.agent_rows`).
 
 Randomness: networks are built on the ``meta`` device (so construction draws nothing) and
 initialised by :func:`init_parameters` from a ``torch.Generator``; mini-batch order comes from
@@ -118,13 +119,6 @@ class GRUNet(_RecurrentNet):
     """One GRU layer of ``hidden`` units; its last output → outputs."""
 
     cell = nn.GRU
-
-
-@_register("lstm")
-class LSTMNet(_RecurrentNet):
-    """One LSTM layer of ``hidden`` units; its last output → outputs."""
-
-    cell = nn.LSTM
 
 
 class _CausalBlock(nn.Module):

@@ -1,85 +1,103 @@
-"""The shipped LSTM with MC-Dropout as a study row (``lstm-mc``), loaded through the agents API.
+"""The shipped checkpoints as study rows: ``shipped-cv``, ``shipped-kf``, ``shipped-sindy``, ``shipped-lstm``.
 
-The checkpoint ``assets/checkpoints/lstm.npz`` is read with ``LstmPredictor.load`` and used as shipped: it
-is **not** retrained per generator or fold (it was trained by ``teleimp train lstm`` on its own data), so
-this row answers "how does the network the benchmark ships do here", not "how good can an LSTM with
-MC-Dropout get on this generator". It is driven through the public
-:class:`teleimp_env.agents.base.Predictor` contract, exactly as a stack drives it: per test episode
-``set_rng(generator)`` (a NumPy generator from the study seed and the episode index, which draws the
-dropout masks), ``reset()``, then ``update(packet)`` for every packet in order and ``predict(horizon)`` at
-each sample's packet (the mean over its MC-Dropout streams). If the module or the checkpoint is missing,
-the row says "not available" (never a number).
+A checkpoint of ``assets/checkpoints/`` (or a given file) is read with its predictor class's
+``load``, exactly as ``teleimp_env.agents.make`` reads it for a stack, and evaluated on the test
+split through the offline path (:func:`~teleimp_env.eval.study.offline.predict_samples`). It is
+**not** retrained per generator or fold: the row answers "how does the model the benchmark ships
+do here". Its lineage (:class:`~teleimp_env.agents.lineage.Lineage`, stored in the checkpoint)
+says which subjects it was fitted and selected on; a checkpoint that has seen a subject of the
+test split, or that records no lineage, gets no number (the row says why), because the study
+reports errors only on subjects no model saw. A missing or unreadable checkpoint also makes the
+row "not available".
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from teleimp_env.eval.study.base import FamilyUnavailable, StudyModel
-from teleimp_env.eval.study.data import Split, StudyData
+from teleimp_env.eval.study.agent_rows import AgentRow
+from teleimp_env.eval.study.base import FamilyUnavailable
+from teleimp_env.eval.study.data import StudyData
+
+#: Predictor class of each shipped kind: (module, class name).
+CLASSES: dict[str, tuple[str, str]] = {
+    "cv": ("teleimp_env.agents.predictors.cv", "ConstantVelocityPredictor"),
+    "kf": ("teleimp_env.agents.predictors.kf", "KalmanPredictor"),
+    "sindy": ("teleimp_env.agents.predictors.sindy.predictor", "SindyPredictor"),
+    "lstm": ("teleimp_env.agents.predictors.lstm.predictor", "LstmPredictor"),
+}
 
 
-def hand_rng(predictor: object, rng: np.random.Generator) -> None:
-    """Give ``predictor`` the generator its stochastic parts draw from (the ``Predictor.set_rng``
-    hook of :mod:`teleimp_env.agents.base`; older versions called it ``seed``)."""
-    hook = getattr(predictor, "set_rng", None)
-    if not callable(hook):
-        hook = getattr(predictor, "seed", None)
-    if not callable(hook):
-        raise FamilyUnavailable("not available: the LSTM predictor takes no generator (set_rng)")
-    hook(rng)
+def load_shipped(kind: str, checkpoint: str | Path | None = None):
+    """``(predictor, path)``: the checkpoint of ``kind`` read by its class's ``load``.
+
+    Raises:
+        FamilyUnavailable: the predictor cannot be imported, or the file is missing or unreadable.
+    """
+    import importlib
+
+    from teleimp_env.agents.checkpoint import default_checkpoint
+
+    module_name, cls_name = CLASSES[kind]
+    try:
+        cls = getattr(importlib.import_module(module_name), cls_name)
+    except ImportError as exc:
+        raise FamilyUnavailable(f"not available: {cls_name} cannot be imported ({exc})") from None
+    path = Path(checkpoint) if checkpoint is not None else default_checkpoint(kind)
+    if not path.is_file():
+        where = f"assets/checkpoints/{path.name}" if checkpoint is None else str(path)
+        raise FamilyUnavailable(f"not available: no {kind} checkpoint at {where}")
+    try:
+        return cls.load(path), path
+    except Exception as exc:  # a checkpoint being rewritten, or of another format version
+        raise FamilyUnavailable(f"not available: cannot load {path.name} ({exc})") from None
 
 
-class ShippedLSTM(StudyModel):
-    """Adapter of the shipped ``LstmPredictor`` (see the module docstring)."""
+class ShippedRow(AgentRow):
+    """A shipped checkpoint evaluated as it is (see the module docstring).
 
-    family = "lstm-mc"
+    Args:
+        kind: ``"cv"``, ``"kf"``, ``"sindy"`` or ``"lstm"``.
+        checkpoint: a checkpoint file (default: the shipped one).
+    """
+
     evaluates_train = False
 
-    def __init__(self, checkpoint: str | Path | None = None) -> None:
-        """``checkpoint``: an ``LstmPredictor`` checkpoint (default: the shipped one)."""
+    def __init__(self, kind: str, checkpoint: str | Path | None = None) -> None:
+        if kind not in CLASSES:
+            raise ValueError(f"unknown shipped kind {kind!r}; valid: {', '.join(CLASSES)}")
+        self.kind = kind
+        self.family = f"shipped-{kind}"
         self.checkpoint = checkpoint
 
-    def fit(self, data: StudyData, seed: np.random.SeedSequence) -> ShippedLSTM:
-        try:
-            from teleimp_env.agents.checkpoint import default_checkpoint
-            from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
-        except ImportError as exc:
-            raise FamilyUnavailable(f"not available: the agents LSTM cannot be imported ({exc})") from None
-        path = Path(self.checkpoint) if self.checkpoint is not None else default_checkpoint("lstm")
-        if not path.is_file():
-            where = f"assets/checkpoints/{path.name}" if self.checkpoint is None else str(path)
-            raise FamilyUnavailable(f"not available: no LSTM checkpoint at {where}")
-        self.predictor_ = LstmPredictor.load(path)
-        self.seed_ = int(seed.generate_state(1, dtype=np.uint32)[0])
-        self.note = "shipped checkpoint, not retrained per generator"
+    def fit(self, data: StudyData, seed: np.random.SeedSequence) -> ShippedRow:
+        """Load the checkpoint and check its lineage against the test split (nothing is fitted)."""
+        predictor, path = load_shipped(self.kind, self.checkpoint)
+        lineage = getattr(predictor, "lineage_", None)
+        if lineage is None:
+            raise FamilyUnavailable(
+                f"not available: {path.name} records no lineage, so it cannot be shown to be held out"
+            )
+        seen = sorted(lineage.seen_subjects & set(data.test.subjects))
+        if seen:
+            raise FamilyUnavailable(
+                f"not available: {path.name} was fitted or selected on test subject(s) {seen}"
+            )
+        self.predictor_ = predictor
+        self.fit_subjects_ = tuple(lineage.fit_subjects)
+        self.selection_subjects_ = tuple(lineage.selection_subjects)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        self.note = f"{path.name} sha256 {digest}, trained on `{lineage.generator}` sEMG, not retrained"
         return self
 
-    def predict(self, data: StudyData, split: Split) -> np.ndarray:
-        s = split.samples
-        layout = data.layout
-        horizons = [float(h) for h in layout.horizons_s]
-        out = np.zeros((len(s), len(horizons), 6))
-        pred = self.predictor_
-        for e_idx, ep in enumerate(split.episodes):
-            rows = np.flatnonzero(s.episode == e_idx)
-            if rows.size == 0:
-                continue
-            at_packet = dict(zip((s.frame[rows] * layout.step).tolist(), rows.tolist(), strict=True))
-            hand_rng(pred, np.random.default_rng(np.random.SeedSequence([self.seed_, e_idx])))
-            pred.reset()
-            for i in range(max(at_packet) + 1):
-                pred.update(ep.packets[i])
-                row = at_packet.get(i)
-                if row is None:
-                    continue
-                for k, h in enumerate(horizons):
-                    intent = pred.predict(h)
-                    out[row, k, :3] = intent.pos
-                    out[row, k, 3:] = intent.stiffness
-        return out
-
     def n_params(self) -> int:
-        return int(sum(p.numel() for p in self.predictor_.net_.parameters()))
+        p = self.predictor_
+        if self.kind == "lstm":
+            return int(sum(t.numel() for t in p.net_.parameters() if t.requires_grad))
+        if self.kind == "sindy":
+            return int(sum(p.term_counts().values()))
+        names = ("accel_scale_", "crossover_s_", "jerk_psd_", "pos_noise_", "vel_noise_", "accel_tau_s_")
+        return int(sum(np.size(getattr(p, n)) for n in (*names, "stiffness_rms_") if hasattr(p, n)))

@@ -7,6 +7,8 @@
 * An episode's error is the mean over its samples; a family's error is the mean over episodes
   with a Student-t 95 % confidence interval (``mean ± t₀.₉₇₅,ₙ₋₁ · s/√n``; no interval for one
   episode). Deterministic: no resampling.
+* Two families on the same test episodes are compared by :func:`paired_difference`: the mean of
+  their per-episode differences with the same Student-t interval.
 """
 
 from __future__ import annotations
@@ -85,6 +87,10 @@ class FamilyResult:
         pos / stiff: per horizon, mean and CI over the test episodes (mm, N/m).
         pos_train / stiff_train: per horizon, mean over the training episodes (nan if not evaluated).
         per_subject: subject id → (pos (H,), stiff (H,)) means over that subject's test episodes.
+        episodes: (E,) test episode indices of ``pos_episodes`` / ``stiff_episodes`` rows.
+        pos_episodes / stiff_episodes: (E, H) per-episode mean errors (mm, N/m).
+        fit_subjects / selection_subjects: subjects the model was fitted / selected on.
+        test_subjects: subjects of the episodes it was scored on.
         n_params: trainable (learned) scalars.
         train_s / predict_s: wall time of fitting and of predicting the test split, s (not
             reproducible; kept out of the deterministic tables).
@@ -102,6 +108,12 @@ class FamilyResult:
     pos_train: list[float] = field(default_factory=list)
     stiff_train: list[float] = field(default_factory=list)
     per_subject: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    episodes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    pos_episodes: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    stiff_episodes: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    fit_subjects: tuple[int, ...] = ()
+    selection_subjects: tuple[int, ...] = ()
+    test_subjects: tuple[int, ...] = ()
     n_params: int = 0
     train_s: float = 0.0
     predict_s: float = 0.0
@@ -147,6 +159,7 @@ def summarise(
     ids, pos_m = episode_means(pos_e, episode_test)
     _, stiff_m = episode_means(stiff_e, episode_test)
     h = pos_m.shape[1]
+    result.episodes, result.pos_episodes, result.stiff_episodes = ids, pos_m, stiff_m
     result.pos = [mean_ci(pos_m[:, k]) for k in range(h)]
     result.stiff = [mean_ci(stiff_m[:, k]) for k in range(h)]
     subj = np.asarray(subject_of_episode)[ids]
@@ -163,3 +176,18 @@ def summarise(
         result.pos_train = [float(v) for v in p_m.mean(axis=0)]
         result.stiff_train = [float(v) for v in s_m.mean(axis=0)]
     return result
+
+
+def paired_difference(a: FamilyResult, b: FamilyResult, k: int, metric: str = "pos") -> ErrorStat:
+    """Mean [95 % CI] over test episodes of ``a``'s error minus ``b``'s at horizon index ``k``.
+
+    Args:
+        metric: ``"pos"`` (mm) or ``"stiff"`` (N/m).
+
+    Raises:
+        ValueError: the two rows were not scored on the same episodes.
+    """
+    if not np.array_equal(a.episodes, b.episodes):
+        raise ValueError(f"{a.family} and {b.family} were not scored on the same test episodes")
+    ea, eb = (a.pos_episodes, b.pos_episodes) if metric == "pos" else (a.stiff_episodes, b.stiff_episodes)
+    return mean_ci(ea[:, k] - eb[:, k])

@@ -1,1 +1,1 @@
-"""TODO."""
+"""Tournaments: specs (TOML), paired expansion, backends, the SQLite store, aggregation."""

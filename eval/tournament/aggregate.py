@@ -12,6 +12,15 @@ on the same draws. Statistics:
   composite score (:func:`teleimp_env.eval.episode.metrics.composite_score`) beats ``b``'s, ties counting ½.
 * **Ranking** of the non-privileged stacks: by mean win rate against the other ranked stacks,
   ties broken by mean score. Privileged stacks (``oracle``) are shown apart, as the bound.
+* **Gap closed** per stack, delay profile and metric (success rate; peak contact force, N, where
+  lower is better): ``gap = (m̄_stack − m̄_naive) / (m̄_oracle − m̄_naive)`` over the paired
+  episodes of that profile (stack, naive and oracle all finished), dimensionless (0 = naive,
+  1 = oracle), with a paired bootstrap 95 % CI on the same resample indices as the per-delay
+  means; ``None`` when the oracle–naive difference is 0. Details in
+  :mod:`teleimp_env.eval.tournament.paired`.
+* **Identical results**: pairs of stacks whose stored per-episode metrics (all but the wall-time
+  ones) are equal on every paired episode of a delay profile, per profile (e.g. ``X`` and
+  ``X+eo`` when the energy observer never changed an action).
 """
 
 from __future__ import annotations
@@ -24,13 +33,23 @@ from typing import Any
 import numpy as np
 
 from teleimp_env.eval.episode.metrics import TIMING_METRICS
+from teleimp_env.eval.tournament.paired import (
+    BASELINE,
+    BOUND,
+    GAP_METRICS,
+    Gap,
+    Identical,
+    MatchKey,
+    find_identical,
+    gap_closed,
+)
 from teleimp_env.eval.tournament.spec import TournamentSpec
 from teleimp_env.eval.tournament.store import EpisodeRow
 
 #: Stacks handed the env's ground truth: shown as a bound, never ranked.
 PRIVILEGED = ("oracle",)
 
-Match = tuple[str, int, str, int]
+Match = MatchKey
 
 
 @dataclass(frozen=True)
@@ -54,14 +73,22 @@ class Summary:
     """Aggregated tournament (see the module docstring).
 
     Attributes:
-        stacks: stack names in spec order; ranking: ranked (non-privileged) stacks, best first;
+        stacks: stack names in spec order.
+        ranking: ranked (non-privileged) stacks, best first.
         bound: privileged stacks present.
         overall: stack -> metric -> :class:`Stat` over all matches.
         by_delay: stack -> delay name -> metric -> :class:`Stat`.
-        win_rate: stack a -> stack b -> W[a][b] (nan for a == b or no common match).
+        win_rate: stack a -> stack b -> ``W[a][b]`` (nan for a == b or no common match).
         mean_win_rate: ranked stack -> mean W against the other ranked stacks.
-        n_matches: matches in the spec; n_episodes: rows aggregated.
+        n_matches: matches in the spec.
+        n_episodes: rows aggregated.
         oracle_is_bound: every privileged stack's mean score >= every ranked stack's.
+        metrics: every stored metric name, sorted.
+        gap_closed: stack -> delay name -> metric (``paired.GAP_METRICS``) -> :class:`Gap`, the
+            share of the naive→oracle difference the stack recovers on that profile (naive 0,
+            oracle 1 by construction); empty unless both ``naive`` and ``oracle`` are in the spec.
+        identical: pairs of stacks with identical per-episode results on some delay profiles.
+        bilateral_delays: delay profiles with force feedback.
     """
 
     stacks: list[str]
@@ -78,6 +105,9 @@ class Summary:
     n_episodes: int
     oracle_is_bound: bool
     metrics: list[str] = field(default_factory=list)
+    gap_closed: dict[str, dict[str, dict[str, Gap]]] = field(default_factory=dict)
+    identical: list[Identical] = field(default_factory=list)
+    bilateral_delays: list[str] = field(default_factory=list)
 
     def to_json(self, deterministic_only: bool = False) -> dict[str, Any]:
         """JSON-compatible dict; ``deterministic_only`` drops wall-time metrics (for comparisons)."""
@@ -97,6 +127,9 @@ class Summary:
             "mean_win_rate": {a: _num(w) for a, w in self.mean_win_rate.items()}, "delays": self.delays,
             "delay_ms": self.delay_ms, "focus_delay": self.focus_delay, "n_matches": self.n_matches,
             "n_episodes": self.n_episodes, "oracle_is_bound": self.oracle_is_bound,
+            "gap_closed": {s: {d: {m: g.to_json() for m, g in dv.items()} for d, dv in sv.items()}
+                           for s, sv in self.gap_closed.items()},
+            "identical": [p.to_json() for p in self.identical], "bilateral_delays": self.bilateral_delays,
         }  # fmt: skip
 
 
@@ -180,11 +213,29 @@ def summarize(spec: TournamentSpec, rows: list[EpisodeRow]) -> Summary:
         for s in ranked
         if "score" in overall[b] and "score" in overall[s]
     )
+    gaps: dict[str, dict[str, dict[str, Gap]]] = {}
+    if BASELINE in stacks and BOUND in stacks:
+        gaps = {st: {d: {} for d in delays} for st in stacks}
+        for metric in (m for m in GAP_METRICS if m in metrics):
+            table = _table(rows, stacks, matches, metric)
+            ref, top = table[stacks.index(BASELINE)], table[stacks.index(BOUND)]
+            for i, st in enumerate(stacks):
+                for d in delays:
+                    c = per_delay_cols[d]
+                    gaps[st][d][metric] = gap_closed(table[i, c], ref[c], top[c], idx_delay[d])
+    match_set = set(matches)
+    results: dict[str, dict[Match, dict[str, float]]] = {st: {} for st in stacks}
+    for r in rows:
+        key = (r.delay, r.subject, r.generator, r.seed_index)
+        if r.stack in results and key in match_set:
+            results[r.stack][key] = r.metrics
+    bilateral = [d.name for d in spec.delays if d.force_feedback]
     return Summary(
         stacks=stacks, ranking=ranking, bound=bound, overall=overall, by_delay=by_delay, win_rate=win,
         mean_win_rate=mean_win, delays=delays, delay_ms={d.name: d.nominal_ms for d in spec.delays},
         focus_delay=spec.focus_delay, n_matches=m_all, n_episodes=len(rows), oracle_is_bound=bound_ok,
-        metrics=metrics,
+        metrics=metrics, gap_closed=gaps, identical=find_identical(stacks, delays, results, bilateral),
+        bilateral_delays=bilateral,
     )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Execution backends: the same task function runs in a local process pool or on Ray.
+"""Execution backends: the same task function runs in a local process pool, on Ray, or inline.
 
 A backend maps a picklable, pure function over picklable items and yields ``(item, outcome)``
 pairs as they finish, where ``outcome`` is the function's return value or the exception it
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-BACKENDS = ("local", "ray")
+BACKENDS = ("local", "ray", "inline")
 
 
 def default_workers() -> int:
@@ -32,6 +32,8 @@ class Backend(ABC):
     """Runs tasks; use as a context manager so workers are shut down."""
 
     name: str = "backend"
+    #: True if tasks run in the calling process (so in-process registrations are visible).
+    in_process: bool = False
 
     def __init__(self, workers: int) -> None:
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
@@ -58,6 +60,30 @@ class Backend(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class InlineBackend(Backend):
+    """Episodes one after another in this process: for notebooks, debuggers and controllers
+    registered from ``__main__`` (which worker processes cannot import)."""
+
+    name = "inline"
+    in_process = True
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers not in (None, 1):
+            raise ValueError(
+                f"the inline backend runs one episode at a time; --workers must be 1, got {workers}"
+            )
+        super().__init__(1)
+
+    def map_unordered(
+        self, fn: Callable[[T], R], items: Iterable[T]
+    ) -> Iterator[tuple[T, R | BaseException]]:
+        for item in items:
+            try:
+                yield item, fn(item)
+            except Exception as err:  # an episode that raises is reported, as in a worker
+                yield item, err
 
 
 class LocalBackend(Backend):
@@ -147,7 +173,11 @@ class RayBackend(Backend):
 
 
 def make_backend(name: str, workers: int | None = None, address: str | None = None) -> Backend:
-    """A backend by name (``local`` or ``ray``); an unknown name lists the valid ones."""
+    """A backend by name (``local``, ``ray`` or ``inline``); an unknown name lists the valid ones."""
+    if name == "inline":
+        if address is not None:
+            raise ValueError("--address only applies to --backend ray")
+        return InlineBackend(workers)
     if name == "local":
         if address is not None:
             raise ValueError("--address only applies to --backend ray")

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from teleimp_env.eval.episode.log import EpisodeLog, write_bytes_atomic
 from teleimp_env.eval.episode.metrics import MetricsConfig, episode_metrics
 from teleimp_env.eval.tournament.backends import Backend
+from teleimp_env.eval.tournament.folder_lock import FolderLock
 from teleimp_env.eval.tournament.spec import TournamentSpec
 from teleimp_env.eval.tournament.store import EpisodeRow, ResultStore
 
@@ -41,6 +42,8 @@ class Task:
         seed: the episode seed; seed_index: its index in the tournament's seed list.
         env_kwargs: ``gym.make`` kwargs as sorted (key, value) pairs.
         force_limit_n: N, for the time-over-limit metric.
+        builder: for a controller given to ``agents.register``, its builder's ``module:attr``
+            reference (what a worker process can import); empty otherwise.
     """
 
     cell_key: str
@@ -52,6 +55,12 @@ class Task:
     seed_index: int
     env_kwargs: tuple[tuple[str, Any], ...]
     force_limit_n: float
+    builder: str = ""
+
+    @property
+    def build_name(self) -> str:
+        """The name the worker builds the stack from (``builder``, else ``stack``)."""
+        return self.builder or self.stack
 
 
 @dataclass(frozen=True)
@@ -84,9 +93,47 @@ class RunReport:
     wall_s: float = 0.0
 
 
+class TournamentInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGINT) stopped :func:`run_tournament`; every episode finished before it is stored.
+
+    Attributes:
+        report: the :class:`RunReport` up to the interruption (``ran`` episodes stored now).
+        out_dir: the results folder (re-running the same spec there resumes).
+    """
+
+    def __init__(self, report: RunReport, out_dir: Path) -> None:
+        super().__init__(
+            f"interrupted: {report.skipped + report.ran} of {report.total} episodes are stored in "
+            f"{out_dir} ({report.ran} finished in this run); re-run the same command to resume"
+        )
+        self.report = report
+        self.out_dir = out_dir
+
+
 def cell_key(stack: str, delay_name: str, delay_digest: str, subject: int, generator: str) -> str:
     """The key of one cell."""
     return f"{stack}|{delay_name}#{delay_digest}|s{subject}|{generator}"
+
+
+def _builder_reference(stack: str) -> str:
+    """The registered builder's ``module:attr`` if ``stack`` was given to ``agents.register`` and
+    has one; empty otherwise (see :func:`check_portable`)."""
+    from teleimp_env.agents.registry import portable_name
+
+    try:
+        ref = portable_name(stack)
+    except ValueError:
+        return ""
+    return "" if ref == stack else ref
+
+
+def check_portable(tasks: Sequence[Task]) -> None:
+    """Raise ``ValueError`` (naming the stack and the remedy) if a task's controller was registered
+    with a builder that worker processes cannot import."""
+    from teleimp_env.agents.registry import portable_name
+
+    for stack in sorted({t.stack for t in tasks if not t.builder}):
+        portable_name(stack)
 
 
 def expand(spec: TournamentSpec) -> list[Task]:
@@ -94,6 +141,7 @@ def expand(spec: TournamentSpec) -> list[Task]:
     tasks = []
     seeds = spec.episode_seeds()
     digests = {d.name: d.digest for d in spec.delays}
+    builders = {stack: _builder_reference(stack) for stack in spec.stacks}
     for si, seed in enumerate(seeds):
         for delay in spec.delays:
             env = {**spec.env_kwargs, **delay.env_kwargs()}
@@ -103,8 +151,9 @@ def expand(spec: TournamentSpec) -> list[Task]:
                     for stack in spec.stacks:
                         key = cell_key(stack, delay.name, digests[delay.name], subject, gen)
                         tasks.append(
-                            Task(key, stack, delay.name, subject, gen, seed, si, kwargs, spec.force_limit_n)
-                        )
+                            Task(key, stack, delay.name, subject, gen, seed, si, kwargs, spec.force_limit_n,
+                                 builders[stack])
+                        )  # fmt: skip
     return tasks
 
 
@@ -124,7 +173,7 @@ def run_task(task: Task) -> EpisodeResult:
 
     configure_worker()
     t0, c0 = time.perf_counter(), time.process_time()
-    log = run_episode(task.stack, dict(task.env_kwargs), task.seed)
+    log = run_episode(task.stack, dict(task.env_kwargs), task.seed, build_as=task.build_name)
     metrics = episode_metrics(log, MetricsConfig(task.force_limit_n))
     data = log.to_bytes()
     return EpisodeResult(task, metrics, data, time.perf_counter() - t0, time.process_time() - c0)
@@ -143,7 +192,7 @@ def warm_worker(_i: int) -> int:
 def preflight(stacks: list[str], subjects: Sequence[int] = ()) -> None:
     """Build each stack once in this process, so a missing checkpoint fails before any episode runs,
     and warn (``TestSubjectWarning``) when a stack's checkpoint has seen one of ``subjects``."""
-    from teleimp_env.agents.lineage import warn_if_seen
+    from teleimp_env.agents.lineage import Lineage, warn_if_seen
     from teleimp_env.eval.episode.rollout import make_stack
 
     for name in stacks:
@@ -153,7 +202,11 @@ def preflight(stacks: list[str], subjects: Sequence[int] = ()) -> None:
                 stack = make_stack(name, 0)
         except (OSError, ValueError, RuntimeError, ImportError) as err:
             raise ValueError(f"stack {name!r} cannot be built: {err}") from err
-        lineage = getattr(getattr(stack, "predictor", None), "lineage_", None)
+        lineage = getattr(getattr(stack, "predictor", None), "lineage_", None) or getattr(
+            stack, "lineage_", None
+        )
+        if isinstance(lineage, dict):
+            lineage = Lineage.from_dict(lineage)
         warn_if_seen(lineage, subjects, f"stack {name!r}'s checkpoint")
 
 
@@ -188,16 +241,22 @@ def run_tournament(
 
     Args:
         spec: the tournament.
-        out_dir: results directory (``results.sqlite``, ``logs/``); created and checked first.
+        out_dir: results directory (``results.sqlite``, ``logs/``); created and checked first, and
+            locked while the run lasts (a second run into it raises ``FolderBusyError``).
         backend: a backend, or a zero-argument factory called only if there is work to do (the
             backend made by a factory is closed here).
         progress: show a tqdm bar with ETA on stderr.
         save_logs: write each episode's log under ``logs/`` (needed for re-scoring and rendering).
+
+    Raises:
+        TournamentInterrupted: on Ctrl-C, after the backend stopped; finished episodes are stored.
+        FolderBusyError: another process is running a tournament in ``out_dir``.
+        StoreError: the results database is corrupt, read-only or locked.
     """
     t0 = time.perf_counter()
     out = check_output_dir(out_dir)
     tid = spec.tournament_id
-    with ResultStore(out / DB_NAME) as store:
+    with FolderLock(out), ResultStore(out / DB_NAME) as store:
         store.register(tid, spec.name, spec.to_json())
         tasks = expand(spec)
         done = store.finished_keys(tid)
@@ -208,7 +267,12 @@ def run_tournament(
             owned = not isinstance(backend, Backend)
             be = backend() if owned else backend
             try:
+                if not be.in_process:
+                    check_portable(todo)
                 _drive(be, todo, store, tid, out, report, progress, save_logs)
+            except KeyboardInterrupt:
+                report.wall_s = time.perf_counter() - t0
+                raise TournamentInterrupted(report, out) from None
             finally:
                 if owned:
                     be.close()

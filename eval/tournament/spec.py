@@ -57,10 +57,30 @@ class SpecError(ValueError):
 
 
 def stack_names() -> tuple[str, ...]:
-    """Valid stack names (``agents.STACK_NAMES``)."""
+    """Stack names known without importing anything: the built-ins and the registered or
+    entry-point controllers (``module:attr`` references are valid too, see :func:`check_stack`)."""
     from teleimp_env import agents
 
-    return tuple(agents.STACK_NAMES)
+    return (*agents.STACK_NAMES, *agents.available())
+
+
+def check_stack(name: str) -> str | None:
+    """``None`` if ``name`` names a controller the harness can build, else why not."""
+    from teleimp_env import agents
+    from teleimp_env.agents.names import is_policy_path
+    from teleimp_env.agents.registry import resolve
+
+    if name in agents.STACK_NAMES:
+        return None
+    if is_policy_path(name):
+        return (
+            None if Path(name).is_file() else f"no SB3 policy file at {name!r} (a .zip stack name is a path)"
+        )
+    try:
+        resolve(name)
+    except ValueError as err:
+        return str(err)
+    return None
 
 
 @dataclass(frozen=True)
@@ -180,5 +200,5 @@ class TournamentSpec:
 
 __all__ = [
     "DELAY_KEYS", "PRESET_DIR", "RESERVED_ENV_KEYS", "TOP_KEYS", "DelayProfile", "SpecError",
-    "TournamentSpec", "stack_names",
+    "TournamentSpec", "check_stack", "stack_names",
 ]  # fmt: skip

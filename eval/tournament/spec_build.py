@@ -15,6 +15,7 @@ from teleimp_env.eval.tournament.spec import (
     DelayProfile,
     SpecError,
     TournamentSpec,
+    check_stack,
     stack_names,
 )
 from teleimp_env.eval.tournament.spec_lines import where
@@ -62,7 +63,11 @@ def build(data: dict[str, Any], source: str, text: str, base_dir: Path) -> Tourn
         raise ctx.fail(("name",), f"must be a name of letters, digits and . _ + -, got {name!r}")
     if "stacks" not in data:
         raise SpecError(f"{source}: field 'stacks' is required (valid stacks: {', '.join(stack_names())})")
-    stacks = _str_list(ctx, "stacks", data["stacks"], stack_names())
+    stacks = _str_list(ctx, "stacks", data["stacks"], None)
+    for stack in stacks:
+        problem = check_stack(stack)
+        if problem is not None:
+            raise ctx.fail(("stacks",), problem, hint=f'"{stack}"')
     generators = _str_list(ctx, "generators", data.get("generators", ["physiological"]), GENERATORS)
     subjects = data.get("subjects", [6, 7])
     if isinstance(subjects, int) and not isinstance(subjects, bool):

@@ -16,7 +16,7 @@ from teleimp_env.eval.tournament.spec_build import build
 
 
 def preset_names() -> list[str]:
-    """Names of the shipped presets (``eval/presets/*.toml``)."""
+    """Names of the shipped presets (``eval/tournament/presets/*.toml``)."""
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
 
 
@@ -49,7 +49,11 @@ def build_spec(
 
 
 def with_overrides(spec: TournamentSpec, **changes: Any) -> TournamentSpec:
-    """A copy of ``spec`` with the given fields replaced (``None`` values are ignored), re-validated."""
+    """A copy of ``spec`` with the given fields replaced (``None`` values are ignored), re-validated.
+
+    Replacing the delay profiles drops a ``focus_delay`` that is not among them (the spec's default
+    focus applies instead).
+    """
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes:
         return spec
@@ -57,5 +61,9 @@ def with_overrides(spec: TournamentSpec, **changes: Any) -> TournamentSpec:
     rename = {"n_seeds": "seeds", "delays": "delay"}
     for key, value in changes.items():
         data[rename.get(key, key)] = value
+    if "delays" in changes and "focus_delay" not in changes:
+        names = [d["name"] for d in changes["delays"]]
+        if data.get("focus_delay") not in names:  # the new profiles replace the old focus
+            data.pop("focus_delay", None)
     data.pop("source", None)
     return replace(build_spec(data, source=f"{spec.source} + flags"), source=f"{spec.source} + flags")

@@ -12,7 +12,8 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,26 +84,77 @@ def _load(text: str) -> dict[str, float]:
     return {k: (math.nan if v is None else float(v)) for k, v in json.loads(text).items()}
 
 
+class StoreError(OSError):
+    """The results database cannot be used; the message says why and what to do."""
+
+
+#: s, how long a write waits for another connection's lock before giving up.
+LOCK_TIMEOUT_S = 30.0
+
+
+def _explain(path: Path, action: str, err: sqlite3.Error) -> StoreError:
+    """A :class:`StoreError` that names the file, what was being done and the likely remedy."""
+    text = str(err).lower()
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        hint = (
+            "it is not a readable SQLite database (corrupt or another file); move it aside and re-run: "
+            "the episodes run again, the logs under logs/ are kept"
+        )
+    elif "readonly" in text or "read-only" in text:
+        hint = "it (or its folder) is read-only; make both writable or give another --out folder"
+    elif "locked" in text or "busy" in text:
+        hint = (
+            f"another process held its lock for more than {LOCK_TIMEOUT_S:.0f} s; "
+            "is another tournament writing to it?"
+        )
+    elif "unable to open" in text:
+        hint = "the file or its folder cannot be opened (missing, a directory, or no permission)"
+    else:
+        hint = str(err)
+    return StoreError(f"results database {str(path)!r}: cannot {action}: {hint} ({err})")
+
+
 class ResultStore:
     """An open results database (``results.sqlite`` in the output directory).
 
     Args:
-        path: database file; its directory must exist and be writable.
+        path: database file; its directory must exist and be writable (unless ``readonly``).
+        readonly: open an existing database for reading only (no schema change, no WAL switch).
+
+    Raises:
+        StoreError: the file is corrupt, read-only, locked or cannot be opened (an ``OSError``
+            whose message names the file and the remedy).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         try:
-            self.conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.executescript(SCHEMA)
+            if readonly:
+                if not self.path.is_file():
+                    raise StoreError(f"results database {str(self.path)!r} does not exist")
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+                self.conn.execute("SELECT COUNT(*) FROM tournaments").fetchone()
+            else:
+                self.conn = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=FULL")
+                self.conn.executescript(SCHEMA)
         except sqlite3.Error as err:
-            raise OSError(f"cannot open the results database {str(self.path)!r}: {err}") from err
+            raise _explain(self.path, "open it", err) from err
 
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Translate SQLite errors raised inside into :class:`StoreError` (naming ``action``)."""
+        try:
+            yield
+        except sqlite3.Error as err:
+            raise _explain(self.path, action, err) from err
 
     def __enter__(self) -> ResultStore:
         return self
@@ -112,7 +164,7 @@ class ResultStore:
 
     def register(self, tournament_id: str, name: str, spec: dict[str, Any]) -> None:
         """Record (or update) the tournament's spec."""
-        with self.conn:
+        with self._errors("record the tournament"), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
                 "INSERT INTO tournaments (id, name, spec_json, created) VALUES (?, ?, ?, ?) "
@@ -120,19 +172,26 @@ class ResultStore:
                 (tournament_id, name, json.dumps(spec, sort_keys=True), time.time()),
             )
 
+    def tournaments(self) -> list[tuple[str, str, float]]:
+        """``(id, name, created Unix time)`` of every stored tournament, oldest first."""
+        with self._errors("list the tournaments"):
+            cur = self.conn.execute("SELECT id, name, created FROM tournaments ORDER BY created, id")
+            return [(str(i), str(n), float(c)) for i, n, c in cur]
+
     def finished_keys(self, tournament_id: str) -> set[tuple[str, int]]:
         """``(cell_key, seed)`` of every stored episode of the tournament."""
-        cur = self.conn.execute(
-            "SELECT cell_key, seed FROM episodes WHERE tournament_id = ?", (tournament_id,)
-        )
-        return {(c, int(s)) for c, s in cur}
+        with self._errors("read the stored episodes"):
+            cur = self.conn.execute(
+                "SELECT cell_key, seed FROM episodes WHERE tournament_id = ?", (tournament_id,)
+            )
+            return {(c, int(s)) for c, s in cur}
 
     def add(self, tournament_id: str, row: EpisodeRow) -> bool:
         """Insert one finished episode in its own committed transaction.
 
         Returns False (and changes nothing) if the key is already stored.
         """
-        with self.conn:
+        with self._errors("store an episode"), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             values = (
                 tournament_id, row.cell_key, row.seed, row.seed_index, row.stack, row.delay, row.subject,
@@ -149,6 +208,10 @@ class ResultStore:
 
     def rows(self, tournament_id: str, cell_keys: Iterable[str] | None = None) -> list[EpisodeRow]:
         """Stored episodes of a tournament (optionally only the given cells), in key order."""
+        with self._errors("read the stored episodes"):
+            return self._rows(tournament_id, cell_keys)
+
+    def _rows(self, tournament_id: str, cell_keys: Iterable[str] | None) -> list[EpisodeRow]:
         cur = self.conn.execute(
             "SELECT cell_key, seed, seed_index, stack, delay, subject, generator, metrics_json, log_path, "
             "wall_s, cpu_s, finished FROM episodes WHERE tournament_id = ? ORDER BY cell_key, seed_index",
@@ -167,6 +230,10 @@ class ResultStore:
 
     def count(self, tournament_id: str) -> int:
         """Number of stored episodes of the tournament."""
+        with self._errors("count the stored episodes"):
+            return self._count(tournament_id)
+
+    def _count(self, tournament_id: str) -> int:
         return int(
             self.conn.execute(
                 "SELECT COUNT(*) FROM episodes WHERE tournament_id = ?", (tournament_id,)

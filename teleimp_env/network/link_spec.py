@@ -63,6 +63,11 @@ class JitterSpec:
             raise ValueError(f"jitter.scale_ms must be a finite number >= 0, got {self.scale_ms!r}")
         if not (is_real(self.shape) and math.isfinite(self.shape)):
             raise ValueError(f"jitter.shape must be a finite number, got {self.shape!r}")
+        if self.kind != "none" and self.scale_ms <= 0:
+            raise ValueError(
+                f"jitter kind {self.kind!r} needs jitter.scale_ms > 0 ms (a zero scale means no jitter: "
+                f"use kind 'none'), got {self.scale_ms!r}"
+            )
         if self.kind == "gamma" and self.shape <= 0:
             raise ValueError(f"jitter.shape (gamma k) must be > 0, got {self.shape!r}")
         if self.kind == "pareto" and self.shape <= 1:

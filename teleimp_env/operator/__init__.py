@@ -26,6 +26,7 @@ from teleimp_env.operator.scripted import ScriptedOperator
 from teleimp_env.operator.subjects import (
     TEST_SUBJECTS,
     TRAIN_SUBJECTS,
+    VALIDATION_SUBJECTS,
     SubjectParams,
     subject_params,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "PHASES",
     "TEST_SUBJECTS",
     "TRAIN_SUBJECTS",
+    "VALIDATION_SUBJECTS",
     "FatigueSpec",
     "GeneratorSpec",
     "Operator",

@@ -22,7 +22,10 @@ OPERATOR_KINDS: tuple[str, ...] = ("physiological", "scripted")
 def check_subject(subject: Any) -> int:
     """A valid subject id (an int >= 0, numpy ints included) or ``ValueError``."""
     return check_int(
-        "subject", subject, 0, what="0–5 training pool, 6–7 test pool; any other id >= 0 also works"
+        "subject",
+        subject,
+        0,
+        what="0–5 training pool, 8–9 validation pool, 6–7 test pool; any other id >= 0 also works",
     )
 
 

@@ -73,6 +73,10 @@ def excitation_for(
     np.subtract(c2, lin, out=lin)
     disc = np.multiply(c2, a_prev, out=np.empty(shape))
     disc += rate
+    # A fall to at most a_prev·exp(−c2·dt) is the zero-excitation fall (or beyond reach): u = 0.
+    # (Above a = c2/c1 the rate law also reaches it with a second, positive root: a small
+    # excitation would speed deactivation; the least excitation, 0, is the one taken.)
+    rest = a_des <= a_prev * math.exp(-c2 * dt)
     disc *= 4.0 * c1
     disc += np.multiply(lin, lin, out=rate)
     np.maximum(disc, 0.0, out=disc)
@@ -80,6 +84,7 @@ def excitation_for(
     u -= lin
     u /= 2.0 * c1
     clip(u, 0.0, 1.0, out=u)
+    u[rest] = 0.0  # Newton keeps it there: g(0) >= 0 and the step is clipped at 0
     gap = np.empty_like(u)
     alpha = np.empty_like(u)
     g = np.empty_like(u)
@@ -201,6 +206,15 @@ class ArmDynamics:
         self.m, self.zeta, self.dt = mass, damping_ratio, dt
         self._cache_n = -1
         self._grid: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __getstate__(self) -> dict:
+        # The Toeplitz work arrays include a strided *view* of another: a copy would not share
+        # its memory, so copies and pickles drop them and rebuild on the next block.
+        state = {
+            k: v for k, v in self.__dict__.items() if k not in ("_pad", "_toeplitz_view", "_toeplitz", "_vec")
+        }
+        state["_cache_n"] = -1
+        return state
 
     def damping(self, stiffness: np.ndarray) -> np.ndarray:
         """Arm damping (3,) N·s/m for ``stiffness`` (3,) N/m."""

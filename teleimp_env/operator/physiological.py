@@ -43,6 +43,7 @@ from teleimp_env.operator.muscles import (
     integrate_activation,
     reachable_activation,
 )
+from teleimp_env.operator.noise import SmoothWander, ou_filter, stationary_state
 from teleimp_env.operator.planner import Planner, PlannerStats, Seen
 from teleimp_env.operator.subjects import SubjectParams
 from teleimp_env.validation import check_real
@@ -52,8 +53,9 @@ VISUAL_VELOCITY_WINDOW = 0.1
 #: Correlation time of the signal-dependent motor noise, s (a continuous Ornstein–Uhlenbeck
 #: process, exactly discretised: its spectrum is the same at every control rate).
 MOTOR_NOISE_TAU = 0.03
-#: Correlation time of the slow per-axis co-contraction wander, s.
-WANDER_TAU = 0.3
+#: Time constant of each of the two stages of the smooth per-axis co-contraction wander, s
+#: (correlation time ≈ 0.3 s).
+WANDER_TAU = 0.15
 #: Seconds of sEMG synthesised at reset (and discarded) to settle the filters.
 PREROLL_S = 0.3
 #: Views dropped from the front of the view history are removed once this many have piled up.
@@ -178,10 +180,9 @@ class PhysiologicalOperator(Operator):
         self._emd_frac = p.emd / dt - self.n_emd
         # Ornstein–Uhlenbeck filters (AR(1) exact discretisations) of the motor noise and the
         # co-contraction wander, started in their stationary regime.
-        self._noise_ar = _ou_filter(MOTOR_NOISE_TAU, p.motor_noise, dt)
-        self._wander_ar = _ou_filter(WANDER_TAU, p.cocontraction_wander, dt)
-        self._noise_z = self._motor_rng.standard_normal((6, 1)) * p.motor_noise
-        self._wander_z = self._wander_rng.standard_normal((3, 1)) * p.cocontraction_wander
+        self._noise_ar = ou_filter(MOTOR_NOISE_TAU, p.motor_noise, dt)
+        self._noise_z = stationary_state(self._noise_ar, p.motor_noise, self._motor_rng, 6)
+        self._wander = SmoothWander(WANDER_TAU, p.cocontraction_wander, dt, 3, self._wander_rng)
         start = np.asarray(task.start_pos, dtype=np.float64)
         cap = self.fatigue.capacity
         c0 = np.full(3, p.cocontraction_relaxed)
@@ -375,10 +376,7 @@ class PhysiologicalOperator(Operator):
         press = planner.press(plan_t, self._press_level, self._t_level)
         self._c_level, self._t_level, self._press_level = c_plan[-1], float(plan_t[-1]), float(press[-1])
         if cfg.motor_noise:  # slow independent wander of each axis's co-contraction
-            wander, self._wander_z = linear_filter(
-                *self._wander_ar, self._wander_rng.standard_normal((3, n)), 1, self._wander_z
-            )
-            c_total = c_total * (1.0 + wander.T)
+            c_total = c_total * (1.0 + self._wander.sample(n).T)
             np.maximum(c_total, 0.0, out=c_total)
         demand = p.arm_mass * acc_p
         demand += self._weight
@@ -456,10 +454,3 @@ class PhysiologicalOperator(Operator):
     def fatigue_state(self) -> FatigueState:
         """The current 3CC-r state (a copy)."""
         return self.fatigue.copy()
-
-
-def _ou_filter(tau: float, sd: float, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """(b, a) of the exact AR(1) discretisation of an Ornstein–Uhlenbeck process with correlation
-    time ``tau`` s and stationary SD ``sd``, driven by unit white noise per period ``dt`` s."""
-    a = math.exp(-dt / tau)
-    return np.array([sd * math.sqrt(1.0 - a * a)]), np.array([1.0, -a])

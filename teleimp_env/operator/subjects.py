@@ -45,10 +45,10 @@ class SubjectParams:
     strength: float
     """[0.9, 1.1]: muscle strength relative to the reference for the subject's size."""
     arm_mass: float
-    """kg, 3.0·size³ ∈ [2.2, 4.0]: effective endpoint mass of upper arm + forearm + hand."""
+    """kg, 3.0·size³ ∈ [2.19, 4.0]: effective endpoint mass of upper arm + forearm + hand."""
     gravity_load: float
     """N, 3.5 kg·size³·g·lever (lever ∈ [0.3, 0.45]): upward endpoint force the muscles supply to
-    hold the arm in the task posture (≈ 7–15 N)."""
+    hold the arm in the task posture (≈ 7.5–21 N)."""
     fitts_a: float
     """s, [0.1, 0.3]: Fitts' law intercept a in MT = a + b·log2(2A/W)."""
     fitts_b: float
@@ -105,7 +105,7 @@ class SubjectParams:
     tau_deact: float
     """s, [0.040, 0.060]: deactivation time constant."""
     f_max: Vec6
-    """N, 80·size²·strength·[0.95, 1.05] per muscle (≈ 60–100): maximal endpoint force of each
+    """N, 80·size²·strength·[0.95, 1.05] per muscle (≈ 55–112): maximal endpoint force of each
     muscle group, fresh."""
     cocontraction_relaxed: float
     """[0.02, 0.04]: co-contraction (fraction of the pair's mean f_max) on every axis while reaching."""
@@ -140,7 +140,7 @@ class SubjectParams:
     """N/m per unit of summed pair force over the pair's f_max, per axis: 2800·size·shape·[0.9,
     1.1] with the population's ellipse shape :data:`STIFFNESS_SHAPE` (endpoint stiffness ellipses
     have a similar shape and orientation across people, Mussa-Ivaldi et al. 1985). Co-contracting
-    both muscles of a pair at 16 % of f_max adds ≈ 900 N/m (co-contracted ≈ 600–1500 N/m,
+    both muscles of a pair at 16 % of f_max adds ≈ 900 N/m (co-contracted ≈ 600–1800 N/m per axis,
     relaxed ≈ 200–500 N/m, docs/operator.md)."""
     damping_ratio: float
     """[0.3, 0.5]: arm damping ratio, B = 2·ζ·sqrt(K·m)."""

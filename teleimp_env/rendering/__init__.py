@@ -1,1 +1,1 @@
-"""TODO."""
+"""Rendering: MuJoCo frames with ghost pegs (intent, received command, prediction), plots."""

@@ -20,6 +20,7 @@ follows the peg).
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import mujoco
@@ -271,9 +272,13 @@ class SceneRenderer:
         self._frames: FrameRenderer | None = None
         self._viewer = None
         if mode == "human":
-            from teleimp_env.rendering.viewer import HumanViewer
+            from teleimp_env.rendering.viewer import NO_DISPLAY_HINT, HumanViewer, display_problem
 
-            self._viewer = HumanViewer(model, data, self.overlays)
+            why = display_problem()
+            if why is None:
+                self._viewer = HumanViewer(model, data, self.overlays)
+            else:  # headless: nothing to show; say so once (check_env renders every mode)
+                warnings.warn(NO_DISPLAY_HINT.format(why=why), RuntimeWarning, stacklevel=3)
         else:
             self._frames = FrameRenderer(model, width, height, camera, self.overlays)
 
@@ -283,6 +288,8 @@ class SceneRenderer:
         state.trails = self.trails.trails()
         if self._viewer is not None:
             self._viewer.show(state)
+            return None
+        if self._frames is None:  # human mode without a display
             return None
         return self._frames.render(self.data, state)
 

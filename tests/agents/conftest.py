@@ -16,8 +16,8 @@ def small_train() -> Dataset:
 
 @pytest.fixture(scope="session")
 def small_val() -> Dataset:
-    """One held-out subject, one 3-s episode."""
-    spec = DatasetSpec(subjects=(6,), episodes_per_subject=1, episode_s=3.0, delays_ms=(100.0,), seed=1)
+    """One validation subject (8), one 3-s episode."""
+    spec = DatasetSpec(subjects=(8,), episodes_per_subject=1, episode_s=3.0, delays_ms=(100.0,), seed=1)
     return generate_dataset(spec, progress=False)
 
 

@@ -21,8 +21,11 @@ def _env(**kwargs):
 
 
 def test_names_and_bad_names():
-    assert agents.STACK_NAMES == ("naive", "naive+eo", "sindy", "sindy+eo", "lstm", "lstm+eo", "oracle")
-    with pytest.raises(ValueError, match="unknown stack 'kalman'; valid stacks: naive, naive\\+eo, sindy"):
+    assert agents.STACK_NAMES == (
+        "naive", "naive+eo", "cv", "cv+eo", "kf", "kf+eo", "sindy", "sindy+eo", "lstm", "lstm+eo",
+        "ppo-residual", "oracle",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="unknown stack 'kalman'; valid stacks: naive, naive\\+eo, cv"):
         agents.make("kalman")
     with pytest.raises(TypeError, match=r"unknown keyword argument\(s\) \['colour'\]; valid: checkpoint"):
         agents.make("naive", colour="red")
@@ -94,19 +97,25 @@ def test_gate_falls_back_during_a_loss_burst_and_returns(tmp_path):
     trusted = np.array(trusted)
     # Step s sees packet s - 50; packets stop arriving after step 349 and resume at step 450.
     assert trusted[60:349].all()
-    assert not trusted[368:449].any()
+    assert not trusted[375:449].any()  # gap > 1.5 × 30 ms: trust < ½
     assert trusted[452:700].all()
     assert not trusted[:49].any()
 
 
 def test_gate_thresholds():
+    """Trust is 1 within each threshold and ramps linearly to 0 beyond it: over half the threshold
+    for the age, over one threshold for the gap and the spread; the factors multiply."""
     gate = Gate(max_age_s=0.3, max_gap_s=0.02, max_pos_std_m=0.005)
     intent = agents.Intent(pos=np.zeros(3), vel=np.zeros(3), stiffness=np.ones(3), pos_std=np.full(3, 0.002))
-    assert gate.trusted(intent, 0.2, 0.0)
-    assert not gate.trusted(intent, 0.31, 0.0)
-    assert not gate.trusted(intent, 0.2, 0.021)
-    wide = agents.Intent(pos=np.zeros(3), vel=np.zeros(3), stiffness=np.ones(3), pos_std=np.full(3, 0.003))
-    assert not gate.trusted(wide, 0.2, 0.0)  # ‖std‖ = 5.2 mm > 5 mm
+    assert gate.trust(intent, 0.2, 0.0) == 1.0
+    assert gate.trust(intent, 0.375, 0.0) == pytest.approx(0.5)  # 1.25 × max_age: half way down
+    assert gate.trust(intent, 0.45, 0.0) == 0.0
+    assert gate.trust(intent, 0.2, 0.03) == pytest.approx(0.5)  # 1.5 × max_gap
+    assert gate.trust(intent, 0.375, 0.03) == pytest.approx(0.25)
+    assert not gate.trusted(intent, 0.2, 0.031) and gate.trusted(intent, 0.2, 0.029)
+    wide = agents.Intent(pos=np.zeros(3), vel=np.zeros(3), stiffness=np.ones(3), pos_std=np.full(3, 0.004))
+    assert gate.trust(wide, 0.2, 0.0) == pytest.approx(1.0 - (np.sqrt(3) * 0.004 / 0.005 - 1.0))
+    assert gate.trust(agents.Intent(np.zeros(3), np.zeros(3), np.ones(3), np.full(3, 0.006)), 0.2, 0.0) == 0.0
     assert Gate.from_dict({"max_age_s": 0.4}, max_gap_s=0.05) == Gate(max_age_s=0.4, max_gap_s=0.05)
     with pytest.raises(ValueError, match="unknown gate thresholds"):
         Gate.from_dict({"max_speed": 1.0})

@@ -31,7 +31,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 def test_every_option_of_every_command_is_explained():
     subs = _subparsers(build_parser())
-    assert set(subs) == {"tournament", "train", "render", "study", "fidelity", "bench"}
+    assert set(subs) == {"tournament", "train", "render", "study", "fidelity", "export", "bench"}
     for name, sub in subs.items():
         for action in sub._actions:
             if isinstance(action, argparse._HelpAction):
@@ -51,6 +51,8 @@ def test_every_option_of_every_command_is_explained():
         ("render", "teleimp_env.eval.render.cli"),
         ("study", "teleimp_env.eval.study.run"),
         ("train", "teleimp_env.agents.training.pipeline"),
+        ("fidelity", "teleimp_env.eval.fidelity.cli"),
+        ("export", "teleimp_env.eval.export.cli"),
     ],
 )
 def test_delegated_commands_take_their_modules_options(command, module):
@@ -65,7 +67,16 @@ def test_help_exits_cleanly(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["tournament", "--help"])
     assert exc.value.code == 0
-    assert "--backend {local,ray}" in capsys.readouterr().out
+    assert "--backend {local,ray,inline}" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"teleimp {version('teleimp-env')}"
 
 
 def test_malformed_spec_names_file_line_and_field(tmp_path, capsys):
@@ -80,9 +91,9 @@ def test_malformed_spec_names_file_line_and_field(tmp_path, capsys):
 def test_unknown_stack_and_preset_list_the_valid_ones(tmp_path, capsys):
     out = str(tmp_path / "o")
     assert main(["tournament", "--preset", "quick", "--stacks", "naive,bogus", "--out", out]) == 2
-    assert "unknown value 'bogus'; valid stacks: naive, naive+eo" in capsys.readouterr().err
+    assert "unknown stack 'bogus'; valid stacks: naive, naive+eo" in capsys.readouterr().err
     assert main(["tournament", "--preset", "huge", "--out", out]) == 2
-    assert "unknown preset 'huge'; valid presets: full, quick" in capsys.readouterr().err
+    assert "unknown preset 'huge'; valid presets: full, heldout, quick" in capsys.readouterr().err
     assert main(["tournament", "--preset", "quick", "--generators", "gauss", "--out", out]) == 2
     assert "valid generators: linear, hard, physiological" in capsys.readouterr().err
 

@@ -74,6 +74,9 @@ CASES: dict[str, tuple[dict[str, Any], str, int, int]] = {
     "stack-lstm": ({"subject": 6, "delay_ms": 200}, "lstm", 17, 200),
     "stack-lstm+eo": ({"subject": 7, "delay_ms": 100, "loss": 0.1}, "lstm+eo", 18, 200),
     "stack-oracle": ({"subject": 6, "delay_ms": 200}, "oracle", 19, 200),
+    "stack-cv": ({"subject": 6, "delay_ms": 200}, "cv", 20, 200),
+    "stack-kf+eo-bilateral": ({"subject": 7, "delay_ms": 200, "force_feedback": True}, "kf+eo", 21, 300),
+    "stack-ppo-residual": ({"subject": 6, "delay_ms": 200}, "ppo-residual", 22, 200),
 }
 
 

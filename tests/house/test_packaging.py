@@ -1,7 +1,8 @@
 """A real wheel: built from this checkout, installed non-editable in a fresh virtual environment.
 
 From a directory outside the repository it must make the env, load a shipped checkpoint through
-``agents.make("lstm+eo")`` and run a one-cell tournament with the installed ``teleimp`` command.
+``agents.make("lstm+eo")`` and run a small tournament with the installed ``teleimp`` command, with a
+third-party controller (``examples/external_controller``) entered through its entry point only.
 Its only top-level import name is ``teleimp_env`` (no ``agents`` or ``eval`` that would collide
 with other distributions). Slow-ish (~1 min: pip resolves the wheel's own dependencies).
 """
@@ -41,7 +42,7 @@ print(json.dumps({
 
 SPEC = """name = "wheel"
 seeds = 1
-stacks = ["lstm+eo"]
+stacks = ["lstm+eo", "soft-latest"]
 subjects = [6]
 
 [env]
@@ -119,13 +120,19 @@ def test_installed_wheel_runs_from_another_directory(wheel, tmp_path):
     assert str(venv) in probe["teleimp_env"] and str(ROOT) not in probe["teleimp_env"]
     assert not probe["agents_top_level"] and not probe["eval_top_level"]
     assert 0.0 < probe["robot_z"] < 0.25
+    # A third-party package (the shipped example) joins by its entry point alone.
+    example = tmp_path / "external_controller"
+    shutil.copytree(ROOT / "examples" / "external_controller", example)
+    _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(example)], tmp_path)
+    listed = _run([str(py), "-c", "from teleimp_env import agents; print(agents.available())"], elsewhere)
+    assert "soft-latest" in listed.stdout
     (elsewhere / "one.toml").write_text(SPEC)
     out = elsewhere / "out"
     teleimp = venv / "bin" / "teleimp"
-    _run([str(teleimp), "tournament", "--spec", "one.toml", "--out", str(out), "--workers", "1",
+    _run([str(teleimp), "tournament", "--spec", "one.toml", "--out", str(out), "--workers", "2",
           "--no-render", "--no-progress"], elsewhere)  # fmt: skip
     report = (out / "report.md").read_text()
-    assert "lstm+eo" in report
+    assert "lstm+eo" in report and "soft-latest" in report
 
 
 LOWEST = r"""

@@ -167,3 +167,16 @@ def test_rgb_array_render_works_headless():
 def test_unknown_camera_fails_at_gym_make_and_lists_valid_ones():
     with pytest.raises(ValueError, match=r"camera must be one of .*closeup.*overview"):
         gym.make(ENV_ID, operator="scripted", render_mode="rgb_array", camera="ceiling")
+
+
+def test_the_surface_fact_is_the_fixture_top_the_hole_mouth_sits_on():
+    """EnvFacts.surface_z_m (what the energy observer's approach guard uses) is the hole mouth's z."""
+    import gymnasium as gym
+
+    import teleimp_env
+
+    for shape in ("square", "round"):
+        env = gym.make(teleimp_env.ENV_ID, hole_shape=shape)
+        _, info = env.reset(seed=0)
+        assert env.unwrapped.facts.surface_z_m == info["hole_pos"][2]
+        env.close()

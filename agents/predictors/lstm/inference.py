@@ -3,9 +3,12 @@
 A control step must cost well under a millisecond; torch spends tens of microseconds of
 dispatch overhead per operator at these tiny sizes, numpy a few. :class:`IntentStepper` runs
 ``S`` MC-Dropout streams in one batch (each stream keeps its own masks for the whole episode),
-advancing the recurrent state by one packet per :meth:`step` in O(1), and evaluates the heads at
-any horizon from features cached at the last step. It computes in float32, like the torch
-network, and reproduces its sequence forward (tested to float32 precision).
+advancing the recurrent state by one packet per :meth:`step`, and evaluates the heads at any
+horizon from features cached at the last step. The temporal attention keeps a ring buffer of
+the last ``NetConfig.att_window`` second-layer outputs and their scores per stream, so a step
+costs O(att_window) (one (S, W) softmax and one batched (S, 1, W) @ (S, W, H) product) on top of
+the O(1) recurrent cells. It computes in float32, like the torch network, and reproduces its
+sequence forward (tested to float32 precision).
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ class IntentStepper:
         self.z2 = np.zeros((s, 2 * hid), dtype=np.float32)
         self.c1 = np.zeros((s, hid), dtype=np.float32)
         self.c2 = np.zeros((s, hid), dtype=np.float32)
+        # Ring buffers of the last att_window outputs h2 (S, W, H) and their attention scores
+        # (S, W); empty slots score -inf (no weight), like the torch model's sequence start.
         self.h_buf = np.zeros((s, t_win, hid), dtype=np.float32)
         self.s_buf = np.full((s, t_win), -np.inf, dtype=np.float32)
         self.slot = 0
@@ -74,7 +79,10 @@ class IntentStepper:
         return sig[:, 3 * hid :] * np.tanh(c_new), c_new
 
     def step(self, raw: np.ndarray) -> None:
-        """Advance every stream by one packet; ``raw`` (14,) = [envelopes (8), pos (3), vel (3)]."""
+        """Advance every stream by one packet; ``raw`` (14,) = [envelopes (8), pos (3), vel (3)].
+
+        O(att_window) per call (the softmax and weighted sum over the ring buffer).
+        """
         hid = self.config.hidden
         x = ((np.asarray(raw, dtype=np.float32) - self.in_mean) / self.in_scale).astype(np.float32)
         emg = x[:N_EMG]

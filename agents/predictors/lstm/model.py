@@ -5,7 +5,8 @@ standardised with the training set's mean and spread. Layers, in order:
 
 1. **channel attention** over the envelopes: ``a = σ(W₂ tanh(W₁ e + b₁) + b₂)``, ``e ← e ⊙ a``;
 2. dropout mask on the 14 inputs, a 48-unit LSTM, a mask on its output, a second 48-unit LSTM;
-3. **temporal attention** over the last ``att_window`` outputs of the second layer:
+3. **temporal attention** over the last ``att_window`` outputs of the second layer (default 64
+   packets = 128 ms of history at the 2-ms packet period; fewer at the start of a sequence):
    ``score = vᵀ tanh(W_a h + b_a)``, ``ctx = Σ softmax(score) h``;
 4. a mask on ``φ = [h, ctx]`` (96), then two heads that also take the normalised horizon
    ``τ = horizon / horizon_scale``:
@@ -38,8 +39,11 @@ class NetConfig:
     """LSTM units per layer."""
     channel_hidden: int = 16
     """Units of the channel-attention MLP."""
-    att_window: int = 16
-    """Packets the temporal attention looks back over."""
+    att_window: int = 64
+    """Packets the temporal attention looks back over, the current one included (64 = 128 ms at
+    the 2-ms packet period). The torch model and the numpy streaming twin
+    (:class:`~teleimp_env.agents.predictors.lstm.inference.IntentStepper`, a ring buffer of this
+    many hidden states) both read it from here."""
     att_hidden: int = 32
     """Units of the temporal-attention score MLP."""
     head_hidden: int = 32
@@ -54,6 +58,14 @@ class NetConfig:
     """N/m; scale of the stiffness head."""
     sigma_floor: float = 1e-5
     """m; smallest position standard deviation."""
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "channel_hidden", "att_window", "att_hidden", "head_hidden"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"NetConfig.{name} must be an int >= 1, got {value!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"NetConfig.dropout must be in [0, 1), got {self.dropout!r}")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -115,10 +127,12 @@ class IntentNet(nn.Module):
         return self.att_v(torch.tanh(self.att(h)))[..., 0]
 
     def attend(self, h2: torch.Tensor) -> torch.Tensor:
-        """Context over each step's last ``att_window`` outputs (fewer at the sequence start).
+        """Context (B, L, H) over each step's last ``att_window`` outputs of ``h2`` (B, L, H).
 
-        Computed as a sum over the ``att_window`` lags of shifted views, so memory stays
-        O(B·L·H) for whole-episode sequences.
+        Fewer than ``att_window`` outputs at the sequence start (the missing ones score −∞, as
+        in the streaming twin's empty ring-buffer slots). Computed as a sum over the
+        ``att_window`` lags of shifted views, so memory stays O(B·L·H) for whole-episode
+        sequences (plus the (B, L, att_window) attention weights).
         """
         t_win = self.config.att_window
         b, length, hid = h2.shape

@@ -1,16 +1,23 @@
 """LSTM intent predictor with MC-Dropout (network in :mod:`teleimp_env.agents.predictors.lstm.model`).
 
 Online, :meth:`LstmPredictor.update` advances ``n_samples`` (default 30) dropout streams by one packet in
-numpy (:mod:`teleimp_env.agents.predictors.lstm.inference`); each stream's masks are drawn at
+numpy (:mod:`teleimp_env.agents.predictors.lstm.inference`, O(``att_window``) per packet, vectorised
+over the streams); each stream's masks are drawn at
 :meth:`reset` from the generator the stack hands over (:meth:`set_rng`) and held for the whole episode.
 :meth:`predict` evaluates the horizon-conditioned heads: the position mean is the newest
 packet's position plus the streams' mean displacement; its variance is the spread of the
 streams' means plus their mean predicted variance (epistemic + aleatoric), times a calibration
 factor fitted on validation data (:func:`teleimp_env.agents.training.evaluate.calibrate_std`).
+
+:func:`fit_lstm_predictor` builds, trains (for a given iteration budget) and returns a fitted
+predictor from a training and a validation set and a seed: the one entry point for code that needs
+"an LSTM trained on this data" (the training pipeline, the design-space study).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +25,7 @@ import numpy as np
 import torch
 
 from teleimp_env.agents.base import Intent, Predictor, check_fitted
-from teleimp_env.agents.checkpoint import check_shapes, load_checkpoint, save_checkpoint
+from teleimp_env.agents.checkpoint import CheckpointError, check_shapes, load_checkpoint, save_checkpoint
 from teleimp_env.agents.lineage import Lineage
 from teleimp_env.agents.predictors.lstm.inference import IntentStepper
 from teleimp_env.agents.predictors.lstm.model import N_INPUTS, IntentNet, NetConfig, init_parameters
@@ -26,12 +33,15 @@ from teleimp_env.agents.predictors.lstm.training import (
     TrainConfig,
     episode_inputs,
     input_statistics,
+    resolve_rate_max,
     train_net,
 )
-from teleimp_env.agents.training.data import Dataset
+from teleimp_env.agents.training.data import Dataset, Episode
 from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, STIFFNESS_ESTIMATE
 
-CHECKPOINT_VERSION = 1
+#: Version 2: the header records the data-derived stiffness-rate limit (``meta["rate_max"]``) and the
+#: ``TrainConfig`` gains ``rate_percentile`` (``rate_max`` may be ``None``).
+CHECKPOINT_VERSION = 2
 #: s; finite-difference step of the predicted velocity.
 _VEL_DELTA = 0.01
 
@@ -45,6 +55,13 @@ class LstmPredictor(Predictor):
         n_samples: MC-Dropout streams at inference (>= 1).
         seed: seed of parameter initialisation, batch sampling and training masks; also of the
             inference masks until a stack hands its own generator to :meth:`set_rng`.
+
+    Learned attributes (set by :meth:`fit` or :meth:`load`): ``net_`` (the torch network),
+    ``rate_max_`` ((3,) N/m/s, the stiffness-rate limit of the physics penalty: the
+    ``train.rate_percentile`` percentile of the training episodes' true |ΔK|/Δt per axis, or
+    ``train.rate_max`` if set), ``history_`` (``[(step, validation error m)]``; fit/finetune
+    only), ``std_scale_`` and ``stiffness_std_scale_`` (spread calibration factors, 1 until
+    calibrated on validation data); ``gate_`` and ``lineage_`` are set by the training pipeline.
     """
 
     name = "lstm"
@@ -69,15 +86,27 @@ class LstmPredictor(Predictor):
 
     # ------------------------------------------------------------------ fit
     def fit(
-        self, dataset: Dataset, validation: Dataset | None = None, progress: bool = False
+        self,
+        dataset: Dataset | Sequence[Episode],
+        validation: Dataset | Sequence[Episode] | None = None,
+        progress: bool = False,
     ) -> LstmPredictor:
-        """Train from scratch on ``dataset`` (best model on ``validation`` kept)."""
+        """Train from scratch on ``dataset``; returns ``self``.
+
+        Input statistics and the stiffness-rate limit ``rate_max_`` come from ``dataset`` only;
+        the iterate kept is the one with the lowest error on ``validation`` (the last one if
+        ``validation`` is ``None`` or empty); no other data is looked at. Spread calibration
+        factors restart at 1.
+        """
+        episodes = list(dataset)
         net = IntentNet(self.net)
         init_parameters(net, torch.Generator().manual_seed(int(self.seed)))
-        mean, scale = input_statistics(list(dataset))
+        mean, scale = input_statistics(episodes)
         net.in_mean.copy_(torch.from_numpy(mean.astype(np.float32)))
         net.in_scale.copy_(torch.from_numpy(scale.astype(np.float32)))
-        return self._train(net, dataset, validation, self.train, progress)
+        self.rate_max_ = resolve_rate_max(self.train, episodes)
+        self.std_scale_ = self.stiffness_std_scale_ = None  # a new network: calibration starts at 1
+        return self._train(net, episodes, validation, self.train, progress)
 
     def finetune(
         self,
@@ -87,16 +116,25 @@ class LstmPredictor(Predictor):
         lr: float = 1e-3,
         progress: bool = False,
     ) -> LstmPredictor:
-        """Continue training the fitted network on ``dataset`` (e.g. one new subject)."""
+        """Continue training the fitted network on ``dataset`` (e.g. one new subject).
+
+        The stiffness-rate limit stays the fitted ``rate_max_`` (a property of the population the
+        network was fitted on, not of the few fine-tuning episodes).
+        """
         check_fitted(self, "net_")
         cfg = TrainConfig(**{**self.train.as_dict(), "n_iter": n_iter, "lr": lr})
         return self._train(self.net_, dataset, validation, cfg, progress)
 
     def _train(
-        self, net: IntentNet, dataset: Dataset, validation: Dataset | None, cfg: TrainConfig, progress: bool
+        self,
+        net: IntentNet,
+        dataset: Dataset | Sequence[Episode],
+        validation: Dataset | Sequence[Episode] | None,
+        cfg: TrainConfig,
+        progress: bool,
     ) -> LstmPredictor:
         val = list(validation) if validation is not None else []
-        self.history_ = train_net(net, list(dataset), val, cfg, self.seed, progress)
+        self.history_ = train_net(net, list(dataset), val, cfg, self.seed, progress, rate_max=self.rate_max_)
         self._set_net(net)
         self.std_scale_ = getattr(self, "std_scale_", None) or 1.0
         self.stiffness_std_scale_ = getattr(self, "stiffness_std_scale_", None) or 1.0
@@ -126,7 +164,7 @@ class LstmPredictor(Predictor):
         self._pos = None
 
     def update(self, packet: np.ndarray) -> None:
-        """Advance all streams by one packet (20,). O(1)."""
+        """Advance all streams by one packet (20,). O(``att_window``), vectorised over the streams."""
         check_fitted(self, "net_")
         if self._stepper.n_samples == 0:
             self.reset()
@@ -202,6 +240,7 @@ class LstmPredictor(Predictor):
             "train": {**self.train.as_dict()},
             "n_samples": self.n_samples,
             "seed": self.seed,
+            "rate_max": [float(r) for r in self.rate_max_],
             "std_scale": float(self.std_scale_),
             "stiffness_std_scale": float(self.stiffness_std_scale_),
             "gate": getattr(self, "gate_", None),
@@ -222,11 +261,59 @@ class LstmPredictor(Predictor):
         check_shapes(path, arrays, expected)
         net.load_state_dict({k: torch.from_numpy(np.asarray(arrays[k], dtype=np.float32)) for k in expected})
         self._set_net(net)
+        self.rate_max_ = np.asarray(meta["rate_max"], dtype=np.float64)
+        if self.rate_max_.shape != (3,):
+            raise CheckpointError(f"{path}: meta 'rate_max' has shape {self.rate_max_.shape}, expected (3,)")
         self.std_scale_ = float(meta["std_scale"])
         self.stiffness_std_scale_ = float(meta["stiffness_std_scale"])
         self.gate_ = meta.get("gate")
         self.lineage_ = Lineage.from_dict(meta.get("lineage"))
         return self
+
+
+def fit_lstm_predictor(
+    train: Dataset | Sequence[Episode],
+    validation: Dataset | Sequence[Episode] | None,
+    seed: int | np.random.SeedSequence = 0,
+    n_iter: int | None = None,
+    *,
+    net: NetConfig | None = None,
+    train_config: TrainConfig | None = None,
+    n_samples: int = 30,
+    progress: bool = False,
+) -> LstmPredictor:
+    """Build, train and return a fitted :class:`LstmPredictor` (what a study or pipeline calls).
+
+    Equivalent to ``LstmPredictor(net, cfg, n_samples, seed).fit(train, validation)`` with
+    ``cfg = train_config`` (default :class:`TrainConfig`) whose ``n_iter`` is replaced by
+    ``n_iter`` when given. Input statistics and the stiffness-rate limit come from ``train``;
+    the iterate kept is the best on ``validation`` (the last one if ``None``). The spread is
+    not calibrated here (``std_scale_ = stiffness_std_scale_ = 1``): calibrate it on
+    validation data with :func:`teleimp_env.agents.training.evaluate.calibrate_std` if needed.
+
+    Args:
+        train: training episodes (a ``Dataset`` or a sequence of ``Episode``).
+        validation: model-selection episodes (never test subjects), or ``None``.
+        seed: an int, or a ``SeedSequence`` (its first 32-bit state word becomes the int seed).
+        n_iter: gradient steps (the iteration budget); ``None`` keeps ``train_config.n_iter``.
+        net: architecture (default :class:`NetConfig`).
+        train_config: optimisation settings (default :class:`TrainConfig`).
+        n_samples: MC-Dropout streams at inference.
+        progress: show a progress bar.
+
+    Returns:
+        The fitted predictor. The same arguments, in a process with the same torch thread count,
+        give a bit-identical network (and checkpoint).
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        seed = int(seed.generate_state(1, dtype=np.uint32)[0])
+    cfg = train_config or TrainConfig()
+    if n_iter is not None:
+        if not isinstance(n_iter, int) or n_iter < 1:
+            raise ValueError(f"n_iter must be an int >= 1 or None, got {n_iter!r}")
+        cfg = replace(cfg, n_iter=n_iter)
+    model = LstmPredictor(net=net, train=cfg, n_samples=n_samples, seed=int(seed))
+    return model.fit(train, validation, progress=progress)
 
 
 def _moments(delta: np.ndarray, std: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -236,4 +323,4 @@ def _moments(delta: np.ndarray, std: np.ndarray, k: np.ndarray) -> tuple[np.ndar
     return pos, pos_std, k.mean(axis=0), k.std(axis=0)
 
 
-__all__ = ["LstmPredictor", "episode_inputs"]
+__all__ = ["LstmPredictor", "episode_inputs", "fit_lstm_predictor"]

@@ -2,20 +2,28 @@
 
 Each iteration draws ``batch`` windows of ``burn_in + seq_len`` consecutive packets from the
 training episodes (numpy generator) and, at every step after the burn-in, a random horizon
-``k·dt`` with ``k`` uniform in ``[0, max_horizon]``. Loss per step:
+``k·dt`` with ``k`` uniform in ``[0, max_horizon]``. Loss per step (:func:`loss_terms`):
 
 * Gaussian negative log-likelihood of the displacement ``pos(t+k) − pos(t)`` (in cm) under
   the position head's mean and standard deviation;
 * ``w_stiffness`` × squared error of the stiffness head (anchored on the sent estimate at
   ``t``) against the true stiffness at ``t+k`` (in units of ``k_scale``);
-* ``w_rate`` × the physics-informed penalty on the predicted stiffness rate of change:
-  ``relu(|K(t, h+δ) − K(t, h)|/δ − rate_max)²`` (muscle stiffness cannot change faster than
-  activation dynamics allow; ``rate_max`` in N/m/s, scaled by ``k_scale``).
+* ``w_rate`` × the physics-informed penalty on the predicted stiffness rate of change
+  (:func:`stiffness_rate_penalty`): ``(relu(|K(t, h+δ) − K(t, h)|/δ − rate_max) / k_scale)²``
+  per axis. Muscle stiffness cannot change faster than activation dynamics allow, and the
+  limit comes from data: ``rate_max`` (3,) N/m/s is the ``rate_percentile`` (default 99th)
+  percentile, per axis, of the *true* stiffness rate ``|K(i+1) − K(i)| / dt`` over consecutive
+  packets of the training episodes (:func:`stiffness_rate_limit`); ``TrainConfig.rate_max``
+  overrides it. A predicted mean trajectory is smoother than the true one, so on a
+  well-behaved network the penalty is inactive (a satisfied inequality constraint); it acts on
+  predictions whose stiffness runs away with the horizon. :func:`evaluate_batches` reports
+  each loss term, the penalty included, on training-style batches.
 
 Dropout masks come from a ``torch.Generator`` seeded from ``seed``; parameters are
-initialised from another; torch runs with ``use_deterministic_algorithms(True)``. The model
-with the lowest validation error (mean position error over the validation horizons, no
-dropout) is kept.
+initialised from another; torch runs with ``use_deterministic_algorithms(True)``. Model
+selection uses the validation episodes passed to :func:`train_net` and nothing else: the
+iterate with the lowest validation error (mean position error over the validation horizons,
+no dropout) is kept.
 """
 
 from __future__ import annotations
@@ -55,8 +63,12 @@ class TrainConfig:
     """Weight of the stiffness squared error."""
     w_rate: float = 0.1
     """Weight of the stiffness rate penalty."""
-    rate_max: float = 20000.0
-    """N/m/s; predicted stiffness changes faster than this are penalised."""
+    rate_percentile: float = 99.0
+    """Percentile (0–100) of the training episodes' true stiffness rate |ΔK|/Δt (per axis, over
+    consecutive packets) that becomes the rate limit (see :func:`stiffness_rate_limit`)."""
+    rate_max: float | None = None
+    """N/m/s; optional override of the data-derived rate limit (the same on every axis).
+    ``None``: the limit comes from the training data."""
     rate_delta_s: float = 0.02
     """s; horizon step of the rate penalty's finite difference."""
     val_every: int = 100
@@ -65,6 +77,14 @@ class TrainConfig:
     """Horizons (s) of the validation error."""
     grad_clip: float = 1.0
     """Gradient-norm clip."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate_percentile <= 100.0:
+            raise ValueError(f"TrainConfig.rate_percentile must be in [0, 100], got {self.rate_percentile!r}")
+        if self.rate_max is not None and not self.rate_max > 0.0:
+            raise ValueError(f"TrainConfig.rate_max must be > 0 N/m/s or None, got {self.rate_max!r}")
+        if not self.rate_delta_s > 0.0:
+            raise ValueError(f"TrainConfig.rate_delta_s must be > 0 s, got {self.rate_delta_s!r}")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -82,8 +102,44 @@ def input_statistics(episodes: Sequence[Episode]) -> tuple[np.ndarray, np.ndarra
     return x.mean(axis=0), np.maximum(x.std(axis=0), 1e-6)
 
 
-class _Windows:
-    """All training episodes concatenated, for one fancy-index gather per batch."""
+def stiffness_rates(episodes: Sequence[Episode]) -> np.ndarray:
+    """(N, 3) N/m/s: ``|K(i+1) − K(i)| / dt`` of the true stiffness over every pair of
+    consecutive packets inside each episode (``dt`` = the episode's packet period; no pair
+    straddles two episodes)."""
+    rates = [np.abs(np.diff(e.true_stiffness, axis=0)) / e.dt for e in episodes if len(e) > 1]
+    if not rates:
+        raise ValueError("no episode has two packets: cannot compute the true stiffness rate")
+    return np.concatenate(rates)
+
+
+def stiffness_rate_limit(episodes: Sequence[Episode], percentile: float = 99.0) -> np.ndarray:
+    """(3,) N/m/s: the ``percentile`` of :func:`stiffness_rates` per axis (x, y, z).
+
+    ``numpy.percentile`` with its default linear interpolation, over all consecutive-packet
+    pairs of ``episodes`` pooled.
+    """
+    return np.percentile(stiffness_rates(episodes), percentile, axis=0)
+
+
+def resolve_rate_max(cfg: TrainConfig, episodes: Sequence[Episode]) -> np.ndarray:
+    """(3,) N/m/s rate limit: ``cfg.rate_max`` on every axis if set, else from ``episodes``."""
+    if cfg.rate_max is not None:
+        return np.full(3, float(cfg.rate_max))
+    return stiffness_rate_limit(episodes, cfg.rate_percentile)
+
+
+class TrainingWindows:
+    """All training episodes concatenated, for one fancy-index gather per batch.
+
+    Args:
+        episodes: training episodes; those not longer than ``length + k_max`` packets are skipped.
+        length: packets per window (burn-in + loss-carrying part).
+        k_max: largest horizon, packets (targets up to ``k_max`` packets after a window stay inside
+            its episode).
+
+    Attributes (T = packets of the usable episodes): ``x`` (T, 14) float32 inputs, ``pos`` (T, 3) m,
+    ``k`` (T, 3) N/m true stiffness, ``k_sent`` (T, 3) N/m float32 sent estimate.
+    """
 
     def __init__(self, episodes: Sequence[Episode], length: int, k_max: int) -> None:
         usable = [e for e in episodes if len(e) > length + k_max]
@@ -107,19 +163,58 @@ class _Windows:
         return self.offsets[ep] + (rng.random(batch) * self.n_starts[ep]).astype(np.int64)
 
 
-def _loss(
+def stiffness_rate_penalty(
     net: IntentNet,
-    w: _Windows,
+    phi: torch.Tensor,
+    horizon_s: torch.Tensor,
+    k_anchor: torch.Tensor,
+    stiffness: torch.Tensor,
+    rate_max: torch.Tensor,
+    delta_s: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Physics-informed penalty on the predicted stiffness rate along the horizon.
+
+    Args:
+        net: the network (its heads and ``k_scale``).
+        phi: (…, 2H) head features.
+        horizon_s: (…) s, horizons at which ``stiffness`` was predicted.
+        k_anchor: (…, 3) N/m, the sent stiffness the heads are anchored on.
+        stiffness: (…, 3) N/m, the stiffness head at ``horizon_s``.
+        rate_max: (3,) N/m/s, the per-axis limit.
+        delta_s: s, finite-difference step.
+
+    Returns:
+        ``(penalty, rate)``: the scalar mean of ``(relu(rate − rate_max) / k_scale)²`` and the
+        (…, 3) predicted rate ``|K(h+δ) − K(h)| / δ`` in N/m/s.
+    """
+    _, _, ahead = net.heads(phi, horizon_s + delta_s, k_anchor)
+    rate = (ahead - stiffness).abs() / delta_s
+    k_scale = net.config.k_scale
+    return (torch.relu(rate - rate_max) / k_scale).square().mean(), rate
+
+
+def loss_terms(
+    net: IntentNet,
+    w: TrainingWindows,
     starts: np.ndarray,
     rng: np.random.Generator,
-    gen: torch.Generator,
+    gen: torch.Generator | None,
     cfg: TrainConfig,
     dt: float,
-) -> torch.Tensor:
+    rate_max: np.ndarray,
+) -> dict[str, torch.Tensor]:
+    """The loss terms of one batch of windows starting at ``starts`` (B,) (global indices).
+
+    Horizons are drawn from ``rng`` and dropout masks from ``gen`` (``None``: dropout off).
+
+    Returns:
+        ``nll``, ``stiffness`` (squared error), ``rate_penalty`` (scalars), ``rate_peak`` (the
+        largest predicted rate, N/m/s, detached) and ``loss`` (the weighted total).
+    """
     c = net.config
     idx = starts[:, None] + np.arange(w.length)[None, :]
     raw = torch.from_numpy(w.x[idx])
-    masks = net.masks(len(starts), gen)
+    masks = net.masks(len(starts), gen, active=gen is not None)
     phi = net.encode(raw, masks)[:, cfg.burn_in :]
     t_idx = idx[:, cfg.burn_in :]
     k_max = round(cfg.max_horizon_s / dt)
@@ -132,10 +227,50 @@ def _loss(
     nll = (0.5 * z**2 + torch.log(std / 0.01)).mean()
     k_true = torch.from_numpy((w.k[t_idx + k] / c.k_scale).astype(np.float32))
     mse_k = ((stiff / c.k_scale - k_true) ** 2).mean()
-    _, _, stiff2 = net.heads(phi, horizon + cfg.rate_delta_s, anchor)
-    rate = (stiff2 - stiff).abs() / (cfg.rate_delta_s * c.k_scale)
-    penalty = (torch.relu(rate - cfg.rate_max / c.k_scale) ** 2).mean()
-    return nll + cfg.w_stiffness * mse_k + cfg.w_rate * penalty
+    limit = torch.from_numpy(np.asarray(rate_max, dtype=np.float32))
+    penalty, rate = stiffness_rate_penalty(net, phi, horizon, anchor, stiff, limit, cfg.rate_delta_s)
+    return {
+        "nll": nll,
+        "stiffness": mse_k,
+        "rate_penalty": penalty,
+        "rate_peak": rate.detach().max(),
+        "loss": nll + cfg.w_stiffness * mse_k + cfg.w_rate * penalty,
+    }
+
+
+@torch.no_grad()
+def evaluate_batches(
+    net: IntentNet,
+    episodes: Sequence[Episode],
+    cfg: TrainConfig,
+    rate_max: np.ndarray | float | None = None,
+    n_batches: int = 8,
+    seed: int = 0,
+    dropout: bool = True,
+) -> dict[str, np.ndarray]:
+    """Loss terms of ``net`` on ``n_batches`` training-style batches of ``episodes`` (no update).
+
+    Batches are drawn as in :func:`train_net` (``cfg.batch`` windows of ``cfg.burn_in +
+    cfg.seq_len`` packets, random horizons up to ``cfg.max_horizon_s``) from generators seeded
+    with ``seed``; ``dropout`` applies training masks. ``rate_max`` (3,) N/m/s defaults to
+    :func:`resolve_rate_max` on ``episodes``.
+
+    Returns:
+        (n_batches,) arrays keyed as in :func:`loss_terms`; e.g. ``rate_penalty > 0`` marks the
+        batches in which the physics penalty binds.
+    """
+    dt = episodes[0].dt
+    limit = resolve_rate_max(cfg, episodes) if rate_max is None else np.broadcast_to(rate_max, (3,))
+    windows = TrainingWindows(episodes, cfg.burn_in + cfg.seq_len, round(cfg.max_horizon_s / dt))
+    seq = np.random.SeedSequence([int(seed), 11])
+    rng = np.random.default_rng(seq)
+    gen = torch.Generator().manual_seed(int(seq.generate_state(1)[0])) if dropout else None
+    out: dict[str, list[float]] = {}
+    for _ in range(n_batches):
+        terms = loss_terms(net, windows, windows.sample(rng, cfg.batch), rng, gen, cfg, dt, limit)
+        for key, value in terms.items():
+            out.setdefault(key, []).append(float(value))
+    return {key: np.asarray(v) for key, v in out.items()}
 
 
 @torch.no_grad()
@@ -166,12 +301,27 @@ def train_net(
     cfg: TrainConfig,
     seed: int,
     progress: bool = True,
+    rate_max: np.ndarray | float | None = None,
 ) -> list[tuple[int, float]]:
-    """Train ``net`` in place (best validation state restored); returns ``[(step, val_error_m)]``."""
+    """Train ``net`` in place; returns ``[(step, val_error_m)]``.
+
+    Args:
+        net: the network (initialised, input statistics set).
+        train: training episodes (batches and, by default, the rate limit come from these).
+        validation: the only episodes model selection looks at: every ``cfg.val_every`` steps
+            (and at the last) :func:`validation_error` on them is recorded, and the iterate with
+            the lowest one is restored at the end. Empty: the last iterate is kept.
+        cfg: optimisation settings.
+        seed: seed of batch sampling, horizons and dropout masks.
+        progress: show a progress bar.
+        rate_max: (3,) N/m/s limit of the stiffness-rate penalty (default
+            :func:`resolve_rate_max` on ``train``).
+    """
     torch.use_deterministic_algorithms(True)
     dt = train[0].dt
+    limit = resolve_rate_max(cfg, train) if rate_max is None else np.broadcast_to(rate_max, (3,))
     k_max = round(cfg.max_horizon_s / dt)
-    windows = _Windows(train, cfg.burn_in + cfg.seq_len, k_max)
+    windows = TrainingWindows(train, cfg.burn_in + cfg.seq_len, k_max)
     seq = np.random.SeedSequence([int(seed), 7])
     rng = np.random.default_rng(seq)
     gen = torch.Generator().manual_seed(int(seq.generate_state(1)[0]))
@@ -184,7 +334,7 @@ def train_net(
     bar = tqdm(range(1, cfg.n_iter + 1), desc="training LSTM", unit="step", disable=not progress)
     for step in bar:
         net.train()
-        loss = _loss(net, windows, windows.sample(rng, cfg.batch), rng, gen, cfg, dt)
+        loss = loss_terms(net, windows, windows.sample(rng, cfg.batch), rng, gen, cfg, dt, limit)["loss"]
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)

@@ -1,1 +1,1 @@
-"""TODO."""
+"""SINDy predictor: sparse dynamics of hand motion and stiffness driven by the envelopes."""

@@ -15,7 +15,7 @@ TINY = [
     "--subjects",
     "0",
     "--val-subjects",
-    "6",
+    "8",
     "--episodes",
     "1",
     "--val-episodes",
@@ -67,7 +67,9 @@ def test_train_sindy_with_leave_one_subject_out(tmp_path, capsys):
     )
     assert out.is_file() and summary["checkpoint"] == str(out)
     loaded = teleimp_env.agents.predictors.sindy.predictor.SindyPredictor.load(out)
-    assert loaded.provenance_["subjects"] == [0] and loaded.provenance_["loso"] == 1
+    # loso 1: fitted on subject 0 plus subject 1's fine-tuning episodes, validated on 1's others
+    assert loaded.lineage_.fit_subjects == (0, 1) and loaded.lineage_.notes["loso"] == 1
+    assert loaded.lineage_.selection_subjects == (1,)
     assert set(summary["gate"]) == {"max_age_s", "max_gap_s", "max_pos_std_m"}
     assert "x' =" in summary["equations"]
     assert len(list(tmp_path.glob("dataset-*.npz"))) == 2  # cached for the next run

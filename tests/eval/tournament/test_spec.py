@@ -65,7 +65,10 @@ def test_seeds_are_prefix_stable_and_id_ignores_added_cells(tmp_path):
 def test_presets_load_and_quick_is_small():
     assert {"quick", "full"} <= set(preset_names())
     quick = load_preset("quick")
-    assert len(expand(quick)) == 7 * 3 * 2 * 1 * 3
+    assert len(expand(quick)) == 12 * 4 * 2 * 1 * 2
+    assert set(quick.subjects) == {6, 7}  # the test pool only
+    assert any(d.force_feedback for d in quick.delays)  # a bilateral profile: the +eo layer acts
+    assert any(isinstance(d.loss, tuple) and d.loss[0] == "gilbert_elliott" for d in quick.delays)
     assert quick.env_kwargs["episode_s"] <= 8.0 and quick.focus_delay == "200ms"
     full = load_preset("full")
     assert any(d.delay_trace for d in full.delays) and any(d.jitter for d in full.delays)
@@ -78,7 +81,7 @@ def test_presets_load_and_quick_is_small():
     [
         ("seeds = 2", 'seeds = "two"', r"spec.toml, line 2, field 'seeds': must be the number of seeds"),
         ('stacks = ["naive", "oracle"]', 'stacks = ["naive", "bogus"]',
-         r"line 3, field 'stacks': unknown value 'bogus'; valid stacks: naive, .*oracle"),
+         r"line 3, field 'stacks': unknown stack 'bogus'; valid stacks: naive, .*oracle"),
         ("episode_s = 1.0", "episode_s = -1.0", r"line 7, field 'env.episode_s': episode_s must be"),
         ("episode_s = 1.0", "epsiode_s = 1.0", r"line 7, field 'env.epsiode_s': unknown gym.make kwarg"),
         ('jitter = ["gamma", 20, 2]', 'jitter = ["gauss", 20]',

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from teleimp_env.eval.tournament.store import EpisodeRow, ResultStore
+from teleimp_env.eval.tournament.store import EpisodeRow, ResultStore, StoreError
 
 
 def _row(key: str, seed: int, score: float = 1.0) -> EpisodeRow:
@@ -42,3 +42,45 @@ def test_unopenable_database_names_the_file(tmp_path):
     blocker.write_text("x")
     with pytest.raises(OSError, match="results database"):
         ResultStore(blocker / "r.sqlite")
+
+
+def test_a_corrupt_database_is_named_with_the_remedy(tmp_path):
+    path = tmp_path / "results.sqlite"
+    path.write_bytes(b"this is not sqlite at all" * 200)
+    with pytest.raises(StoreError, match=r"not a readable SQLite database.*move it aside"):
+        ResultStore(path)
+
+
+def test_writing_a_read_only_database_is_named_with_the_remedy(tmp_path):
+    path = tmp_path / "results.sqlite"
+    with ResultStore(path) as store:
+        store.register("t1", "quick", {})
+        store.add("t1", _row("c1", 1))
+    with ResultStore(path, readonly=True) as store:
+        assert store.count("t1") == 1  # reading works
+        with pytest.raises(StoreError, match=r"cannot store an episode: .*read-only"):
+            store.add("t1", _row("c1", 2))
+
+
+def test_a_missing_database_opened_read_only_is_named(tmp_path):
+    with pytest.raises(StoreError, match="does not exist"):
+        ResultStore(tmp_path / "nope.sqlite", readonly=True)
+
+
+def test_a_database_locked_by_another_writer_is_named(tmp_path, monkeypatch):
+    import teleimp_env.eval.tournament.store as store_module
+
+    path = tmp_path / "results.sqlite"
+    ResultStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(store_module, "LOCK_TIMEOUT_S", 0.05)
+    try:
+        with pytest.raises(StoreError, match="another process held its lock"):
+            with ResultStore(path) as store:
+                store.add("t1", _row("c1", 1))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with ResultStore(path) as store:  # once released, writing works again
+        assert store.add("t1", _row("c1", 1))

@@ -1,20 +1,27 @@
-"""Shared helpers for operator tests: task geometry and a simple closed loop without MuJoCo."""
+"""Shared helpers for operator tests: task geometry, a simple closed loop without MuJoCo, scripted
+reaches and holds, and the master's calibrated envelope detector."""
 
 from __future__ import annotations
 
 import collections
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from teleimp_env.operator import (
     GeneratorSpec,
     OperatorConfig,
+    OperatorStep,
     PhysiologicalOperator,
     RobotView,
     TaskGeometry,
     subject_params,
 )
+from teleimp_env.operator.emg import EmgSynthesizer
+from teleimp_env.operator.envelope import EnvelopeDetector
+from teleimp_env.operator.generators import MasterCalibration, calibrate
 
 #: A configuration with every noise source off (deterministic motion, clean sEMG).
 QUIET = OperatorConfig(
@@ -24,9 +31,18 @@ QUIET = OperatorConfig(
     emg_noise=False,
     electrode_drift=False,
 )
+#: :data:`QUIET` with the fatigue state frozen too (forces exactly as demanded, block after block).
+STILL = OperatorConfig(
+    tremor=False,
+    motor_noise=False,
+    endpoint_scatter=False,
+    emg_noise=False,
+    electrode_drift=False,
+    fatigue_dynamics=False,
+)
 
 
-def make_task(seed: int = 0, dt: float = 0.002, start_offset=None) -> TaskGeometry:
+def make_task(seed: int = 0, dt: float = 0.002, start_offset: Sequence[float] | None = None) -> TaskGeometry:
     """A task like the env's: hole ±4 cm, start 5–8 cm above it and ±4 cm sideways."""
     rng = np.random.default_rng([seed, 99])
     hole = np.array([*rng.uniform(-0.04, 0.04, 2), 0.035])
@@ -36,7 +52,7 @@ def make_task(seed: int = 0, dt: float = 0.002, start_offset=None) -> TaskGeomet
     return TaskGeometry(hole, 0.03, 0.5e-3, 0.01, 0.025, start, dt)
 
 
-def make_op(subject: int = 0, config: OperatorConfig | None = None, **kwargs) -> PhysiologicalOperator:
+def make_op(subject: int = 0, config: OperatorConfig | None = None, **kwargs: Any) -> PhysiologicalOperator:
     """A physiological operator for ``subject`` (generator by name via ``generator=``)."""
     gen = kwargs.pop("generator", "physiological")
     return PhysiologicalOperator(
@@ -60,13 +76,13 @@ class Run:
 
 
 def run_loop(
-    op,
+    op: PhysiologicalOperator,
     task: TaskGeometry,
     seconds: float,
     seed: int = 0,
     backward_delay: float = 0.0,
     robot_lag: float = 0.03,
-    displayed_force=None,
+    displayed_force: Sequence[float] | None = None,
 ) -> Run:
     """Drive ``op`` with a first-order robot that follows the hand (time constant ``robot_lag``),
     seen through a backward delay; ``displayed_force`` (3,) N is shown to the hand if given."""
@@ -126,13 +142,19 @@ def lag_of_peak(x: np.ndarray, y: np.ndarray, max_lag: int) -> int:
     return int(lags[int(np.argmax(corr))])
 
 
-def reach_train(op, seed: int, seconds: float, durations=(0.25, 0.4), amplitudes=(0.02, 0.04)):
+def reach_train(
+    op: PhysiologicalOperator,
+    seed: int,
+    seconds: float,
+    durations: tuple[float, float] = (0.25, 0.4),
+    amplitudes: tuple[float, float] = (0.02, 0.04),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[OperatorStep]]:
     """Hold still, then a train of alternating min-jerk reaches along x (amplitudes and durations
     drawn uniformly from the given ranges, m and s, random pauses); the planner's own decisions
     are switched off so the motion is exactly this train.
 
-    Returns per control period: activation (N, 6), hand acceleration (N, 3) m/s², and the
-    steps (list of OperatorStep).
+    Returns per control period: excitation (N, 6) (what the sEMG follows), activation (N, 6),
+    hand acceleration (N, 3) m/s², and the steps (list of OperatorStep).
     """
     task = make_task(seed, start_offset=[0.0, 0.0, 0.008])
     op.record = True
@@ -147,7 +169,53 @@ def reach_train(op, seed: int, seconds: float, durations=(0.25, 0.4), amplitudes
         sign, t = -sign, t + dur + rng.uniform(0.05, 0.2)
     n = round(seconds / task.control_dt)
     steps = [op.advance(k * task.control_dt, None, None) for k in range(1, n + 1)]
-    return op.traced("activation")[:n], op.traced("acceleration")[:n], steps
+    traced = (op.traced(key)[:n] for key in ("excitation", "activation", "acceleration"))
+    return (*traced, steps)
+
+
+def hold_still(
+    op: PhysiologicalOperator,
+    task: TaskGeometry,
+    seconds: float,
+    seed: int = 0,
+    force: np.ndarray | None = None,
+) -> list[OperatorStep]:
+    """Reset ``op`` on ``task`` and run it for ``seconds`` with its planner's decisions switched
+    off (no submovement at all: the hand holds the start position in the reset phase, REACH);
+    ``force`` (3,) N is displayed to the hand every period if given."""
+    op.reset(task, np.random.default_rng(seed))
+    op.planner.decide = lambda *args, **kwargs: None
+    dt = task.control_dt
+    return [op.advance(k * dt, None, force) for k in range(1, round(seconds / dt) + 1)]
+
+
+def master_calibration(subject: int, dt: float = 0.002) -> MasterCalibration:
+    """The master's calibration of ``subject`` with the default settings (physiological sEMG)."""
+    return calibrate(subject_params(subject), OperatorConfig(), GeneratorSpec.preset("physiological"), dt)
+
+
+def calibrated_chain(
+    subject: int,
+    config: OperatorConfig = QUIET,
+    seed: int = 0,
+    dt: float = 0.002,
+    cutoff: float | None = None,
+    whitening: bool = True,
+) -> tuple[EmgSynthesizer, EnvelopeDetector]:
+    """A fresh sEMG synthesiser of ``subject`` and the master's calibrated envelope detector for it
+    (whitening, MVC and armband alignment from :func:`master_calibration`); ``cutoff`` (Hz)
+    overrides the envelope low-pass, ``whitening=False`` leaves the whitening filter out."""
+    cal = master_calibration(subject, dt)
+    synth = EmgSynthesizer(subject_params(subject), config, dt, np.random.default_rng([subject, seed]))
+    detector = EnvelopeDetector(
+        config.emg_fs,
+        synth.r,
+        config.envelope_cutoff_hz if cutoff is None else cutoff,
+        cal.whitening if whitening else None,
+        cal.mvc,
+        cal.alignment,
+    )
+    return synth, detector
 
 
 def pearson_curve(x: np.ndarray, y: np.ndarray, max_lag: int) -> np.ndarray:

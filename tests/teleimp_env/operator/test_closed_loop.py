@@ -47,13 +47,20 @@ def test_backward_delay_brings_more_corrections_and_longer_insertions():
 
 
 def test_round_trip_delay_with_the_naive_command_hurts_success_or_force():
+    """300 ms each way (the delay of the bilateral test below): the naive command (the delayed hand
+    position and stiffness estimate, as they are) jams the peg more often and harder, and never
+    succeeds more. (At 200 ms each way the operator's lag adaptation mostly copes; a single jam of
+    the zero-delay seed 0, ~43 N, then dominates a 4-seed mean.)"""
     zero = [episode(seed) for seed in SEEDS]
-    late = [episode(seed, delay_ms=200.0) for seed in SEEDS]
+    late = [episode(seed, delay_ms=300.0) for seed in SEEDS]
     success_zero = sum(e["success"] for e in zero)
     success_late = sum(e["success"] for e in late)
+    assert success_late <= success_zero
     force_zero = np.mean([e["peak_force"] for e in zero])
     force_late = np.mean([e["peak_force"] for e in late])
-    assert success_late < success_zero or force_late > force_zero + 3.0
+    assert force_late > 2.0 * force_zero + 3.0
+    assert sum(b["peak_force"] > a["peak_force"] for a, b in zip(zero, late, strict=True)) >= 3
+    assert all(b["time"] > a["time"] for a, b in zip(zero, late, strict=True))
 
 
 def test_bilateral_mode_violates_passivity_only_with_delay():

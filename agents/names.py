@@ -1,0 +1,18 @@
+"""The built-in stack names (one home; no imports, so every agents module may use them)."""
+
+from __future__ import annotations
+
+#: The built-in stacks; ``oracle`` is privileged (it reads the env's ``info``). Others come from
+#: :func:`~teleimp_env.agents.registry.register`, entry points, ``module:attr`` references or a
+#: saved SB3 policy's ``.zip`` path.
+STACK_NAMES: tuple[str, ...] = (
+    "naive", "naive+eo", "cv", "cv+eo", "kf", "kf+eo", "sindy", "sindy+eo", "lstm", "lstm+eo",
+    "ppo-residual", "oracle",
+)  # fmt: skip
+#: Built-in stacks that are saved SB3 residual policies (``assets/checkpoints/<name>.zip``).
+POLICY_STACKS: tuple[str, ...] = ("ppo-residual",)
+
+
+def is_policy_path(name: str) -> bool:
+    """True if ``name`` names a saved SB3 policy file (it ends in ``.zip``)."""
+    return name.endswith(".zip")

@@ -1,0 +1,132 @@
+"""A saved stable-baselines3 policy as a tournament controller.
+
+:func:`save_policy` writes the SB3 ``.zip`` and adds one member, ``teleimp_env.json``, with what
+the policy was trained with (algorithm, residual settings, feature version, lineage), so
+:class:`SB3Controller` rebuilds the same observation and action transformations at test time.
+A ``.zip`` path is a stack name: ``agents.make("runs/ppo.zip")``, ``--stacks naive,runs/ppo.zip``.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from teleimp_env.agents.rl.features import N_FEATURES, remote_features
+from teleimp_env.agents.rl.wrappers import ResidualConfig, apply_residual
+
+#: Name of the archive member holding the teleimp settings.
+META_MEMBER = "teleimp_env.json"
+#: Version of the settings' layout (and of the feature vector it implies).
+META_FORMAT = 1
+_ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DDPG")
+
+
+def _sb3() -> Any:
+    try:
+        import stable_baselines3
+    except ImportError as err:
+        raise ImportError(
+            "SB3 policies need the [rl] extra (stable-baselines3): pip install 'teleimp-env[rl]'"
+        ) from err
+    return stable_baselines3
+
+
+def save_policy(model: Any, path: str | Path, residual: ResidualConfig, **meta: Any) -> Path:
+    """Save an SB3 ``model`` trained on :func:`~teleimp_env.agents.rl.envs.make_rl_env` to ``path``
+    (.zip) with its settings (``meta``: e.g. ``lineage=``, ``notes=``, JSON-ready)."""
+    path = Path(path)
+    if path.suffix != ".zip":
+        raise ValueError(f"path must end in .zip, got {str(path)!r}")
+    algorithm = type(model).__name__
+    if algorithm not in _ALGORITHMS:
+        raise ValueError(f"unsupported SB3 algorithm {algorithm!r}; supported: {', '.join(_ALGORITHMS)}")
+    model.save(path)
+    info = {"format": META_FORMAT, "algorithm": algorithm, "n_features": N_FEATURES,
+            "residual": residual.to_dict(), **meta}  # fmt: skip
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(META_MEMBER, json.dumps(info, indent=1, sort_keys=True))
+    return path
+
+
+def read_settings(path: str | Path) -> dict[str, Any]:
+    """The teleimp settings stored in a policy archive (``ValueError`` naming the file if absent)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no SB3 policy at {str(path)!r}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = json.loads(archive.read(META_MEMBER))
+    except zipfile.BadZipFile as err:
+        raise ValueError(f"{str(path)!r} is not a zip archive (an SB3 .zip policy): {err}") from err
+    except KeyError:
+        raise ValueError(
+            f"{str(path)!r} has no {META_MEMBER}: save it with teleimp_env.agents.rl.policy.save_policy "
+            "so the observation and action settings it was trained with travel with it"
+        ) from None
+    if info.get("format") != META_FORMAT or info.get("n_features") != N_FEATURES:
+        raise ValueError(
+            f"{str(path)!r} was saved with settings format {info.get('format')} and "
+            f"{info.get('n_features')} features; this version reads format {META_FORMAT} with {N_FEATURES}"
+        )
+    return info
+
+
+class SB3Controller:
+    """A residual SB3 policy on top of its base stack (the controller protocol).
+
+    Args:
+        path: the policy archive written by :func:`save_policy`.
+        make_base: builds the base stack by name (``teleimp_env.agents.make``).
+        seed: seed of the base stack (the policy acts deterministically).
+        env: the env the controller drives (its facts configure the base stack).
+        name: label in logs (default: the file name without ``.zip``).
+
+    ``agents.make("path/to/policy.zip", env=env)`` builds one.
+    """
+
+    privileged = False
+
+    def __init__(
+        self,
+        path: str | Path,
+        make_base: Callable[..., Any],
+        seed: int | None = None,
+        env: Any = None,
+        name: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.settings = read_settings(self.path)
+        self.residual = ResidualConfig(**self.settings["residual"])
+        algorithm = getattr(_sb3(), self.settings["algorithm"])
+        self.model = algorithm.load(self.path, device="cpu")
+        self.lineage_ = self.settings.get("lineage")
+        self.name = name or self.path.stem
+        self.base = make_base(self.residual.base, seed=seed, env=env)
+        self._features = np.zeros(N_FEATURES, dtype=np.float32)
+        self.reset(seed)
+
+    @property
+    def decision(self) -> Any:
+        """The base stack's decision this step (what the residual corrects)."""
+        return getattr(self.base, "decision", None)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start an episode."""
+        self.base.reset(seed=seed)
+        self._step = 0
+        self._residual = np.zeros(6)
+
+    def act(self, obs: dict[str, np.ndarray], info: dict | None = None) -> np.ndarray:
+        """The (9,) action: the base stack's, corrected by the residual (renewed every
+        ``action_repeat`` steps, as in training)."""
+        base_action = self.base.act(obs)
+        if self._step % self.residual.action_repeat == 0:
+            remote_features(obs, out=self._features)
+            self._residual, _ = self.model.predict(self._features, deterministic=True)
+        self._step += 1
+        return apply_residual(base_action, self._residual, self.residual)

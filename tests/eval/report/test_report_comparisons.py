@@ -1,0 +1,56 @@
+"""The report shows the gap-closed column and table, the formula, and the identical-results flags."""
+
+from __future__ import annotations
+
+import pytest
+
+from teleimp_env.eval.report.document import build_document, leaderboard, write_report
+from teleimp_env.eval.tournament.aggregate import summarize
+from tests.eval.helpers import synthetic_tournament
+
+# the synthetic rows carry no prediction metrics, so the error-vs-horizon plot has no labelled line
+pytestmark = pytest.mark.filterwarnings("ignore:No artists with labels:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    spec, rows = synthetic_tournament(bootstrap=200)
+    s = summarize(spec, rows)
+    paths = write_report(tmp_path_factory.mktemp("cmp"), build_document(spec, s, stills={}))
+    return s, paths.markdown.read_text(), paths.html.read_text()
+
+
+def test_leaderboard_has_the_gap_column_at_the_focus_delay(report):
+    s, md, page = report
+    table = leaderboard(s)
+    col = table.header.index("gap closed (success) @200ms")
+    assert table.header[col - 1] == "success" and all(len(r) == len(table.header) for r in table.rows)
+    cells = {r[1]: r[col] for r in table.rows}
+    assert cells["naive"] == "0 (baseline)" and cells["oracle"] == "1 (bound)"
+    assert cells["a"] == s.gap_closed["a"]["200ms"]["success"].fmt() and cells["a"].startswith("0.33 [")
+    assert cells["naive+eo"].startswith("0.00 [")
+    assert "| gap closed (success) @200ms |" in md and "<th>gap closed (success) @200ms</th>" in page
+
+
+def test_gap_table_and_formula_text(report):
+    _s, md, page = report
+    section = md.split("## Gap closed", 1)[1].split("## ", 1)[0]
+    assert "| stack | gap closed | 100ms | 200ms | bilateral-200ms |" in section
+    assert "| a | success | – | 0.33 [" in section and "| a | peak F | 0.25 [" in section
+    assert "| naive+eo | peak F | 0.00 [0.00, 0.00] | 0.00 [0.00, 0.00] | 0.20 [0.20, 0.20] |" in section
+    assert "Gap closed = (m_stack − m_naive) / (m_oracle − m_naive)" in section
+    assert "100ms, success: – because oracle − naive = 0 on the 4 paired episodes" in section
+    assert "(success_stack − success_naive) / (success_oracle − success_naive)" in md
+    assert "<h2>Gap closed</h2>" in page
+
+
+def test_identical_flag_text(report):
+    _s, md, page = report
+    section = md.split("## Identical results", 1)[1].split("## ", 1)[0]
+    assert (
+        "⚠ `naive` and `naive+eo` gave identical per-episode results on profiles 100ms, 200ms; "
+        "differ on bilateral-200ms" in section
+    )
+    assert "the +eo layer never acted in these episodes: no bilateral profile" in section
+    assert "`a`" not in section
+    assert "<code>naive+eo</code>" in page
