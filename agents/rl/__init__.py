@@ -16,3 +16,18 @@ residual recipe.
 
 Needs the ``rl`` extra (stable-baselines3): ``pip install 'teleimp-env[rl]'``.
 """
+
+from teleimp_env.agents.rl.envs import RL_EPISODE_S, make_rl_env
+from teleimp_env.agents.rl.policy import SB3Controller, read_settings, save_policy
+from teleimp_env.agents.rl.wrappers import RemoteObservation, ResidualAction, ResidualConfig
+
+__all__ = [
+    "RL_EPISODE_S",
+    "RemoteObservation",
+    "ResidualAction",
+    "ResidualConfig",
+    "SB3Controller",
+    "make_rl_env",
+    "read_settings",
+    "save_policy",
+]

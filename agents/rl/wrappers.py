@@ -18,12 +18,13 @@ from teleimp_env.action import ACTION_HIGH, ACTION_LOW, K_D, X_D
 from teleimp_env.agents.rl.features import N_FEATURES, remote_features
 
 
-class RemoteObservation(gym.ObservationWrapper):
+class RemoteObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """Replace the env's observation dict by :func:`~teleimp_env.agents.rl.features.remote_features`:
     a (31,) float32 vector in (−1, 1)."""
 
     def __init__(self, env: gym.Env) -> None:
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.ObservationWrapper.__init__(self, env)
         self.observation_space = spaces.Box(-1.0, 1.0, (N_FEATURES,), np.float32)
 
     def observation(self, observation: dict[str, np.ndarray]) -> np.ndarray:
@@ -69,14 +70,15 @@ def apply_residual(base_action: np.ndarray, residual: np.ndarray, config: Residu
     return np.clip(action, ACTION_LOW, ACTION_HIGH, out=action)
 
 
-class ResidualAction(gym.Wrapper):
+class ResidualAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """The policy acts with a residual in [−1, 1]⁶ on top of ``base``, a controller built for
     ``env`` (``agents.make(config.base, env=env)``; see :class:`ResidualConfig`). Each residual is
     held for ``action_repeat`` control steps, whose rewards are summed. The observation is the
     env's (wrap it in :class:`RemoteObservation` to learn from features)."""
 
     def __init__(self, env: gym.Env, base: Any, config: ResidualConfig | None = None) -> None:
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self, base=base, config=config)
+        gym.Wrapper.__init__(self, env)
         self.config = config or ResidualConfig()
         self.action_space = spaces.Box(-1.0, 1.0, (6,), np.float32)
         self.base = base

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
+from teleimp_env.eval.study.families import AGENT_FAMILIES, SHIPPED_FAMILIES
 from teleimp_env.eval.study.result import StudyResult
+
+
+def line_style(family: str) -> str:
+    """Solid for the agents' predictors, dotted for shipped checkpoints, dashed for window models."""
+    if family in AGENT_FAMILIES:
+        return "-"
+    return ":" if family in SHIPPED_FAMILIES else "--"
 
 
 def error_plot(result: StudyResult, path: Path) -> Path | None:
@@ -14,7 +22,9 @@ def error_plot(result: StudyResult, path: Path) -> Path | None:
 
     Rows: position error (mm), stiffness error (N/m); columns: generators; one line per family
     with its 95 % CI over test episodes as error bars when there are at least 3 test episodes
-    (LOSO: the mean over held-out subjects, no bars). Families are offset slightly along x.
+    (LOSO: the mean over held-out subjects, no bars). Families are offset slightly along x; the
+    line style tells the family's kind (:func:`line_style`), the colour its name (tab20); position
+    errors are on a log axis (they span two decades).
     """
     try:
         import matplotlib
@@ -26,6 +36,7 @@ def error_plot(result: StudyResult, path: Path) -> Path | None:
     gens = result.config.generators
     fig, axes = plt.subplots(2, len(gens), figsize=(4.5 * len(gens), 7), squeeze=False)
     fold = "loso" if result.config.loso else "test"
+    palette = plt.get_cmap("tab20").colors
     for col, g in enumerate(gens):
         rows = [r for r in result.rows if r.generator == g and r.fold == fold and r.available]
         families = list(dict.fromkeys(r.family for r in rows))
@@ -41,14 +52,24 @@ def error_plot(result: StudyResult, path: Path) -> Path | None:
                 banded = len(fam_rows) == 1 and min(s.n for s in stats[0]) >= 3 and np.all(np.isfinite(lo))
                 yerr = np.vstack((mean - lo, hi - mean)) if banded else None
                 axes[row, col].errorbar(
-                    hs + shift, mean, yerr=yerr, marker="o", ms=4, capsize=2, label=family
+                    hs + shift,
+                    mean,
+                    yerr=yerr,
+                    marker="o",
+                    ms=4,
+                    capsize=2,
+                    label=family,
+                    linestyle=line_style(family),
+                    color=palette[i % len(palette)],
                 )
         axes[0, col].set_title(f"generator: {g}")
+        axes[0, col].set_yscale("log")
         axes[0, col].set_ylabel("position error (mm)")
         axes[1, col].set_ylabel("stiffness error (N/m)")
         axes[1, col].set_xlabel("horizon (ms)")
-    axes[0, -1].legend(fontsize="small", ncol=2)
-    fig.tight_layout()
+    handles, labels = axes[0, -1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize="small", frameon=False)
+    fig.tight_layout(rect=(0.0, 0.0, 0.88, 1.0))
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
     return path

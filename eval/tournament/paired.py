@@ -51,6 +51,8 @@ GAP_METRICS = ("success", "peak_force_n")
 #: Relative tolerance under which an oracle–naive difference counts as zero.
 ZERO_TOL = 1e-12
 EO_SUFFIX = "+eo"
+#: Suffix of the gate-off ablation stacks (:mod:`teleimp_env.eval.tournament.ablations`).
+TRUSTING_SUFFIX = "-trusting"
 GENERIC_REASON = "every stored metric is equal on every paired episode"
 
 #: (delay profile, subject, generator, seed index): one match.
@@ -195,19 +197,47 @@ def same_metrics(x: Mapping[str, object], y: Mapping[str, object]) -> bool:
     return all(k in x and k in y and _equal(x[k], y[k]) for k in keys)
 
 
+def layers(name: str) -> tuple[str, frozenset[str]]:
+    """(base stack, its optional layers) of a stack name: ``"lstm-trusting+eo"`` →
+    ``("lstm", {"eo", "trusting"})``. Names without these suffixes are their own base."""
+    found = set()
+    changed = True
+    while changed:
+        changed = False
+        for layer, suffix in (("eo", EO_SUFFIX), ("trusting", TRUSTING_SUFFIX)):
+            if name.endswith(suffix):
+                name, changed = name[: -len(suffix)], True
+                found.add(layer)
+    return name, frozenset(found)
+
+
 def reason(a: str, b: str, same: Sequence[str], bilateral: Sequence[str]) -> str:
-    """Why ``a`` and ``b`` usually coincide on the profiles ``same`` (derived from their names)."""
-    if a + EO_SUFFIX != b and b + EO_SUFFIX != a:
+    """Why ``a`` and ``b`` usually coincide on the profiles ``same`` (derived from their names).
+
+    Stacks of one base that differ only by the energy observer (``+eo``) or the gate-off ablation
+    (``-trusting``) coincide where that layer never acted; any other pair gets the generic reason.
+    """
+    (base_a, layers_a), (base_b, layers_b) = layers(a), layers(b)
+    differing = layers_a ^ layers_b
+    if base_a != base_b or not differing:
         return GENERIC_REASON
-    plain = [d for d in same if d not in bilateral]
-    bil = [d for d in same if d in bilateral]
-    parts = []
-    if plain:
-        parts.append(f"no bilateral profile ({', '.join(plain)}: the two-port observer is off)")
-    if bil:
-        parts.append(f"the two-port budget never bound ({', '.join(bil)})")
-    parts.append("the energy tank never ran low")
-    return "the +eo layer never acted in these episodes: " + " and ".join(parts)
+    causes = []
+    if "eo" in differing:
+        plain = [d for d in same if d not in bilateral]
+        bil = [d for d in same if d in bilateral]
+        parts = []
+        if plain:
+            parts.append(f"no bilateral profile ({', '.join(plain)}: the two-port observer is off)")
+        if bil:
+            parts.append(f"the two-port budget never bound ({', '.join(bil)})")
+        parts.append("the energy tank never ran low")
+        causes.append("the +eo layer never acted in these episodes: " + " and ".join(parts))
+    if "trusting" in differing:
+        causes.append(
+            "the gate never distrusted the prediction in these episodes (no packet gap, prediction "
+            "age or spread crossed its thresholds), so turning it off changes nothing"
+        )
+    return "; ".join(causes)
 
 
 def find_identical(

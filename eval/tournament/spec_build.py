@@ -158,7 +158,11 @@ def _delays(ctx: _Ctx, raw: Any, base_dir: Path, env: dict[str, Any]) -> tuple[D
         try:
             EnvConfig(**env, **profile.env_kwargs())
         except (ValueError, TypeError) as err:
-            key = next((k for k in ("delay_ms", "jitter", "loss", "delay_trace") if k in str(err)), "name")
+            keys = ("delay_ms", "jitter", "loss", "delay_trace")
+            if trace is not None and trace in str(err):  # the trace file's own error names its path
+                key = "delay_trace"
+            else:
+                key = next((k for k in keys if k in str(err)), "name")
             raise ctx.fail(("delay", i, key), str(err)) from None
         out.append(profile)
     return tuple(out)

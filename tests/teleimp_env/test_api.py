@@ -38,6 +38,18 @@ def test_gymnasium_check_env_passes_without_unexpected_warnings():
     assert _unexpected(caught) == []
 
 
+def test_gymnasium_check_env_with_default_arguments_passes_headless(monkeypatch):
+    """The render check included: with no display, 'human' warns with the remedy instead of raising."""
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    env = gym.make(ENV_ID, episode_s=1.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped)
+    headless = [str(w.message) for w in caught if "needs a display" in str(w.message)]
+    assert headless and "render_mode='rgb_array'" in headless[0]
+
+
 def test_sb3_check_env_passes_without_unexpected_warnings():
     sb3_env_checker = pytest.importorskip("stable_baselines3.common.env_checker")
     env = gym.make(ENV_ID, episode_s=1.0).unwrapped

@@ -103,3 +103,16 @@ def test_a_zero_residual_repeats_the_base_stack_and_sums_the_rewards():
             expected += r
         assert total == pytest.approx(expected, abs=1e-12)
     np.testing.assert_array_equal(wrapped.unwrapped.data.qpos, twin.unwrapped.data.qpos)
+
+
+def test_the_rl_env_passes_gymnasiums_and_sb3s_env_checkers():
+    """Gymnasium's checker rebuilds the wrapper stack from its spec (needs recorded constructor args)."""
+    from gymnasium.utils.env_checker import check_env
+
+    from teleimp_env.agents.rl import make_rl_env as exported
+
+    env = exported(episode_s=1.0)
+    check_env(env, skip_render_check=True)
+    assert [w.name for w in env.spec.additional_wrappers] == ["ResidualAction", "RemoteObservation"]
+    sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
+    sb3_checker.check_env(make_rl_env(episode_s=1.0), warn=False)

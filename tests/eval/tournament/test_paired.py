@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from teleimp_env.eval.tournament.aggregate import summarize
-from teleimp_env.eval.tournament.paired import GENERIC_REASON, Gap, find_identical, gap_closed
+from teleimp_env.eval.tournament.paired import (
+    GENERIC_REASON,
+    Gap,
+    find_identical,
+    gap_closed,
+    layers,
+    reason,
+)
 from tests.eval.helpers import synthetic_tournament
 
 
@@ -112,3 +119,16 @@ def test_identical_detection_wording_and_negatives():
     assert found[("x", "y")].reason == GENERIC_REASON
     assert "(every profile compared)" in found[("x", "y")].text()
     assert find_identical(["x", "y"], ["other"], results) == []  # no shared episode: nothing to say
+
+
+def test_identical_reasons_name_the_layer_that_never_acted():
+    same, bil = ["200ms", "bil"], ["bil"]
+    eo = reason("lstm", "lstm+eo", same, bil)
+    assert eo.startswith("the +eo layer never acted") and "two-port budget never bound (bil)" in eo
+    gate = reason("cv", "cv-trusting", same, bil)
+    assert gate.startswith("the gate never distrusted the prediction")
+    both = reason("cv+eo", "cv-trusting", same, bil)  # differ by both layers
+    assert "+eo layer never acted" in both and "gate never distrusted" in both
+    assert reason("cv", "kf", same, bil) == GENERIC_REASON  # different bases
+    assert reason("cv+eo", "kf+eo", same, bil) == GENERIC_REASON
+    assert layers("lstm-trusting+eo") == ("lstm", frozenset({"eo", "trusting"}))

@@ -123,3 +123,18 @@ def test_trace_path_is_relative_to_the_spec_file(tmp_path):
     digest = spec.delays[0].digest
     (tmp_path / "traces" / "t.csv").write_text("delay_ms\n100\n-1\n130\n")
     assert load_spec(tmp_path / "spec.toml").delays[0].digest != digest  # new trace content = new cells
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("delay_ms\n100\nabc\n", r"t.csv, line 3: bad delay 'abc'; expected ms in \[0, 5000\] or -1"),
+        ("delay_ms\n100\n99999\n", r"t.csv, line 3: bad delay '99999'"),
+        ("", "delay trace is empty"),
+    ],
+)
+def test_a_malformed_trace_fails_at_spec_load_naming_its_field_and_line(tmp_path, content, message):
+    (tmp_path / "t.csv").write_text(content)
+    text = GOOD.replace("delay_ms = 100", 'delay_ms = 100\ndelay_trace = "t.csv"', 1)
+    with pytest.raises(SpecError, match=r"field 'delay\[0\]\.delay_trace': .*" + message):
+        load_spec(_write(tmp_path, text))
