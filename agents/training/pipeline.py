@@ -36,6 +36,7 @@ from teleimp_env.agents.training.data import (
 )
 from teleimp_env.agents.training.evaluate import calibrate_gate, calibrate_std, evaluate
 from teleimp_env.operator.subjects import VALIDATION_SUBJECTS
+from teleimp_env.resources import checkpoint_dir
 
 MODELS = ("sindy", "lstm", "cv", "kf", "ppo-residual")
 #: ms, delays the recording robot is driven at by default.
@@ -79,7 +80,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--episode-s", type=float, default=12.0, help="episode length, s")
     parser.add_argument("--seed", type=int, default=0, help="the one seed of data, fit and calibration")
     parser.add_argument(
-        "--out", type=Path, default=None, help="checkpoint path (default assets/checkpoints/MODEL.npz)"
+        "--out",
+        type=Path,
+        default=None,
+        help="checkpoint path (default, in a source checkout only: assets/checkpoints/MODEL.npz, "
+        "replacing the shipped one; required when the package is installed from a wheel)",
     )
     parser.add_argument(
         "--data-cache",
@@ -237,9 +242,33 @@ def _calibrate(model, validation: Dataset):
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """CLI entry for parsed ``args``: run :func:`train_from_args`, print its summary; returns 0."""
-    train_from_args(args)
+    """CLI entry for parsed ``args``: run :func:`train_from_args`, print its summary; returns 0,
+    or 2 with a one-line error on bad input."""
+    import sys
+
+    try:
+        train_from_args(args)
+    except (ValueError, OSError) as err:
+        print(f"teleimp train: error: {err}", file=sys.stderr)
+        return 2
     return 0
+
+
+def output_path(out: Path | None, kind: str, suffix: str = ".npz") -> Path:
+    """Where ``teleimp train`` writes: ``out``, or the shipped checkpoint of ``kind``.
+
+    The shipped checkpoint is replaced only in a source checkout (a ``pyproject.toml`` beside
+    ``assets/``): an installed package's data is not a place to write, so there ``--out`` is required.
+    """
+    if out is not None:
+        return Path(out)
+    path = default_checkpoint(kind).with_suffix(suffix)
+    if not (checkpoint_dir().parent.parent / "pyproject.toml").is_file():
+        raise ValueError(
+            f"--out is required: without it the shipped checkpoint inside the installed package "
+            f"({path}) would be replaced"
+        )
+    return path
 
 
 def train_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -266,6 +295,7 @@ def train_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
+    out = output_path(args.out, args.model)  # before any work: a bad --out fails at once
     train, val, finetune = _datasets(args)
     progress = not args.no_progress
     if args.model == "sindy":
@@ -288,7 +318,6 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
         notes={"loso": args.loso, "episodes": len(fitted)},
     )
-    out = args.out or default_checkpoint(args.model)
     path = model.save(out)
     summary = {
         "checkpoint": str(path),
@@ -317,7 +346,7 @@ def _run_ppo(args: argparse.Namespace) -> dict[str, Any]:
             subjects=tuple(args.subjects), val_subjects=tuple(args.val_subjects),
             delay_ms=args.delays[0] if args.delays else DEFAULT_DELAY_MS,
             timesteps=args.timesteps or DEFAULT_TIMESTEPS, seed=args.seed,
-            out=args.out or default_checkpoint("ppo-residual").with_suffix(".zip"),
+            out=output_path(args.out, "ppo-residual", ".zip"),
             progress=not args.no_progress,
         )  # fmt: skip
     finally:

@@ -133,6 +133,11 @@ def test_installed_wheel_runs_from_another_directory(wheel, tmp_path):
           "--no-render", "--no-progress"], elsewhere)  # fmt: skip
     report = (out / "report.md").read_text()
     assert "lstm+eo" in report and "soft-latest" in report
+    # Training never writes into the installed package: without --out it refuses at once.
+    shipped = (Path(probe["teleimp_env"]).parent / "assets" / "checkpoints" / "cv.npz").read_bytes()
+    refused = subprocess.run([str(teleimp), "train", "cv"], cwd=elsewhere, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--out is required" in refused.stderr, refused.stderr[-2000:]
+    assert (Path(probe["teleimp_env"]).parent / "assets" / "checkpoints" / "cv.npz").read_bytes() == shipped
 
 
 LOWEST = r"""

@@ -105,6 +105,7 @@ def test_a_zero_residual_repeats_the_base_stack_and_sums_the_rewards():
     np.testing.assert_array_equal(wrapped.unwrapped.data.qpos, twin.unwrapped.data.qpos)
 
 
+@pytest.mark.filterwarnings("ignore:.*wrapper applied to it")  # checking the wrapped env is the point
 def test_the_rl_env_passes_gymnasiums_and_sb3s_env_checkers():
     """Gymnasium's checker rebuilds the wrapper stack from its spec (needs recorded constructor args)."""
     from gymnasium.utils.env_checker import check_env

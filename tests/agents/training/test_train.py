@@ -6,6 +6,7 @@ import argparse
 
 import gymnasium as gym
 import numpy as np
+import pytest
 
 import teleimp_env
 from teleimp_env import agents
@@ -82,3 +83,21 @@ def test_train_lstm_checkpoint_runs(tmp_path):
     assert run_train(_args(["lstm", *TINY, "--iters", "2", "--out", str(out)])) == 0
     stack = _run_stack("lstm", out)
     assert stack.decision.intent.pos_std.shape == (3,)
+
+
+def test_train_writes_the_shipped_checkpoint_only_in_a_source_checkout(tmp_path, monkeypatch, capsys):
+    from teleimp_env.agents.training import pipeline
+    from teleimp_env.resources import checkpoint_dir
+
+    assert pipeline.output_path(None, "sindy") == checkpoint_dir() / "sindy.npz"  # this checkout
+    assert pipeline.output_path(tmp_path / "x.npz", "sindy") == tmp_path / "x.npz"
+    installed = tmp_path / "site-packages" / "teleimp_env" / "assets" / "checkpoints"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(pipeline, "checkpoint_dir", lambda: installed)
+    monkeypatch.setattr(pipeline, "default_checkpoint", lambda kind: installed / f"{kind}.npz")
+    with pytest.raises(ValueError, match=r"--out is required: .*ppo-residual\.zip"):
+        pipeline.output_path(None, "ppo-residual", ".zip")
+    args = add_train_arguments(argparse.ArgumentParser()).parse_args(["cv"])
+    assert run_train(args) == 2
+    assert "teleimp train: error: --out is required" in capsys.readouterr().err
+    assert not any(installed.iterdir())
