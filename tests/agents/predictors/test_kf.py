@@ -13,6 +13,7 @@ from scipy.linalg import expm
 from teleimp_env.action import STIFFNESS_MIN
 from teleimp_env.agents.base import NotFittedError
 from teleimp_env.agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from teleimp_env.agents.predictors.kalman import ca_transition, measure, propagate, transition
 from teleimp_env.agents.predictors.kf import (
     CHECKPOINT_VERSION,
     DEFAULT_ACCEL_TAU_S,
@@ -20,10 +21,6 @@ from teleimp_env.agents.predictors.kf import (
     DEFAULT_POS_NOISE,
     DEFAULT_VEL_NOISE,
     KalmanPredictor,
-    ca_transition,
-    measure,
-    propagate,
-    transition,
 )
 from teleimp_env.agents.predictors.naive import NaivePredictor
 from teleimp_env.agents.training.data import Dataset, Episode
