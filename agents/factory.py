@@ -12,7 +12,7 @@ from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
 from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.agents.gate import Gate
 from teleimp_env.agents.lineage import warn_if_seen
-from teleimp_env.agents.names import POLICY_STACKS, STACK_NAMES, is_policy_path
+from teleimp_env.agents.names import EO_SUFFIX, POLICY_STACKS, STACK_NAMES, is_policy_path
 from teleimp_env.agents.predictors.naive import NaivePredictor
 from teleimp_env.agents.registry import resolve
 from teleimp_env.agents.stack import OracleStack, Stack
@@ -136,7 +136,8 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
         return OracleStack(seed=seed)
     if name in POLICY_STACKS:
         return _shipped_policy(name, seed, kwargs)
-    kind, _, suffix = name.partition("+")
+    with_eo = name.endswith(EO_SUFFIX)
+    kind = name[: -len(EO_SUFFIX)] if with_eo else name
     predictor = kwargs.get("predictor")
     if predictor is None:
         predictor = NaivePredictor() if kind == "naive" else _load_predictor(kind, kwargs.get("checkpoint"))
@@ -153,6 +154,6 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
         **{k: kwargs[k] for k in ("max_age_s", "max_gap_s", "max_pos_std_m") if k in kwargs},
     )
     fallback = HoldFallback(**({"hold_damping": kwargs["hold_damping"]} if "hold_damping" in kwargs else {}))
-    if suffix == "eo":
+    if with_eo:
         fallback = EnergyObserver(fallback, facts=_facts(kwargs), bilateral=kwargs.get("bilateral"))
     return Stack(name, predictor, gate, fallback, seed=seed)

@@ -9,6 +9,8 @@ STACK_NAMES: tuple[str, ...] = (
     "naive", "naive+eo", "cv", "cv+eo", "kf", "kf+eo", "sindy", "sindy+eo", "lstm", "lstm+eo",
     "ppo-residual", "oracle",
 )  # fmt: skip
+#: Suffix of a stack wrapped in the energy observer (``"lstm+eo"``).
+EO_SUFFIX = "+eo"
 #: Built-in stacks that are saved SB3 residual policies (``assets/checkpoints/<name>.zip``).
 POLICY_STACKS: tuple[str, ...] = ("ppo-residual",)
 

@@ -11,13 +11,14 @@ import math
 from typing import Any
 
 from teleimp_env.agents.factory import make
+from teleimp_env.eval.tournament.paired import TRUSTING_SUFFIX
 
 _OPEN_GATE = {"max_age_s": math.inf, "max_gap_s": math.inf, "max_pos_std_m": math.inf}
 
 
 def _trusting(kind: str, seed: int | None, env: Any) -> Any:
     stack = make(kind, seed=seed, env=env, **_OPEN_GATE)
-    stack.name = f"{kind}-trusting"
+    stack.name = kind + TRUSTING_SUFFIX
     return stack
 
 

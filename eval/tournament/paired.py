@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from teleimp_env.agents.names import EO_SUFFIX
 from teleimp_env.eval.episode.metrics import TIMING_METRICS
 
 #: The reference stacks of the gap: the baseline (gap 0) and the privileged bound (gap 1).
@@ -50,7 +51,6 @@ BASELINE, BOUND = "naive", "oracle"
 GAP_METRICS = ("success", "peak_force_n")
 #: Relative tolerance under which an oracle–naive difference counts as zero.
 ZERO_TOL = 1e-12
-EO_SUFFIX = "+eo"
 #: Suffix of the gate-off ablation stacks (:mod:`teleimp_env.eval.tournament.ablations`).
 TRUSTING_SUFFIX = "-trusting"
 GENERIC_REASON = "every stored metric is equal on every paired episode"
