@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from teleimp_env.action import STIFFNESS_MIN
-from teleimp_env.agents.base import NotFittedError
 from teleimp_env.agents.checkpoint import CheckpointError, save_checkpoint
 from teleimp_env.agents.predictors.cv import (
     CROSSOVER_GRID_S,
@@ -187,33 +186,6 @@ def test_load_refuses_another_kind_and_bad_shapes(tmp_path):
 def test_bad_parameters_raise_value_errors_naming_them(build, name):
     with pytest.raises(ValueError, match=rf"^{name} must be"):
         build()
-
-
-def test_bad_horizon_raises_naming_it():
-    p = ConstantVelocityPredictor.default()
-    p.update(constant_velocity_stream(1)[0])
-    for bad in (-0.01, float("inf"), "0.1"):
-        with pytest.raises(ValueError, match=r"^horizon_s must be a number in \[0, inf\] s"):
-            p.predict(bad)
-    with pytest.raises(ValueError, match=r"^horizon_s"):
-        p.predict_offline(constant_velocity_stream(), -1.0)
-
-
-def test_use_before_fit_or_before_any_packet_raises():
-    unfitted = ConstantVelocityPredictor()
-    with pytest.raises(NotFittedError, match=r"ConstantVelocityPredictor is not fitted yet"):
-        unfitted.update(constant_velocity_stream(1)[0])
-    with pytest.raises(NotFittedError):
-        unfitted.predict(0.1)
-    with pytest.raises(NotFittedError):
-        unfitted.save("never.npz")
-    p = ConstantVelocityPredictor.default()
-    with pytest.raises(RuntimeError, match="before any packet was given to update"):
-        p.predict(0.1)
-    p.update(constant_velocity_stream(1)[0])
-    p.reset()
-    with pytest.raises(RuntimeError, match="before any packet"):
-        p.predict(0.1)
 
 
 def test_fit_refuses_a_dataset_without_usable_episodes():

@@ -11,7 +11,6 @@ from scipy.integrate import quad
 from scipy.linalg import expm
 
 from teleimp_env.action import STIFFNESS_MIN
-from teleimp_env.agents.base import NotFittedError
 from teleimp_env.agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from teleimp_env.agents.predictors.kalman import ca_transition, measure, propagate, transition
 from teleimp_env.agents.predictors.kf import (
@@ -501,33 +500,6 @@ def test_load_refuses_another_kind_and_bad_shapes(tmp_path):
 def test_bad_parameters_raise_value_errors_naming_them(build, name):
     with pytest.raises(ValueError, match=rf"^{name} must be"):
         build()
-
-
-def test_bad_horizon_raises_naming_it():
-    kf = KalmanPredictor.default()
-    kf.update(ca_stream(1)[0])
-    for bad in (-0.01, float("nan"), None):
-        with pytest.raises(ValueError, match=r"^horizon_s must be a number in \[0, inf\] s"):
-            kf.predict(bad)
-    with pytest.raises(ValueError, match=r"^horizon_s"):
-        kf.predict_offline(ca_stream(), -1.0)
-
-
-def test_use_before_fit_or_before_any_packet_raises():
-    unfitted = KalmanPredictor()
-    with pytest.raises(NotFittedError, match=r"KalmanPredictor is not fitted yet"):
-        unfitted.update(ca_stream(1)[0])
-    with pytest.raises(NotFittedError):
-        unfitted.predict(0.1)
-    with pytest.raises(NotFittedError):
-        unfitted.predict_offline(ca_stream(), 0.1)
-    kf = KalmanPredictor.default()
-    with pytest.raises(RuntimeError, match="before any packet was given to update"):
-        kf.predict(0.1)
-    kf.update(ca_stream(1)[0])
-    kf.reset()
-    with pytest.raises(RuntimeError, match="before any packet"):
-        kf.predict(0.1)
 
 
 def test_fit_refuses_a_dataset_without_usable_episodes():
