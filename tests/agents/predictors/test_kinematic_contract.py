@@ -8,7 +8,7 @@ import pytest
 from teleimp_env.agents.base import NotFittedError
 from teleimp_env.agents.predictors.cv import ConstantVelocityPredictor
 from teleimp_env.agents.predictors.kf import KalmanPredictor
-from tests.agents.predictors.test_cv import constant_velocity_stream
+from tests.agents.predictors.streams import constant_velocity_stream
 
 PREDICTORS = pytest.mark.parametrize("cls", [ConstantVelocityPredictor, KalmanPredictor])
 
