@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from teleimp_env.agents.base import Intent
+from teleimp_env.products import norm
 from teleimp_env.validation import is_real
 
 
@@ -52,7 +53,7 @@ class Gate:
         t = _ramp(age_s / self.max_age_s, 0.5) * _ramp(gap_s / self.max_gap_s, 1.0)
         if t > 0.0 and not math.isinf(self.max_pos_std_m):
             std = intent.pos_std
-            t *= _ramp(math.sqrt(float(std @ std)) / self.max_pos_std_m, 1.0)
+            t *= _ramp(norm(std) / self.max_pos_std_m, 1.0)
         return t
 
     def trusted(self, intent: Intent, age_s: float, gap_s: float) -> bool:

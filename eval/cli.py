@@ -161,7 +161,13 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         prog="teleimp",
         description="teleimp-env: delay-compensated tele-impedance benchmark (MuJoCo + Gymnasium).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="print the version and exit; with --verbose (before or after it) also the numeric "
+        "libraries, the BLAS in force and the platform fingerprint key",
+    )
+    parser.add_argument("--verbose", action="store_true", help="with --version: the full provenance")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     command = list(argv[:1])
     _add_tournament(sub)
@@ -169,6 +175,24 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         _add_delegated(sub, name, load=command == [name])
     _add_bench(sub)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the version; with ``--verbose`` anywhere on the line, the full provenance."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option: Any = None
+    ) -> None:
+        if getattr(namespace, "verbose", False) or "--verbose" in getattr(parser, "teleimp_argv", ()):
+            from teleimp_env.provenance import describe
+
+            print(describe())
+        else:
+            print(f"{parser.prog} {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
@@ -249,7 +273,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``teleimp`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(argv).parse_args(argv)
+    parser = build_parser(argv)
+    parser.teleimp_argv = argv  # type: ignore[attr-defined]  # read by --version for --verbose
+    args = parser.parse_args(argv)
     if args.command == "tournament":
         return cmd_tournament(args)
     if args.command in DELEGATED:

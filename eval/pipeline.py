@@ -78,7 +78,7 @@ def run_and_report(
         paths = None
         if report:
             stills, note = render_stills(spec, progress) if render else ({}, "disabled with --no-render")
-            paths = write_report(out, build_document(spec, summary, stills, note))
+            paths = write_report(out, build_document(spec, summary, stills, note, run.runs))
     return Outcome(run, summary, paths)
 
 

@@ -31,16 +31,12 @@ from teleimp_env.packet import (
 from teleimp_env.passivity import PassivityMonitor, damping_dissipation, stiffness_injection
 from teleimp_env.physics.robot import ImpedanceRobot
 from teleimp_env.physics.scene import build_model
+from teleimp_env.products import norm
 from teleimp_env.rendering.frames import SceneRenderer, resolve_camera
 from teleimp_env.rendering.ghosts import GhostState
 from teleimp_env.reward import RewardTerms, reward_terms
 
 _MAX_AGE_S = 1.0e3
-
-
-def _norm(v: np.ndarray) -> float:
-    """Euclidean norm of a small vector (faster than ``np.linalg.norm`` for 3 elements)."""
-    return math.sqrt(float(v.dot(v)))  # ndarray.dot is ``@`` for vectors (BLAS ddot), less dispatch
 
 
 class PegInHoleEnv(gym.Env, EzPickle):
@@ -274,7 +270,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
         self.state = state = self.robot.state()
         self._exchange(self.op_step)
         age = self.packet_age()
-        force = _norm(state.contact_force)
+        force = norm(state.contact_force)
         return self._obs(age), self._info(RewardTerms(), None, False, force, age)
 
     def step(self, action):
@@ -304,12 +300,12 @@ class PegInHoleEnv(gym.Env, EzPickle):
             injected,
             damping_dissipation(robot.damping, v0, state.vel, dt),
         )
-        force = _norm(state.contact_force)
+        force = norm(state.contact_force)
         depth = self._depth(state.pos)
         success = depth >= self.task.success_depth
         abort = force > self._abort_force
         terms = reward_terms(
-            tracking_error=_norm(state.pos - op.hand_pos),
+            tracking_error=norm(state.pos - op.hand_pos),
             progress=max(depth, 0.0) - max(self._prev_depth, 0.0),
             success=success,
             contact_force=force,
@@ -492,7 +488,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
             delay_ms=float(self.config.delay_ms[0]),
             packet_age=float(self.packet_age()),
             trusted=ann.get("trusted"),
-            contact_force=float(np.linalg.norm(self.state.contact_force)),
+            contact_force=norm(self.state.contact_force),
         )
 
     def sent_packet(self) -> np.ndarray:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from teleimp_env.products import dot
+
 
 def split_power(power: float) -> tuple[float, float]:
     """Split a port power (W) into its (incoming, outgoing) non-negative parts."""
@@ -38,12 +40,12 @@ def stiffness_injection(x_err: np.ndarray, k_old: np.ndarray, k_new: np.ndarray)
     ``x_err`` (3,) m is the spring's stretch ``x − x_d``; stiffnesses (3,) N/m. Negative when
     the stiffness falls (the spring gives energy back).
     """
-    return 0.5 * float(np.dot(x_err * x_err, k_new - k_old))
+    return 0.5 * dot(x_err * x_err, k_new - k_old)
 
 
 def damping_dissipation(damping: np.ndarray, v0: np.ndarray, v1: np.ndarray, dt: float) -> float:
     """Energy (J) dissipated over ``dt`` (s) by diagonal damping (N·s/m), trapezoid in ``v`` (m/s)."""
-    return 0.5 * dt * float(np.dot(damping, v0 * v0 + v1 * v1))
+    return 0.5 * dt * dot(damping, v0 * v0 + v1 * v1)
 
 
 @dataclass(slots=True)
@@ -107,7 +109,7 @@ class PassivityMonitor:
             dissipated: J, :func:`damping_dissipation` over this step.
         """
         s = self.state
-        power = float(np.dot(f_env, v_peg))
+        power = dot(f_env, v_peg)
         p_in, p_out = (power, 0.0) if power > 0.0 else (0.0, -power)  # split_power, inlined
         s.e_in_slave += p_in * dt
         s.e_out_slave += p_out * dt

@@ -46,6 +46,7 @@ from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.facts import EnvFacts, default_facts
 from teleimp_env.packet import MASTER_ENERGY
 from teleimp_env.passivity import damping_dissipation, split_power, stiffness_injection
+from teleimp_env.products import dot, norm
 from teleimp_env.validation import check_real
 
 
@@ -186,8 +187,8 @@ class EnergyObserver(Fallback):
         force = self.force_gain * (
             self.sensor_mass_kg * acc - np.asarray(obs["wrench"][:3], dtype=np.float64)
         )
-        if float(np.linalg.norm(force)) > self.force_deadband_n:
-            _, p_out = split_power(float(force @ v))
+        if norm(force) > self.force_deadband_n:
+            _, p_out = split_power(dot(force, v))
             s.e_out_slave += p_out * dt
         packet = newest_packet(obs)
         if packet is not None:
@@ -215,7 +216,7 @@ class EnergyObserver(Fallback):
             s.budget = budget = s.w + self.w_allowance_j
             v_max = float(np.sqrt(2.0 * max(budget, 0.0) / (self.impact_gain * self.mass_kg)))
             s.speed_limit = v_max
-            v2 = float(v @ v)
+            v2 = dot(v, v)
             if v2 > v_max * v_max:  # damp the kinetic energy above the cap away in one step
                 extra += 0.5 * self.mass_kg * (v2 - v_max * v_max) / (self._dt * v2)
             k = action[3:6]
@@ -227,7 +228,7 @@ class EnergyObserver(Fallback):
             action[3:6] = self._cap_stiffness(pos - action[:3], self._prev[3:6], action[3:6])
         deficit = self.tank_margin_j - s.tank
         if deficit > 0.0:
-            extra += deficit / (self._dt * max(float(v @ v), self.v_floor**2))
+            extra += deficit / (self._dt * max(dot(v, v), self.v_floor**2))
         action[6:] = np.minimum(action[6:] + extra, DAMPING_MAX)
         np.clip(action, ACTION_LOW, ACTION_HIGH, out=action)
         s.extra_damping = min(extra, DAMPING_MAX)
@@ -244,10 +245,10 @@ class EnergyObserver(Fallback):
         rise = np.maximum(k_new - k_old, 0.0)
         fall = np.minimum(k_new - k_old, 0.0)
         x2 = x_err * x_err
-        paid_rise = 0.5 * float(x2 @ rise)
+        paid_rise = 0.5 * dot(x2, rise)
         if paid_rise <= 0.0:
             return k_new
-        refund = 0.5 * float(x2 @ fall)  # <= 0
+        refund = 0.5 * dot(x2, fall)  # <= 0
         room = self.state.tank - self.tank_margin_j - refund
         scale = float(np.clip(room / paid_rise, 0.0, 1.0))
         self.state.stiffness_scale = scale

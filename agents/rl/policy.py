@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from teleimp_env.agents.rl.actor import MlpActor
 from teleimp_env.agents.rl.features import N_FEATURES, remote_features
 from teleimp_env.agents.rl.wrappers import ResidualConfig, apply_residual
 
@@ -104,6 +105,8 @@ class SB3Controller:
         self.residual = ResidualConfig(**self.settings["residual"])
         algorithm = getattr(_sb3(), self.settings["algorithm"])
         self.model = algorithm.load(self.path, device="cpu")
+        # numpy twin of the deterministic actor (BLAS-independent rounding); None: torch's predict
+        self.actor = MlpActor.from_policy(self.model.policy, self.model.action_space)
         self.lineage_ = self.settings.get("lineage")
         self.name = name or self.path.stem
         self.base = make_base(self.residual.base, seed=seed, env=env)
@@ -127,6 +130,9 @@ class SB3Controller:
         base_action = self.base.act(obs)
         if self._step % self.residual.action_repeat == 0:
             remote_features(obs, out=self._features)
-            self._residual, _ = self.model.predict(self._features, deterministic=True)
+            if self.actor is not None:
+                self._residual = self.actor(self._features)
+            else:
+                self._residual, _ = self.model.predict(self._features, deterministic=True)
         self._step += 1
         return apply_residual(base_action, self._residual, self.residual)

@@ -47,5 +47,8 @@ def format_bench(target: str, result: dict[str, Any]) -> str:
 
 
 def to_json(result: dict[str, Any]) -> str:
-    """The result as indented JSON."""
-    return json.dumps(result, indent=2, sort_keys=True, default=str)
+    """The result as indented JSON, with the software and BLAS that produced it under
+    ``provenance`` (:func:`teleimp_env.provenance.provenance`)."""
+    from teleimp_env.provenance import provenance
+
+    return json.dumps({**result, "provenance": provenance()}, indent=2, sort_keys=True, default=str)

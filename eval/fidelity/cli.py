@@ -14,6 +14,7 @@ from pathlib import Path
 from teleimp_env.eval.fidelity.scorecard import ScorecardConfig, markdown_table, run_scorecard, to_json
 from teleimp_env.operator.config import GENERATORS
 from teleimp_env.operator.subjects import TEST_SUBJECTS, TRAIN_SUBJECTS
+from teleimp_env.provenance import describe
 
 
 def add_fidelity_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -68,6 +69,7 @@ def run_fidelity(args: argparse.Namespace) -> int:
         encoding="utf-8",
     )
     (args.out / "scorecard.json").write_text(to_json(rows, cfg), encoding="utf-8")
+    (args.out / "provenance.txt").write_text(describe() + "\n", encoding="utf-8")
     if not args.no_figures:
         from teleimp_env.eval.fidelity.figures import lag_figure, onset_figure, stiffness_figure
         from teleimp_env.eval.fidelity.record import record_set

@@ -10,8 +10,11 @@ definitions of the metrics and of the composite score.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from teleimp_env.eval.episode.log import write_bytes_atomic
 from teleimp_env.eval.episode.metrics import SCORE_WEIGHTS, TRACKING_SCALE_MM
@@ -20,6 +23,7 @@ from teleimp_env.eval.report.comparisons import gap_cell, gap_table, gap_text, i
 from teleimp_env.eval.report.plots import all_plots
 from teleimp_env.eval.tournament.aggregate import PRIVILEGED, Stat, Summary
 from teleimp_env.eval.tournament.spec import TournamentSpec
+from teleimp_env.provenance import describe
 
 #: Leaderboard columns: (metric, header, digits, per focus delay?).
 COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
@@ -139,9 +143,17 @@ def score_definition() -> str:
 
 
 def build_document(
-    spec: TournamentSpec, s: Summary, stills: dict[str, bytes], stills_note: str = ""
+    spec: TournamentSpec,
+    s: Summary,
+    stills: dict[str, bytes],
+    stills_note: str = "",
+    runs: Sequence[tuple[float, dict[str, Any]]] = (),
 ) -> Document:
-    """The report as a :class:`~teleimp_env.eval.report.blocks.Document`."""
+    """The report as a :class:`~teleimp_env.eval.report.blocks.Document`.
+
+    ``runs``: ``(start Unix time, provenance)`` of the runs that produced the stored episodes
+    (:meth:`~teleimp_env.eval.tournament.store.ResultStore.runs`), printed under **Provenance**.
+    """
     doc = Document(f"Tournament report: {spec.name}")
     doc.p(
         f"Spec `{spec.source}` — {len(spec.stacks)} stacks × {len(spec.delays)} delay profiles × "
@@ -205,7 +217,26 @@ def build_document(
     doc.p("Metrics are defined in `eval/metrics.py` (per episode, from the episode log alone); prediction "
           "error compares the stack's predicted current intent with the operator's true current intent at "
           "the delay horizon (the age of the newest packet).")  # fmt: skip
+    doc.h2("Provenance")
+    for line in provenance_lines(runs):
+        doc.p(line)
     return doc
+
+
+def provenance_lines(runs: Sequence[tuple[float, dict[str, Any]]]) -> list[str]:
+    """One paragraph per run: when it started and the software and BLAS that ran it."""
+    if not runs:
+        return ["Not recorded (results written before teleimp-env 0.4)."]
+    lines = [
+        "Seeded episodes are bit-identical on one platform whatever the BLAS kernel or thread count "
+        "(nothing in a step calls BLAS); across platforms they agree to rounding. Each run that added "
+        "episodes:"
+    ]
+    for started, info in runs:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started))
+        body = describe(info).replace("\n", "; ")
+        lines.append(f"Run started {when}: {body}.")
+    return lines
 
 
 def _command(spec: TournamentSpec) -> str:

@@ -28,6 +28,7 @@ from teleimp_env.eval.study.result import StudyResult
 from teleimp_env.eval.study.sindy_report import beats_hold_line, equations_text, sindy_csv, sindy_section
 from teleimp_env.eval.study.stats import FamilyResult
 from teleimp_env.eval.study.tables import csv_text, md_table, ms, num, subjects
+from teleimp_env.provenance import describe
 
 
 def _subject(r: FamilyResult) -> str | int:
@@ -322,7 +323,10 @@ def timings_markdown(result: StudyResult) -> str:
 
 
 def write_outputs(result: StudyResult, out_dir: str | Path) -> list[Path]:
-    """Write every output file under ``out_dir`` (created); returns the paths written."""
+    """Write every output file under ``out_dir`` (created); returns the paths written.
+
+    ``provenance.txt`` records the software and BLAS that produced them
+    (:func:`teleimp_env.provenance.describe`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     texts = {
@@ -332,6 +336,7 @@ def write_outputs(result: StudyResult, out_dir: str | Path) -> list[Path]:
         "sindy_terms.csv": sindy_csv(result),
         "timings.csv": timings_csv(result),
         "timings.md": timings_markdown(result),
+        "provenance.txt": describe() + "\n",
     }
     if result.sindy:
         texts["sindy_equations.txt"] = equations_text(result)

@@ -28,6 +28,7 @@ from teleimp_env.eval.tournament.backends import Backend
 from teleimp_env.eval.tournament.folder_lock import FolderLock
 from teleimp_env.eval.tournament.spec import TournamentSpec
 from teleimp_env.eval.tournament.store import EpisodeRow, ResultStore
+from teleimp_env.provenance import provenance
 
 DB_NAME = "results.sqlite"
 
@@ -83,6 +84,8 @@ class RunReport:
         failed: (cell_key, seed, error message) of episodes that raised (not stored; a re-run retries).
         rows: the stored rows of the spec's cells and seeds, in key order.
         wall_s: s, wall time of this run.
+        runs: ``(start Unix time, provenance)`` of every run that added episodes to this
+            tournament (:meth:`~teleimp_env.eval.tournament.store.ResultStore.runs`).
     """
 
     total: int
@@ -91,6 +94,7 @@ class RunReport:
     failed: list[tuple[str, int, str]] = field(default_factory=list)
     rows: list[EpisodeRow] = field(default_factory=list)
     wall_s: float = 0.0
+    runs: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
 
 
 class TournamentInterrupted(KeyboardInterrupt):
@@ -264,6 +268,7 @@ def run_tournament(
         report = RunReport(total=len(tasks), skipped=len(tasks) - len(todo), ran=0)
         if todo:
             preflight(sorted({t.stack for t in todo}), spec.subjects)
+            store.record_run(tid, provenance())
             owned = not isinstance(backend, Backend)
             be = backend() if owned else backend
             try:
@@ -278,6 +283,7 @@ def run_tournament(
                     be.close()
         wanted = {(t.cell_key, t.seed) for t in tasks}
         report.rows = [r for r in store.rows(tid) if (r.cell_key, r.seed) in wanted]
+        report.runs = store.runs(tid)
     report.wall_s = time.perf_counter() - t0
     return report
 

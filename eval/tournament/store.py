@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS episodes (
     finished REAL NOT NULL,
     UNIQUE (tournament_id, cell_key, seed)
 );
+CREATE TABLE IF NOT EXISTS runs (
+    tournament_id TEXT NOT NULL,
+    started REAL NOT NULL,
+    provenance_json TEXT NOT NULL
+);
 """
 
 
@@ -171,6 +176,31 @@ class ResultStore:
                 "ON CONFLICT(id) DO UPDATE SET spec_json = excluded.spec_json",
                 (tournament_id, name, json.dumps(spec, sort_keys=True), time.time()),
             )
+
+    def record_run(self, tournament_id: str, provenance: dict[str, Any]) -> None:
+        """Record that a run of the tournament starts, with the software that runs it
+        (:func:`teleimp_env.provenance.provenance`)."""
+        with self._errors("record the run"), self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT INTO runs (tournament_id, started, provenance_json) VALUES (?, ?, ?)",
+                (tournament_id, time.time(), json.dumps(provenance, sort_keys=True)),
+            )
+
+    def runs(self, tournament_id: str) -> list[tuple[float, dict[str, Any]]]:
+        """``(start Unix time, provenance)`` of every run that added episodes, oldest first (empty for
+        a database written before runs were recorded)."""
+        with self._errors("read the runs"):
+            try:
+                cur = self.conn.execute(
+                    "SELECT started, provenance_json FROM runs WHERE tournament_id = ? ORDER BY started",
+                    (tournament_id,),
+                )
+            except sqlite3.OperationalError as err:
+                if "no such table" in str(err):
+                    return []
+                raise
+            return [(float(t), json.loads(j)) for t, j in cur]
 
     def tournaments(self) -> list[tuple[str, str, float]]:
         """``(id, name, created Unix time)`` of every stored tournament, oldest first."""

@@ -34,6 +34,7 @@ from teleimp_env.operator.config import OperatorConfig
 from teleimp_env.operator.fast_numerics import clip, linear_filter
 from teleimp_env.operator.subjects import SubjectParams
 from teleimp_env.packet import N_EMG
+from teleimp_env.products import matmul, norm
 
 N_MUSCLES = 6
 #: Amplifier pass band, Hz.
@@ -73,7 +74,7 @@ def _muap_filter(f_low: float, f_high: float, scale: float, fs: float) -> tuple[
     z, p, k = signal.bilinear_zpk([0.0], [-wl, -wh, -wh], wh * wh, fs)
     b, a = signal.zpk2tf(z, p, k)
     h = signal.lfilter(b, a, np.r_[1.0, np.zeros(4095)])
-    b = b / math.sqrt(float(h @ h))
+    b = b / norm(h)
     return tuple(b), tuple(a)
 
 
@@ -142,7 +143,7 @@ class EmgSynthesizer:
         self._muap_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         self._zi_band = np.zeros((N_MUSCLES + N_EMG, len(self._band[1]) - 1))
         impulse = signal.lfilter(*self._band, np.r_[1.0, np.zeros(4095)])
-        self._noise_gain = 1.0 / math.sqrt(float(impulse @ impulse))
+        self._noise_gain = 1.0 / norm(impulse)
         self._zi_art = np.zeros((3, len(self._art[1]) - 1))
         # The last control-rate values the next block interpolates from: activation (6), then
         # the low-passed acceleration (3).
@@ -280,16 +281,16 @@ class EmgSynthesizer:
             self.offset += p.electrode_drift * math.sqrt(n / self.fs) * rng.standard_normal()
             self.mixing = self._mixing()
         mix = self.mixing
-        x = np.matmul(mix, np.multiply(amp, carrier[:N_MUSCLES], out=buf["y"]), out=buf["x"])
+        x = matmul(mix, np.multiply(amp, carrier[:N_MUSCLES], out=buf["y"]), out=buf["x"])
         if noisy:
-            sd = np.matmul(mix, amp, out=buf["sd"])
+            sd = matmul(mix, amp, out=buf["sd"])
             sd *= p.proportional_noise
             np.square(sd, out=sd)
             np.add(p.noise_floor**2, sd, out=sd)
             np.sqrt(sd, out=sd)
             sd *= carrier[N_MUSCLES:]
             x += sd
-            x += np.matmul(self._art_gain, up[N_MUSCLES:], out=sd)
+            x += matmul(self._art_gain, up[N_MUSCLES:], out=sd)
         if cfg.mains_hz:
             t = (self._n + 1 + np.arange(n)) / self.fs
             phases, amps = self._mains

@@ -37,6 +37,7 @@ from scipy import linalg, signal
 
 from teleimp_env.operator.fast_numerics import linear_filter
 from teleimp_env.packet import N_EMG
+from teleimp_env.products import matmul
 
 #: High-pass corner before rectification (motion artefacts), Hz.
 HIGHPASS_HZ = 20.0
@@ -59,7 +60,7 @@ def armband_rotation(pattern: np.ndarray) -> float:
     """
     angles = PITCH * np.arange(N_EMG)
     w = pattern / pattern.sum(axis=1, keepdims=True)
-    centroids = w @ np.exp(1j * angles)
+    centroids = matmul(w, np.exp(1j * angles))
     offsets = np.exp(1j * NOMINAL_MUSCLE_ANGLES) * np.conj(centroids)  # |c|·e^{i(θ − c)}
     return float(np.angle(offsets.sum()))
 
@@ -163,4 +164,4 @@ class EnvelopeDetector:
         np.abs(x, out=x)
         env, self._zi_lp = linear_filter(*self._lp, x, 1, self._zi_lp)
         out = env[:, self.r - 1 :: self.r].T / self.mvc
-        return out if self.alignment is None else out @ self.alignment.T
+        return out if self.alignment is None else matmul(out, self.alignment.T)

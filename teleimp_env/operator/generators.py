@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
+from teleimp_env.least_squares import nnls
 from teleimp_env.operator.config import GENERATORS, OperatorConfig, check_generator
 from teleimp_env.operator.emg import EmgSynthesizer, electrode_angles, mixing_matrix
 from teleimp_env.operator.envelope import EnvelopeDetector, alignment_matrix, armband_rotation, fit_whitening
@@ -36,6 +36,7 @@ from teleimp_env.operator.fast_numerics import clip
 from teleimp_env.operator.muscles import MuscleModel
 from teleimp_env.operator.subjects import SubjectParams
 from teleimp_env.packet import N_EMG
+from teleimp_env.products import matmul
 
 #: Normalisers of the preset inputs: stiffness (N/m) and force (N).
 K_REF = 1000.0
@@ -87,7 +88,7 @@ def preset_weights(subject: SubjectParams) -> tuple[np.ndarray, np.ndarray]:
         route[2 * i : 2 * i + 2, i] = W_STIFFNESS
         route[2 * i, 3 + i] = W_FORCE
         route[2 * i + 1, 6 + i] = W_FORCE
-    w0 = mix @ route
+    w0 = matmul(mix, route)
     return w0, w0 * subject.array("drift_pattern")
 
 
@@ -110,9 +111,9 @@ class EnvelopeMap:
     def mean(self, t: np.ndarray, stiffness: np.ndarray, force: np.ndarray) -> np.ndarray:
         """Noise-free envelopes (N, 8) at times ``t`` (N,) s."""
         u = self.inputs(stiffness, force)
-        m = u @ self.w0.T
+        m = matmul(u, self.w0.T)
         if self.spec.drift:
-            m = m + (0.25 * np.sin(0.2 * np.pi * t))[:, None] * (u @ self.dw.T)
+            m = m + (0.25 * np.sin(0.2 * np.pi * t))[:, None] * matmul(u, self.dw.T)
         return np.tanh(2.0 * m) if self.spec.saturation else m
 
     def sd(self, mean: np.ndarray, stiffness: np.ndarray) -> np.ndarray:
@@ -140,7 +141,7 @@ class StiffnessCalibration:
 
     def estimate(self, envelopes: np.ndarray) -> np.ndarray:
         """Stiffness estimate (N, 3) N/m in [50, 3000] from envelopes (N, 8)."""
-        return clip(self.intercept + envelopes @ self.weights.T, K_EST_MIN, K_EST_MAX)
+        return clip(self.intercept + matmul(envelopes, self.weights.T), K_EST_MIN, K_EST_MAX)
 
 
 def fit_stiffness(envelopes: np.ndarray, stiffness: np.ndarray) -> StiffnessCalibration:
@@ -149,7 +150,7 @@ def fit_stiffness(envelopes: np.ndarray, stiffness: np.ndarray) -> StiffnessCali
     weights = np.zeros((3, N_EMG))
     intercept = np.zeros(3)
     for i in range(3):
-        coef, _ = nnls(design, stiffness[:, i])
+        coef = nnls(design, stiffness[:, i])
         weights[i], intercept[i] = coef[:N_EMG], coef[N_EMG]
     return StiffnessCalibration(intercept, weights)
 

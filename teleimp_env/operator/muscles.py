@@ -27,6 +27,7 @@ from scipy import signal
 
 from teleimp_env.operator.fast_numerics import clip, linear_filter
 from teleimp_env.operator.subjects import SubjectParams
+from teleimp_env.products import norm
 
 
 class DelayLine:
@@ -311,7 +312,7 @@ class Tremor:
         f0 = min(subject.tremor_hz, 0.45 * fs)
         self.b, self.a = signal.iirpeak(f0, 3.0, fs=fs)
         impulse = signal.lfilter(self.b, self.a, np.r_[1.0, np.zeros(4095)])
-        self.b = self.b / math.sqrt(float(impulse @ impulse))
+        self.b = self.b / norm(impulse)
         w = 2.0 * math.pi * f0
         m = subject.arm_mass
         damping = 2.0 * subject.damping_ratio * math.sqrt(k_typical * m)

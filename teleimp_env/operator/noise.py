@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from teleimp_env.operator.fast_numerics import linear_filter
+from teleimp_env.products import matmul
 
 
 def ou_filter(tau: float, sd: float, dt: float) -> tuple[np.ndarray, np.ndarray]:
@@ -53,8 +54,13 @@ class SmoothWander:
         self._stage1 = (np.array([self.gain]), np.array([1.0, -a]))
         self._stage2 = (np.array([1.0 - a]), np.array([1.0, -a]))
         cov = self.gain**2 * np.array([[var_x, cov_xy], [cov_xy, var_y]])
-        chol = np.linalg.cholesky(cov + 1e-300 * np.eye(2)) if sd > 0.0 else np.zeros((2, 2))
-        xy = rng.standard_normal((n, 2)) @ chol.T
+        # Cholesky factor of the 2 × 2 covariance in closed form (LAPACK's would run BLAS kernels).
+        chol = np.zeros((2, 2))
+        if sd > 0.0:
+            chol[0, 0] = math.sqrt(cov[0, 0])
+            chol[1, 0] = cov[0, 1] / chol[0, 0]
+            chol[1, 1] = math.sqrt(max(cov[1, 1] - chol[1, 0] ** 2, 0.0))
+        xy = matmul(rng.standard_normal((n, 2)), chol.T)
         self._z1 = a * xy[:, :1]
         self._z2 = a * xy[:, 1:]
         self.n = int(n)

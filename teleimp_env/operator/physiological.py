@@ -23,7 +23,6 @@ update) and integrates the energy the hand puts into the master port.
 from __future__ import annotations
 
 import bisect
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -46,6 +45,7 @@ from teleimp_env.operator.muscles import (
 from teleimp_env.operator.noise import SmoothWander, ou_filter, stationary_state
 from teleimp_env.operator.planner import Planner, PlannerStats, Seen
 from teleimp_env.operator.subjects import SubjectParams
+from teleimp_env.products import dot, matmul, norm
 from teleimp_env.validation import check_real
 
 #: Window over which the operator estimates the seen robot's velocity from video, s.
@@ -64,13 +64,6 @@ _VIEW_COMPACT = 256
 #: row a + 3i, column a + 3j, and Γ[a, i] at row a + 3i, column 6 + a.
 _FF_PHI = np.array([(a + 3 * i) * 9 + a + 3 * j for a in range(3) for i in range(2) for j in range(2)])
 _FF_STEP = np.array([(a + 3 * i) * 9 + 6 + a for a in range(3) for i in range(2)])
-
-
-def _norm(v: np.ndarray) -> float:
-    """``float(np.linalg.norm(v))`` for a 1-D float64 ``v``: the very ``sqrt(v·v)`` numpy computes
-    there (on ``v.ravel(order="K")``), without its generic dispatch."""
-    v = v.ravel(order="K")
-    return math.sqrt(float(v.dot(v)))
 
 
 def _after(first: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -266,10 +259,10 @@ class PhysiologicalOperator(Operator):
             # Hand deflection by the displayed force: [δx, δv] ← Φ·[δx, δv] + Γ·f per axis.
             buf = self._delta
             buf[6:] = displayed_force
-            buf[:6] = self._ff @ buf
+            buf[:6] = matmul(self._ff, buf)
             pos = pos + buf[:3]
             vel = vel + buf[3:6]
-            power = -float(buf[6:] @ vel)
+            power = -dot(buf[6:], vel)
             if power > 0.0:
                 self._energy += power * self.dt
         return OperatorStep(
@@ -316,12 +309,12 @@ class PhysiologicalOperator(Operator):
                 self._view_force[:kept] = self._view_force[v0 : v0 + kept]
                 del times[:v0]
                 self._view_0 = 0
-        force = _norm(force_vec)
+        force = norm(force_vec)
         if displayed_force is not None:
-            felt = _norm(displayed_force)
+            felt = norm(displayed_force)
             if felt > force:
                 force, force_vec = felt, np.asarray(displayed_force, dtype=np.float64).copy()
-        return Seen(pos=pos, speed=_norm(vel), vz=float(vel[2]), force=force, force_vec=force_vec)
+        return Seen(pos=pos, speed=norm(vel), vz=float(vel[2]), force=force, force_vec=force_vec)
 
     def _delay(self, act: np.ndarray, pos: np.ndarray, vel: np.ndarray, acc: np.ndarray) -> np.ndarray:
         """[act | pos, vel, acc] (N, 15) delayed by the exact EMD: whole periods through the line,

@@ -40,6 +40,7 @@ import numpy as np
 from teleimp_env.operator.base import PHASES, TaskGeometry
 from teleimp_env.operator.fast_numerics import clip
 from teleimp_env.operator.subjects import SubjectParams
+from teleimp_env.products import dot, matmul, norm
 
 REACH, ALIGN, INSERT, RECOVER, DONE = (PHASES.index(p) for p in PHASES)
 #: Ratio of endpoint SD across the movement to the SD along it (Gordon et al. 1994: 2–4×).
@@ -118,15 +119,15 @@ class SubmovementPlan:
         """Executed position (N,3) m, velocity (N,3) m/s and acceleration (N,3) m/s² at ``times``."""
         tau = (times[:, None] - self._t0[None, :]) / self._dur[None, :]
         s, ds, dds = minjerk(tau)
-        pos = self.base_exec + s @ self._d_exec
-        vel = (ds / self._dur) @ self._d_exec
-        acc = (dds / self._dur**2) @ self._d_exec
+        pos = self.base_exec + matmul(s, self._d_exec)
+        vel = matmul(ds / self._dur, self._d_exec)
+        acc = matmul(dds / self._dur**2, self._d_exec)
         return pos, vel, acc
 
     def intended(self, t: float) -> np.ndarray:
         """Intended (efference-copy) position (3,) m at time ``t``."""
         s, _, _ = minjerk((t - self._t0) / self._dur)
-        return self.base_int + s @ self._d_int
+        return self.base_int + matmul(s, self._d_int)
 
     @property
     def final_int(self) -> np.ndarray:
@@ -234,14 +235,14 @@ class Planner:
 
     # ------------------------------------------------------------------ submovements
     def _submove(self, t_start: float, d_int: np.ndarray, duration: float, correction: bool) -> None:
-        amp = float(np.linalg.norm(d_int))
+        amp = norm(d_int)
         d_exec = d_int.copy()
         if self.scatter and amp > 0.0:
             v_peak = 1.875 * amp / duration
             sd = self.p.scatter_floor + self.p.scatter_gain * v_peak
             along = d_int / amp
             noise = self.rng.normal(0.0, 1.0, 3) * sd * ACROSS_RATIO
-            noise += along * (float(along @ noise) * (1.0 / ACROSS_RATIO - 1.0))
+            noise += along * (dot(along, noise) * (1.0 / ACROSS_RATIO - 1.0))
             d_exec = d_int + noise
         self.plan.add(t_start, duration, d_exec, d_int)
         if amp >= PROBE_MIN and self._probe is None and self.phase != INSERT:
@@ -254,7 +255,7 @@ class Planner:
     def _aim(self, t_start: float, target: np.ndarray, width: float, correction: bool) -> None:
         """Retarget the intended end position to ``target`` with a Fitts-timed submovement."""
         d = target - self.plan.final_int
-        amp = float(np.linalg.norm(d))
+        amp = norm(d)
         lateral = float(np.hypot(d[0], d[1]))
         if correction and lateral > 1e-4:
             self.lateral_dir = np.abs(d[:2]) / lateral
@@ -303,7 +304,7 @@ class Planner:
         err = self.hover - predicted
         gain = p.correction_gain
         if self.phase == REACH:
-            if np.linalg.norm(err) <= p.reach_width:
+            if norm(err) <= p.reach_width:
                 self._enter(ALIGN)
             elif patient:
                 self._aim(t_start, self.plan.final_int + gain * err, p.reach_width, True)
@@ -355,7 +356,7 @@ class Planner:
         t_hand, direction, amp, ref = self._probe
         if self._in_contact:  # a blocked robot says nothing about the loop delay
             self._probe = None
-        elif float((seen_pos - ref) @ direction) >= 0.3 * amp:
+        elif dot(seen_pos - ref, direction) >= 0.3 * amp:
             observed = t0 - t_hand
             lag = self.lag_belief + LAG_RATE * (observed - self.lag_belief)
             self.lag_belief = min(max(lag, self.lag_initial), self.lag_initial + LAG_SPAN)

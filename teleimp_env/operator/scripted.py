@@ -21,6 +21,7 @@ import numpy as np
 from teleimp_env.operator.base import PHASES, Operator, OperatorStep, RobotView, TaskGeometry
 from teleimp_env.operator.planner import fitts_time, minjerk
 from teleimp_env.packet import N_EMG
+from teleimp_env.products import dot, matmul, norm
 
 #: Arm stiffness per phase (x, y, z), N/m.
 PHASE_STIFFNESS: dict[str, tuple[float, float, float]] = {
@@ -87,7 +88,7 @@ class ScriptedOperator(Operator):
             (
                 "REACH",
                 0.0,
-                fitts_time(float(np.linalg.norm(above - start)), 0.004, FITTS_A, FITTS_B),
+                fitts_time(norm(above - start), 0.004, FITTS_A, FITTS_B),
                 start,
                 above,
             ),
@@ -140,14 +141,14 @@ class ScriptedOperator(Operator):
     def advance(self, t: float, view: RobotView | None, displayed_force: np.ndarray | None) -> OperatorStep:
         pos, vel, phase = self.plan(t)
         if displayed_force is not None:
-            self._energy += max(-float(displayed_force @ vel), 0.0) * self._dt
+            self._energy += max(-dot(displayed_force, vel), 0.0) * self._dt
         return self._emit(t, pos, vel, phase)
 
     def _emit(self, t: float, pos: np.ndarray, vel: np.ndarray, phase: str) -> OperatorStep:
         alpha = 1.0 - math.exp(-self._dt / self.stiffness_tau) if t > 0 else 1.0
         self._stiffness = self._stiffness + alpha * (np.array(PHASE_STIFFNESS[phase]) - self._stiffness)
         cocontraction = (self._stiffness - RELAXED_STIFFNESS) / (MAX_STIFFNESS - RELAXED_STIFFNESS)
-        envelope = np.clip(_ENVELOPE_MAP @ cocontraction, 0.0, None)
+        envelope = np.clip(matmul(_ENVELOPE_MAP, cocontraction), 0.0, None)
         assert envelope.shape == (N_EMG,)
         return OperatorStep(
             hand_pos=pos,

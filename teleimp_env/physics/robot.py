@@ -19,6 +19,7 @@ import mujoco
 import numpy as np
 
 from teleimp_env.physics.scene import stage_mass
+from teleimp_env.products import matmul
 
 
 @dataclass(slots=True)
@@ -189,7 +190,7 @@ class ImpedanceRobot:
     def _wrench(self) -> np.ndarray:
         rot = self._ft_rot
         # ndarray.dot is ``@`` for a matrix and a vector (the same BLAS gemv), with less dispatch.
-        return np.concatenate((rot.dot(self._ft_force), rot.dot(self._ft_torque))) - self._tare
+        return np.concatenate((matmul(rot, self._ft_force), matmul(rot, self._ft_torque))) - self._tare
 
     def state(self) -> RobotState:
         """Read the state after a step (see :class:`RobotState` for frames and units)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 import pytest
 
@@ -79,6 +80,21 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"teleimp {version('teleimp-env')}"
 
 
+@pytest.mark.parametrize("argv", [["--version", "--verbose"], ["--verbose", "--version"]])
+def test_verbose_version_names_the_numeric_libraries_blas_and_fingerprint(argv, capsys):
+    import numpy as np
+
+    from teleimp_env.provenance import fingerprint_key
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert f"numpy {np.__version__}" in out and "mujoco " in out
+    assert "openblas" in out and "threads" in out and "BLAS variables:" in out
+    assert f"fingerprint key: {fingerprint_key()}" in out
+
+
 def test_malformed_spec_names_file_line_and_field(tmp_path, capsys):
     spec = tmp_path / "bad.toml"
     spec.write_text(SPEC.replace("seeds = 1", "seeds = 0"))
@@ -115,5 +131,9 @@ def test_bench_tournament_reports_its_figures():
     )
     assert 0 < r["cpus_used_1_worker"] <= 1.2 and 0 < r["cpus_used_2_workers"] <= 2.2  # <= 1 CPU each
     assert r["contended"] == (r["cpus_used_2_workers"] < 1.7)
+    from teleimp_env.eval.bench.run import to_json
+    from teleimp_env.provenance import fingerprint_key
+
+    assert json.loads(to_json(r))["provenance"]["fingerprint_key"] == fingerprint_key()
     with pytest.raises(SystemExit):
         main(["bench", "gpu"])

@@ -6,9 +6,11 @@ dispatch overhead per operator at these tiny sizes, numpy a few. :class:`IntentS
 advancing the recurrent state by one packet per :meth:`step`, and evaluates the heads at any
 horizon from features cached at the last step. The temporal attention keeps a ring buffer of
 the last ``NetConfig.att_window`` second-layer outputs and their scores per stream, so a step
-costs O(att_window) (one (S, W) softmax and one batched (S, 1, W) @ (S, W, H) product) on top of
+costs O(att_window) (one (S, W) softmax and one batched (S, W) by (S, W, H) product) on top of
 the O(1) recurrent cells. It computes in float32, like the torch network, and reproduces its
-sequence forward (tested to float32 precision).
+sequence forward (tested to float32 precision). Its products go through
+:mod:`teleimp_env.products` (numpy's own loops, never BLAS), so its actions do not depend on the
+BLAS kernel or thread count in force.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from teleimp_env.agents.predictors.lstm.model import N_EMG, NetConfig
+from teleimp_env.products import batched_matmul, matmul
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -86,22 +89,23 @@ class IntentStepper:
         hid = self.config.hidden
         x = ((np.asarray(raw, dtype=np.float32) - self.in_mean) / self.in_scale).astype(np.float32)
         emg = x[:N_EMG]
-        x[:N_EMG] = emg * _sigmoid(np.tanh(emg @ self.ch1_w + self.ch1_b) @ self.ch2_w + self.ch2_b)
+        channel = np.tanh(matmul(emg, self.ch1_w) + self.ch1_b)
+        x[:N_EMG] = emg * _sigmoid(matmul(channel, self.ch2_w) + self.ch2_b)
         z1, z2 = self.z1, self.z2
         n_in = len(x)
         np.multiply(self.m_in, x, out=z1[:, :n_in])
-        h1, self.c1 = self._cell(z1 @ self.l1_w + self.l1_b, self.c1, hid)
+        h1, self.c1 = self._cell(matmul(z1, self.l1_w) + self.l1_b, self.c1, hid)
         z1[:, n_in:] = h1
         np.multiply(h1, self.m_mid, out=z2[:, :hid])
-        h2, self.c2 = self._cell(z2 @ self.l2_w + self.l2_b, self.c2, hid)
+        h2, self.c2 = self._cell(matmul(z2, self.l2_w) + self.l2_b, self.c2, hid)
         z2[:, hid:] = h2
         self.h_buf[:, self.slot] = h2
-        self.s_buf[:, self.slot] = np.tanh(h2 @ self.att_w + self.att_b) @ self.att_v
+        self.s_buf[:, self.slot] = matmul(np.tanh(matmul(h2, self.att_w) + self.att_b), self.att_v)
         self.slot = (self.slot + 1) % self.config.att_window
         e = np.exp(self.s_buf - self.s_buf.max(axis=1, keepdims=True))
-        ctx = (e[:, None, :] @ self.h_buf)[:, 0] / e.sum(axis=1, keepdims=True)
+        ctx = batched_matmul(e, self.h_buf) / e.sum(axis=1, keepdims=True)
         phi = np.concatenate((h2, ctx), axis=1) * self.m_head
-        self.head_pre = phi @ self.hd1_w + self.hd1_b
+        self.head_pre = matmul(phi, self.hd1_w) + self.hd1_b
 
     def heads(
         self, horizons_s: np.ndarray, k_anchor: np.ndarray
@@ -115,10 +119,10 @@ class IntentStepper:
         h = np.asarray(horizons_s, dtype=np.float32)[:, None, None]
         hidden = np.maximum(self.head_pre + (h / c.horizon_scale) * self.hd1_tau, 0.0)
         n_p = self.n_pos_hidden
-        o = hidden[..., :n_p] @ self.p2_w + self.p2_b
+        o = matmul(hidden[..., :n_p], self.p2_w) + self.p2_b
         hv = h * c.v_scale
         delta = hv * o[..., :3]
         std = hv * np.logaddexp(0.0, o[..., 3:]) + c.sigma_floor
         y = np.maximum(np.asarray(k_anchor, dtype=np.float32) / c.k_scale, 1e-3)
-        ko = hidden[..., n_p:] @ self.k2_w + self.k2_b + (y + np.log(-np.expm1(-y)))
+        ko = matmul(hidden[..., n_p:], self.k2_w) + self.k2_b + (y + np.log(-np.expm1(-y)))
         return delta, std, c.k_scale * np.logaddexp(0.0, ko)

@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from teleimp_env.products import batched_matmul
+
 METHODS = ("rk4", "euler")
 
 
@@ -118,7 +120,7 @@ class PolynomialField:
             (..., E, n) state derivatives.
         """
         theta = self.features(state, control)
-        return (theta[..., None, :] @ self.coefficients)[..., 0, :]
+        return batched_matmul(theta, self.coefficients)
 
     def integrate(
         self,
@@ -161,7 +163,7 @@ class PolynomialField:
 
         def f(x: np.ndarray) -> np.ndarray:
             z[..., sl] = x
-            return (((z[..., i] * z[..., j])[..., None, :]) @ coef)[..., 0, :]
+            return batched_matmul(z[..., i] * z[..., j], coef)
 
         low, high = self.state_low, self.state_high
         for _ in range(n_steps):

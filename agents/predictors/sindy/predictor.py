@@ -39,6 +39,7 @@ from teleimp_env.agents.predictors.sindy.fit import (
 from teleimp_env.agents.predictors.sindy.polynomial import METHODS, PolynomialField
 from teleimp_env.agents.training.data import Dataset
 from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, STIFFNESS_ESTIMATE
+from teleimp_env.products import matmul
 
 STATE_FIELDS = {"pos": HAND_POS, "vel": HAND_VEL, "stiffness": STIFFNESS_ESTIMATE}
 _NAMES = {"pos": ("x", "y", "z"), "vel": ("vx", "vy", "vz"), "stiffness": ("Kx", "Ky", "Kz")}
@@ -245,7 +246,7 @@ class SindyPredictor(Predictor):
         st = self._columns(packets)
         if self.stiffness_source == "true":
             env = packets[..., EMG_ENVELOPE]
-            st[..., self._slot("stiffness")] = env @ self.stiffness_map_[:-1] + self.stiffness_map_[-1]
+            st[..., self._slot("stiffness")] = matmul(env, self.stiffness_map_[:-1]) + self.stiffness_map_[-1]
         return st
 
     def predict(self, horizon_s: float) -> Intent:

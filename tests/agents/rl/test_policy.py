@@ -47,8 +47,8 @@ def test_settings_travel_in_the_archive(policy_zip):
 
 
 def test_the_controller_acts_exactly_as_the_policy_did_inside_the_wrappers(policy_zip):
-    """Same seed: the wrapped env driven by model.predict and the raw env driven by the controller
-    go through identical states."""
+    """Same seed: the wrapped env driven by the policy and the raw env driven by the controller go
+    through identical states."""
     model = sb3.PPO.load(policy_zip, device="cpu")
     cfg = ResidualConfig(**read_settings(policy_zip)["residual"])
     wrapped = make_rl_env(cfg, subject=2, delay_ms=200)
@@ -60,7 +60,10 @@ def test_the_controller_acts_exactly_as_the_policy_did_inside_the_wrappers(polic
     ctrl.reset(seed=5)
     moved = 0.0
     for _ in range(30):
-        action, _ = model.predict(obs_w, deterministic=True)
+        # the policy's deterministic action, as the controller computes it (a numpy twin of
+        # model.predict, equal to float32 rounding: tests/agents/rl/test_actor.py)
+        action = ctrl.actor(obs_w)
+        np.testing.assert_allclose(action, model.predict(obs_w, deterministic=True)[0], atol=2e-6)
         moved += float(np.abs(action).sum())
         obs_w, *_ = wrapped.step(action)
         for _ in range(cfg.action_repeat):

@@ -20,6 +20,7 @@ from teleimp_env.eval.study.report import write_outputs
 from teleimp_env.eval.study.run import run
 from teleimp_env.eval.study.runner import LeakError, fit_one
 from teleimp_env.eval.study.stats import FamilyResult
+from teleimp_env.provenance import fingerprint_key
 from tests.eval.study.helpers import tiny_config, tiny_data
 
 FITTED = {
@@ -104,6 +105,7 @@ def test_same_seed_same_tables_bit_for_bit(runs, tmp_path):
     for name in TABLES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (a / "error_vs_horizon.png").stat().st_size > 0
+    assert f"fingerprint key: {fingerprint_key()}" in (a / "provenance.txt").read_text()
     rows = (a / "results.csv").read_text().splitlines()
     assert len(rows) == 1 + len(FAMILIES) * 2
     assert {r.split(",")[3] for r in rows[1:]} == set(FAMILIES)

@@ -19,6 +19,7 @@ from teleimp_env.eval.tournament.runner import (
 )
 from teleimp_env.eval.tournament.spec_load import build_spec
 from teleimp_env.eval.tournament.store import ResultStore
+from teleimp_env.provenance import fingerprint_key
 
 SPEC = {
     "name": "tiny", "seeds": 2, "stacks": ["naive", "oracle"], "subjects": [6], "bootstrap": 200,
@@ -66,6 +67,24 @@ def test_rerun_resumes_without_repeating(spec, done):
     ]
     with ResultStore(out / DB_NAME) as store:
         assert store.count(spec.tournament_id) == 4
+    assert again.runs == first.runs  # a run that adds nothing records nothing
+
+
+def test_the_run_and_its_report_record_the_software_and_blas(spec, done):
+    out, report = done
+    assert len(report.runs) == 1
+    started, info = report.runs[0]
+    assert started > 0.0
+    assert info["fingerprint_key"] == fingerprint_key() and info["blas"]
+    assert info["fingerprint"]["versions"]["numpy"] == np.__version__
+    with ResultStore(out / DB_NAME, readonly=True) as store:
+        assert store.runs(spec.tournament_id) == report.runs
+    doc = build_document(spec, summarize(spec, report.rows), {}, "disabled", report.runs)
+    md = doc.markdown("files")
+    assert "## Provenance" in md and f"fingerprint key: {fingerprint_key()}" in md
+    assert f"numpy {np.__version__}" in md
+    legacy = build_document(spec, summarize(spec, report.rows), {}, "disabled").markdown("files")
+    assert "Not recorded (results written before teleimp-env 0.4)" in legacy
 
 
 def test_summary_and_report_files(spec, done):
