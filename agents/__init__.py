@@ -14,8 +14,8 @@ Your own controller (anything with ``reset(seed=None)`` and ``act(obs, info=None
 
 Predictors live in ``teleimp_env.agents.predictors`` (``naive``, ``cv``, ``kf``, ``sindy``,
 ``lstm``), fallbacks in ``teleimp_env.agents.fallbacks`` (``hold``, ``energy_observer``), the gate in
-``teleimp_env.agents.gate``; datasets, calibration and ``teleimp train`` in
-``teleimp_env.agents.training``.
+``teleimp_env.agents.gate``; datasets and calibration in ``teleimp_env.agents.data``,
+``teleimp train`` in ``teleimp_env.agents.training``.
 """
 
 from teleimp_env.agents.base import Decision, Fallback, Intent, NotFittedError, Predictor

@@ -12,7 +12,10 @@ A :class:`Stack` turns the env's observation into an impedance action:
 
 Predictors are sklearn-shaped: ``__init__`` only stores parameters, ``fit`` returns ``self`` and
 sets learned attributes whose names end in ``_``; using one before ``fit`` raises
-:class:`NotFittedError`.
+:class:`NotFittedError`. Only the predictor's own methods set its learned attributes: the learned
+predictors' spread factors, gate thresholds and lineage too, through ``calibrate`` /
+``set_calibration`` / ``set_lineage``
+(:class:`~teleimp_env.agents.predictors.calibrated.CalibratedPredictor`).
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ class Predictor(ABC):
     name: str = "predictor"
 
     def fit(self, dataset: Any) -> Predictor:
-        """Learn from a dataset (see ``agents.training.data``); returns ``self``. Default: nothing."""
+        """Learn from a dataset (see ``agents.data.dataset``); returns ``self``. Default: nothing."""
         return self
 
     @abstractmethod

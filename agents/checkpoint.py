@@ -9,6 +9,8 @@ what was expected and what was found.
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,17 +62,36 @@ def load_checkpoint(
     """Read a checkpoint written by :func:`save_checkpoint`; returns ``(meta, arrays)``.
 
     Raises:
-        CheckpointError: the file is missing or unreadable, or holds another kind or version.
+        CheckpointError: the file is missing, a directory, truncated, corrupt or not a checkpoint,
+            or holds another kind or version; the message names the file.
     """
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {str(path)!r} is a directory, not a {kind} checkpoint (.npz) file")
     if not path.is_file():
         raise CheckpointError(f"checkpoint file {str(path)!r} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):  # a bare .npy array
+            raise ValueError("it holds one .npy array, not an .npz archive")
+        with npz:
             header = json.loads(bytes(npz[_HEADER]).decode())
             arrays = {name: npz[name] for name in npz.files if name != _HEADER}
-    except (OSError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{str(path)!r} is not a teleimp checkpoint ({exc})") from None
+    except KeyError:
+        raise CheckpointError(
+            f"{str(path)!r} is not a valid {kind} checkpoint: an .npz without the teleimp header "
+            "(write checkpoints with the predictor's save())"
+        ) from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise CheckpointError(
+            f"{str(path)!r} is not a valid {kind} checkpoint: the file is truncated, corrupt or not an "
+            f".npz archive ({type(exc).__name__}: {exc})"
+        ) from None
+    if not isinstance(header, dict) or not isinstance(header.get("meta"), dict):
+        raise CheckpointError(
+            f"{str(path)!r} is not a valid {kind} checkpoint: its header is not a JSON object "
+            "with a 'meta' object"
+        )
     if header.get("kind") != kind:
         raise CheckpointError(
             f"{str(path)!r} is a {header.get('kind')!r} checkpoint, expected a {kind!r} checkpoint"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,13 @@ from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.agents.gate import Gate
 from teleimp_env.agents.lineage import warn_if_seen
 from teleimp_env.agents.names import EO_SUFFIX, POLICY_STACKS, STACK_NAMES, is_policy_path
+from teleimp_env.agents.predictors.kinds import TRAINED_KINDS, predictor_class
 from teleimp_env.agents.predictors.naive import NaivePredictor
 from teleimp_env.agents.registry import resolve
 from teleimp_env.agents.stack import OracleStack, Stack
 from teleimp_env.facts import EnvFacts
 from teleimp_env.operator.subjects import TEST_SUBJECTS
 
-_PREDICTORS = {
-    "naive": None,
-    "cv": ("teleimp_env.agents.predictors.cv", "ConstantVelocityPredictor"),
-    "kf": ("teleimp_env.agents.predictors.kf", "KalmanPredictor"),
-    "sindy": ("teleimp_env.agents.predictors.sindy.predictor", "SindyPredictor"),
-    "lstm": ("teleimp_env.agents.predictors.lstm.predictor", "LstmPredictor"),
-}
 _KWARGS = {
     "checkpoint": "path of a predictor checkpoint (.npz) instead of the shipped one",
     "predictor": "a fitted Predictor instance to use as is",
@@ -39,12 +32,13 @@ _KWARGS = {
     "max_pos_std_m": "gate: largest trusted position std norm, m",
     "n_samples": "lstm only: MC-Dropout streams",
 }
+#: The keywords the oracle stack takes (it reads the true intent: no predictor, gate or fallback).
+_ORACLE_KWARGS = ("env", "facts", "bilateral")
 
 
 def _load_predictor(kind: str, checkpoint: str | Path | None) -> Predictor:
-    module_name, cls_name = _PREDICTORS[kind]
     try:
-        module = importlib.import_module(module_name)
+        cls = predictor_class(kind)
     except ImportError as exc:
         raise ImportError(
             f"stack {kind!r} needs the 'agents' extra (torch, pysindy): "
@@ -56,7 +50,7 @@ def _load_predictor(kind: str, checkpoint: str | Path | None) -> Predictor:
             f"no shipped {kind} checkpoint at {path}; regenerate it with `teleimp train {kind}` "
             "(see README) or pass checkpoint=PATH"
         )
-    return getattr(module, cls_name).load(path)
+    return cls.load(path)
 
 
 def _shipped_policy(name: str, seed: int | None, kwargs: dict[str, Any]) -> Any:
@@ -118,7 +112,11 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
 
     Raises:
         ValueError: unknown ``name`` (the message lists the valid names).
-        TypeError: unknown keyword argument (the message lists the valid ones).
+        TypeError: unknown keyword argument (the message lists the valid ones), or one the stack
+            does not use (``checkpoint=`` for ``naive``/``oracle``, anything but ``env``/``facts``/
+            ``bilateral`` for ``oracle``, ``checkpoint=`` together with ``predictor=``).
+        CheckpointError: a missing, truncated, corrupt or mismatched checkpoint (a ``ValueError``
+            naming the file).
     """
     if not isinstance(name, str):
         raise TypeError(f"stack name must be a str, got {type(name).__name__}")
@@ -133,11 +131,27 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
         valid = "; ".join(f"{k} ({v})" for k, v in _KWARGS.items())
         raise TypeError(f"agents.make got unknown keyword argument(s) {unknown}; valid: {valid}")
     if name == "oracle":
+        unused = sorted(set(kwargs) - set(_ORACLE_KWARGS))
+        if unused:
+            raise TypeError(
+                f"stack 'oracle' takes no {', '.join(k + '=' for k in unused)}: it reads the true intent "
+                f"(no predictor, checkpoint, gate or fallback); it takes only "
+                f"{', '.join(k + '=' for k in _ORACLE_KWARGS)}"
+            )
         return OracleStack(seed=seed)
     if name in POLICY_STACKS:
         return _shipped_policy(name, seed, kwargs)
     with_eo = name.endswith(EO_SUFFIX)
     kind = name[: -len(EO_SUFFIX)] if with_eo else name
+    if "checkpoint" in kwargs:
+        if kind == "naive":
+            raise TypeError(
+                f"stack {name!r} takes no checkpoint= (the naive predictor has no learned parameters); "
+                f"checkpoint= applies to {', '.join(TRAINED_KINDS)} (and their {EO_SUFFIX} stacks) and "
+                f"{', '.join(POLICY_STACKS)}"
+            )
+        if "predictor" in kwargs:
+            raise TypeError(f"stack {name!r}: pass checkpoint= or predictor=, not both")
     predictor = kwargs.get("predictor")
     if predictor is None:
         predictor = NaivePredictor() if kind == "naive" else _load_predictor(kind, kwargs.get("checkpoint"))

@@ -15,7 +15,7 @@ the others):
 The fallback then blends and softens in proportion to the distrust 1 − trust
 (:class:`~teleimp_env.agents.fallbacks.hold.HoldFallback`). ``trusted`` (trust ≥ ½) is the
 binary verdict shown in logs and renders. Thresholds ship with each checkpoint (``gate`` entry of
-its header, see :func:`teleimp_env.agents.training.evaluate.calibrate_gate`); keyword arguments
+its header, see :func:`teleimp_env.agents.data.calibration.calibrate_gate`); keyword arguments
 of :func:`teleimp_env.agents.make` override them.
 """
 

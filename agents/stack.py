@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from teleimp_env.action import make_action
+from teleimp_env.action import K_D, X_D, make_action
 from teleimp_env.agents.base import Decision, Fallback, Intent, Predictor
 from teleimp_env.agents.gate import Gate
 from teleimp_env.packet import SEQ
@@ -82,7 +82,7 @@ class Stack:
             trust = self.gate.trust(intent, age, age - self._arrival_age)
         action = self.fallback.command(intent, obs, trust)
         if intent is None:
-            intent = Intent(pos=action[:3].copy(), vel=np.zeros(3), stiffness=action[3:6].copy())
+            intent = Intent(pos=action[X_D].copy(), vel=np.zeros(3), stiffness=action[K_D].copy())
         self.decision = Decision(intent=intent, horizon_s=age, trust=trust, action=action)
         return action
 

@@ -79,7 +79,10 @@ def _add_tournament(sub: Any) -> None:
     p.add_argument("--generators", type=_csv(str), default=None, help="override: linear, hard, physiological")
     p.add_argument("--seeds", type=int, default=None, help="override: episode seeds per cell")
     p.add_argument(
-        "--seed", type=int, default=None, help="override: master seed (every episode seed derives from it)"
+        "--seed",
+        type=int,
+        default=None,
+        help="override: master seed, an int in [0, 2**63) (every episode seed derives from it)",
     )
     p.add_argument("--episode-s", type=float, default=None, help="override: episode length in seconds")
     p.add_argument(
@@ -213,13 +216,17 @@ def cmd_tournament(args: argparse.Namespace) -> int:
     """``teleimp tournament``."""
     from teleimp_env.eval.pipeline import run_and_report, summary_text
     from teleimp_env.eval.tournament.folder_lock import FolderBusyError
-    from teleimp_env.eval.tournament.runner import TournamentInterrupted, check_output_dir
+    from teleimp_env.eval.tournament.runner import TournamentInterrupted, output_path
     from teleimp_env.eval.tournament.spec import SpecError
     from teleimp_env.eval.tournament.spec_load import load_preset, load_spec, with_overrides
+    from teleimp_env.validation import check_seed
 
     try:
+        output_path(args.out)  # an empty --out would mean the current folder: refused
         if args.preset and args.spec:
             raise SpecError("give either --preset or --spec, not both")
+        if args.seed is not None:
+            check_seed("--seed", args.seed)
         spec = load_spec(args.spec) if args.spec else load_preset(args.preset or "quick")
         delays = None
         if args.delays_ms is not None:
@@ -231,19 +238,26 @@ def cmd_tournament(args: argparse.Namespace) -> int:
         )  # fmt: skip
         if args.workers is not None and args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
-        check_output_dir(args.out)
     except (ValueError, OSError) as err:
         return _fail("tournament", err)
-    try:
+    try:  # run_and_report refuses (writing nothing) before it creates --out or anything in it
         outcome = run_and_report(
             spec, args.out, backend=args.backend, workers=args.workers, address=args.address,
             render=not args.no_render, report=not args.no_report, progress=not args.no_progress,
             save_logs=not args.no_logs,
         )  # fmt: skip
-    except TournamentInterrupted as stop:
+    except KeyboardInterrupt as stop:  # TournamentInterrupted, or Ctrl-C before the episodes or in the report
+        if not isinstance(stop, TournamentInterrupted):
+            stop = KeyboardInterrupt(f"interrupted: the episodes finished so far are stored in {args.out}; "
+                                     "re-run the same command to resume")  # fmt: skip
         print(f"\nteleimp tournament: {stop}", file=sys.stderr)
+        # exiting now: spare the interpreter's final collections over every object the stacks loaded
+        # (seconds with torch and SB3 loaded), so Ctrl-C ends the command within moments
+        import gc
+
+        gc.freeze()
         return EXIT_INTERRUPTED
-    except (ImportError, ValueError, OSError, FolderBusyError) as err:
+    except (ImportError, ValueError, OSError, RuntimeError, FolderBusyError) as err:
         return _fail("tournament", err)
     run = outcome.run
     print(f"\n{spec.name}: {run.total} episodes ({run.skipped} already stored, {run.ran} run now, "

@@ -10,9 +10,9 @@ from tqdm import tqdm
 
 from teleimp_env.eval.report.document import Paths, build_document, write_report
 from teleimp_env.eval.tournament.aggregate import Summary, summarize
-from teleimp_env.eval.tournament.backends import make_backend
+from teleimp_env.eval.tournament.backends import check_backend, make_backend
 from teleimp_env.eval.tournament.folder_lock import FolderLock
-from teleimp_env.eval.tournament.runner import RunReport, check_output_dir, run_tournament
+from teleimp_env.eval.tournament.runner import RunReport, check_output_dir, plan_tournament, run_tournament
 from teleimp_env.eval.tournament.spec import TournamentSpec
 
 
@@ -28,10 +28,14 @@ class Outcome:
 def render_stills(spec: TournamentSpec, progress: bool = True) -> tuple[dict[str, bytes], str]:
     """One rendered rollout strip (PNG) per stack, or ``({}, reason)`` when rendering fails.
 
-    The episode is the focus delay profile, the first subject and generator, seed index 0.
+    The episode is the focus delay profile, the first subject and generator, seed index 0. Stacks
+    whose episodes are identical there (every logged column but ``act()`` wall time, e.g. ``X`` and
+    ``X+eo`` where the energy observer never acted) share one still, titled with all their names:
+    their values in the dict are the same bytes. Stills of different episodes never are (each
+    carries its stack's name).
     """
     try:
-        from teleimp_env.eval.report.stills import png_bytes, rollout_strip
+        from teleimp_env.eval.report.stills import png_bytes, rollout_still, same_episode, titled
     except ImportError as err:
         return {}, str(err)
     delay = next(d for d in spec.delays if d.name == spec.focus_delay)
@@ -42,15 +46,25 @@ def render_stills(spec: TournamentSpec, progress: bool = True) -> tuple[dict[str
         "generator": spec.generators[0],
     }
     seed = spec.episode_seeds()[0]
-    out: dict[str, bytes] = {}
+    groups: list[list] = []  # [still, stack, stack, ...]: stacks with one identical episode
     for stack in tqdm(
         spec.stacks, desc="rendering rollouts", unit="stack", disable=not progress, file=sys.stderr
     ):
         try:
-            out[stack] = png_bytes(rollout_strip(stack, kwargs, seed))
+            still = rollout_still(stack, kwargs, seed)
         except Exception as err:  # a GL failure, no display library, ...: the report says why
             return {}, f"{type(err).__name__}: {err}"
-    return out, ""
+        group = next((g for g in groups if same_episode(g[0].log, still.log)), None)
+        if group is None:
+            groups.append([still, stack])
+        else:
+            group.append(stack)
+    out: dict[str, bytes] = {}
+    for still, *stacks in groups:
+        where = f"{delay.name}, subject {spec.subjects[0]}, seed index 0"
+        png = png_bytes(titled(still.image, stacks, where))
+        out.update(dict.fromkeys(stacks, png))
+    return {stack: out[stack] for stack in spec.stacks}, ""
 
 
 def run_and_report(
@@ -67,13 +81,24 @@ def run_and_report(
 ) -> Outcome:
     """Run ``spec`` into ``out_dir`` (resuming stored episodes), then aggregate and write the report.
 
-    The output directory is checked for writability before anything else runs.
+    Everything that can refuse the run is checked before anything is written: the backend (known,
+    installed), the folder (free, writable) and the stacks still to run (built once,
+    :func:`~teleimp_env.eval.tournament.runner.plan_tournament`). A refused run leaves ``out_dir``
+    as it was; an accepted one creates it and holds its lock through the run and the report.
+
+    Raises:
+        ValueError, ImportError, RuntimeError, OSError, FolderBusyError: the run is refused (nothing
+            was written).
+        TournamentInterrupted: Ctrl-C during the episodes (the finished ones are stored).
     """
-    out = check_output_dir(out_dir)
+    check_backend(backend, workers, address)
+    plan = plan_tournament(spec, out_dir)
+    out = check_output_dir(plan.out)
     with FolderLock(out):  # the run and the report: one writer in the folder throughout
         run = run_tournament(
-            spec, out, lambda: make_backend(backend, workers, address), progress=progress, save_logs=save_logs
-        )
+            spec, out, lambda: make_backend(backend, workers, address), progress=progress,
+            save_logs=save_logs, preflighted=plan.checked,
+        )  # fmt: skip
         summary = summarize(spec, run.rows)
         paths = None
         if report:

@@ -11,7 +11,8 @@ cols   name               unit      bounds
 =====  =================  ========  ======================================================
 
 Out-of-bounds values are clipped (and counted by the env); anything that is not 9 finite real
-numbers raises ``ValueError`` (:func:`as_action`).
+numbers (a wrong shape, NaN/inf, masked entries, non-numbers) raises ``ValueError`` naming what is
+wrong (:func:`as_action`).
 """
 
 from __future__ import annotations
@@ -41,15 +42,25 @@ for _bound in (WORKSPACE_LOW, WORKSPACE_HIGH, ACTION_LOW, ACTION_HIGH):
     _bound.flags.writeable = False
 
 _LAYOUT = "[x_d(3) m, K_d(3) N/m, D_d(3) N·s/m]"
+_MASKED_ARRAY = np.ma.MaskedArray
 
 
 def as_action(action: object) -> np.ndarray:
     """``action`` as a (9,) float64 array, or ``ValueError`` naming what is wrong.
 
-    Accepts a float/int numpy array or a sequence of real numbers (Python or numpy). Rejects a
-    wrong shape, NaN/±inf, and entries that are not real numbers: strings (also numeric ones),
-    bools, complex numbers, ``None``.
+    Accepts a float/int numpy array (a ``numpy.ma`` masked array too, if nothing is masked) or a
+    sequence of real numbers (Python or numpy). Rejects a wrong shape, NaN/±inf, masked entries,
+    and entries that are not real numbers: strings (also numeric ones), bools, complex numbers,
+    ``None``.
     """
+    if isinstance(action, _MASKED_ARRAY):
+        masked = int(np.ma.count_masked(action))
+        if masked:
+            raise ValueError(
+                f"action must hold 9 real numbers {_LAYOUT}, got a masked array with {masked} masked "
+                f"entr{'y' if masked == 1 else 'ies'} (fill them, e.g. action.filled(value))"
+            )
+        action = np.ma.getdata(action)
     if isinstance(action, np.ndarray) and action.dtype.kind in "fiu":
         a = action.astype(np.float64, copy=False)
     else:

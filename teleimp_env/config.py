@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from teleimp_env.network.link_spec import LinkSpec, load_delay_trace
-from teleimp_env.operator.config import OPERATOR_KINDS
+from teleimp_env.operator import validate_operator_kwargs
+from teleimp_env.operator.config import OPERATOR_KINDS  # noqa: F401  (re-exported: agents.data.dataset)
 from teleimp_env.physics.scene import SceneConfig
-from teleimp_env.validation import check_choice, check_flag, check_int, check_real
+from teleimp_env.validation import check_choice, check_int, check_path, check_real
 
 #: Physics timestep, s (also in the MJCF; contact with sub-mm clearance needs 1 ms).
 PHYSICS_DT = 0.001
@@ -31,13 +32,15 @@ class EnvConfig:
     pair (a tuple or a list); stored as a (forward, backward) tuple of floats."""
     jitter: Any = None
     """Extra random delay on both links: None, a number (uniform [0, x] ms), (kind, scale_ms[, shape]),
-    or a dict; kinds none/uniform/normal/gamma/pareto (see :mod:`teleimp_env.network.channel`)."""
+    or a dict; kinds none/uniform/normal/gamma/pareto (see :mod:`teleimp_env.network.channel`). The
+    scale (``x`` or ``scale_ms``) is in [0, 5000] ms (``MAX_JITTER_MS``); stored as a ``JitterSpec``."""
     loss: Any = None
     """Packet loss on both links: None, a probability in [0, 1) (Bernoulli),
     ("gilbert_elliott", p_gb, p_bg[, loss_good, loss_bad]) or a dict."""
     delay_trace: str | Path | None = None
-    """CSV of per-packet forward delays in ms (each in [0, 5000], or -1 = lost), replayed
-    cyclically; overrides the forward delay, jitter and loss. Read and checked at ``gym.make``."""
+    """Path (a str or os.PathLike) of a UTF-8 CSV of per-packet forward delays in ms (each in
+    [0, 5000], or -1 = lost), replayed cyclically; overrides the forward delay, jitter and loss.
+    Read and checked at ``gym.make``."""
     clearance_mm: float = 0.5
     """Peg-hole clearance per side, mm, in [0.05, 5]."""
     chamfer_mm: float = 0.0
@@ -53,15 +56,19 @@ class EnvConfig:
     operator: str = "physiological"
     """Simulated operator: ``"physiological"`` (default) or ``"scripted"`` (deterministic, open loop)."""
     subject: int = 0
-    """Operator subject id, an int >= 0 (0–5 training pool, 6–7 test pool by convention)."""
+    """Operator subject id, an int >= 0 (0–5 training pool, 8–9 validation pool, 6–7 test pool by
+    convention)."""
     generator: str = "physiological"
     """sEMG generator preset: ``"linear"``, ``"hard"`` or ``"physiological"``."""
     fatigue: Any = None
-    """Starting fatigue state of the operator (see :func:`teleimp_env.operator.make_operator`)."""
+    """Starting fatigue state of the operator: None (fresh), a fatigued fraction in [0, 0.9], a
+    ``FatigueSpec`` or a dict of its keys (see :func:`teleimp_env.operator.make_operator`); stored
+    normalised (a dict becomes a ``FatigueSpec``)."""
     force_feedback: bool = False
     """Bilateral mode: the delayed contact force is displayed to the operator's hand."""
     raw_emg: bool = False
-    """Add ``emg_raw`` (raw 2 kHz sEMG of the newest received packets) to the observation."""
+    """Add ``emg_raw`` (raw 2 kHz sEMG of the newest received packets) to the observation (needs
+    ``operator="physiological"`` and ``generator="physiological"``)."""
     packet_window: int = 16
     """Received packets kept in ``obs["packets"]``, in [1, 1024]."""
     success_depth_mm: float = 25.0
@@ -101,10 +108,15 @@ class EnvConfig:
             raise ValueError(f"delay_ms must be a number or a (forward, backward) pair, got {delay!r}")
         trace = None
         if self.delay_trace is not None:
-            path = Path(self.delay_trace)
+            path = check_path("delay_trace", self.delay_trace, "CSV file of delays in ms")
             if not path.is_file():
                 raise ValueError(f"delay_trace must be an existing CSV file, got {str(path)!r}")
-            trace = load_delay_trace(path)
+            try:
+                trace = load_delay_trace(path)
+            except ValueError as err:  # its message names the file (and the line)
+                raise ValueError(f"delay_trace: {err}") from None
+            except OSError as err:
+                raise ValueError(f"delay_trace: cannot read {str(path)!r}: {err.strerror or err}") from None
         # The links validate the delays, jitter and loss (one set of rules, in the channel's spec).
         forward = LinkSpec(delay_ms=pair[0], jitter=self.jitter, loss=self.loss, trace=trace)
         backward = LinkSpec(delay_ms=pair[1], jitter=forward.jitter, loss=forward.loss)
@@ -115,9 +127,19 @@ class EnvConfig:
         set_(self, "loss", forward.loss)
         set_(self, "control_hz", check_choice("control_hz", self.control_hz, CONTROL_HZ_CHOICES))
         set_(self, "episode_s", check_real("episode_s", self.episode_s, 0.5, 600.0, "s"))
-        set_(self, "operator", check_choice("operator", self.operator, OPERATOR_KINDS))
-        set_(self, "force_feedback", check_flag("force_feedback", self.force_feedback))
-        set_(self, "raw_emg", check_flag("raw_emg", self.raw_emg))
+        # The operator's own validator (one home for these rules): subject, generator, fatigue,
+        # force_feedback and raw_emg fail here, at gym.make or at a tournament spec's load.
+        operator = validate_operator_kwargs(
+            self.operator,
+            subject=self.subject,
+            generator=self.generator,
+            fatigue=self.fatigue,
+            force_feedback=self.force_feedback,
+            raw_emg=self.raw_emg,
+        )
+        set_(self, "operator", operator["kind"])
+        for name in ("subject", "generator", "fatigue", "force_feedback", "raw_emg"):
+            set_(self, name, operator[name])
         set_(self, "packet_window", check_int("packet_window", self.packet_window, 1, 1024))
         scene = SceneConfig(
             hole_shape=self.hole_shape,

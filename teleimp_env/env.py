@@ -35,8 +35,11 @@ from teleimp_env.products import norm
 from teleimp_env.rendering.frames import SceneRenderer, resolve_camera
 from teleimp_env.rendering.ghosts import GhostState
 from teleimp_env.reward import RewardTerms, reward_terms
+from teleimp_env.validation import check_keys
 
 _MAX_AGE_S = 1.0e3
+#: Keys ``reset(options=...)`` accepts: none (everything is set at ``gym.make``); any key raises.
+RESET_OPTIONS: tuple[str, ...] = ()
 
 
 class PegInHoleEnv(gym.Env, EzPickle):
@@ -55,8 +58,9 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     ``Box(9,)`` float64 in physical units (:mod:`teleimp_env.action` is the one home of the
     layout and bounds; use ``gym.wrappers.RescaleAction`` for RL). Out-of-bounds values are
-    clipped and counted in ``info["action_clipped"]``; NaN/inf, a wrong shape or entries that
-    are not real numbers (strings, bools, complex) raise ``ValueError``.
+    clipped and counted in ``info["action_clipped"]``; NaN/inf, a wrong shape, masked entries
+    (``numpy.ma``) or entries that are not real numbers (strings, bools, complex) raise
+    ``ValueError``.
 
     ====  ==============================================  ======  ==============================
     idx   meaning                                         unit    range
@@ -113,7 +117,9 @@ class PegInHoleEnv(gym.Env, EzPickle):
     * independent child seeds for the forward channel, the backward channel and the operator
       (whose subject parameters come from ``subject`` alone).
 
-    The same seed gives a bit-identical episode in any process.
+    The same seed gives a bit-identical episode in any process on one machine, whatever BLAS kernel
+    or thread count is in force (across machines: to rounding, see ``docs/architecture.md``).
+    ``reset`` takes no ``options`` (``None`` or ``{}``); any key raises ``ValueError`` naming it.
 
     ## Episode End
 
@@ -142,7 +148,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
     kwarg                                           default         meaning
     ==============================================  ==============  ==================================
     ``delay_ms``                                    0               one-way delay, ms, or (fwd, bwd)
-    ``jitter``, ``loss``, ``delay_trace``           None            jitter, packet loss, trace CSV
+    ``jitter``, ``loss``, ``delay_trace``           None            jitter ≤ 5000 ms, loss, trace CSV
     ``clearance_mm``, ``chamfer_mm``                0.5, 0          hole clearance per side, chamfer
     ``hole_shape``, ``friction``                    square, 0.3     scene variant (MjSpec, cached)
     ``control_hz``, ``episode_s``                   500, 12         packet rate (Hz), episode (s)
@@ -160,6 +166,10 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     ## Version History
 
+    * v1 (teleimp-env 0.4): nothing in a step calls BLAS, so seeded episodes are bit-identical
+      whatever BLAS kernel or thread count is in force; they agree with 0.3's to rounding (the
+      golden trajectories); unknown ``reset(options=...)`` keys, masked actions and a ``jitter``
+      above 5000 ms raise; ``subject``, ``generator`` and ``fatigue`` are checked at ``gym.make``.
     * v1 (teleimp-env 0.3): operator v2 (gravity load, task force, per-axis co-contraction,
       excitation-driven sEMG, whitened envelope with armband alignment, 3CC-r fatigue,
       anthropometric subjects): every episode differs from v0, golden digests regenerated;
@@ -229,6 +239,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     # ------------------------------------------------------------------ episode
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        check_keys("reset(options=...)", options, RESET_OPTIONS, "everything is set at gym.make")
         super().reset(seed=seed)
         cfg = self.config
         rng = self.np_random

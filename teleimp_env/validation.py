@@ -9,11 +9,18 @@ rejected, not parsed); NaN and ±inf are rejected unless a range says otherwise.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+#: Seeds (episode, master and stack seeds) are ints in ``[0, SEED_LIMIT)``: one signed 64-bit word,
+#: so a seed fits numpy's ``SeedSequence`` as a single entropy word, the episode runner's range and
+#: a SQLite ``INTEGER`` of the results store; larger ints are refused rather than silently accepted.
+SEED_LIMIT = 2**63
 
 
 def is_real(value: Any) -> bool:
@@ -95,3 +102,38 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
 def check_probability(name: str, value: Any, *, low_open: bool = False, high_open: bool = False) -> float:
     """A probability in [0, 1] (ends open as asked), else ``ValueError``."""
     return check_real(name, value, 0.0, 1.0, low_open=low_open, high_open=high_open)
+
+
+def check_seed(name: str, value: Any) -> int:
+    """``int(value)`` if it is a seed, an int in ``[0, 2**63)`` (:data:`SEED_LIMIT`), else ``ValueError``."""
+    if not (is_int(value) and 0 <= value < SEED_LIMIT):
+        raise ValueError(f"{name} must be an int in [0, 2**63), got {value!r}")
+    return int(value)
+
+
+def check_path(name: str, value: Any, what: str = "file") -> Path:
+    """``Path(value)`` if it is a path (a ``str`` or an ``os.PathLike`` of ``str``), else ``ValueError``.
+
+    Only the type is checked here (not that the file exists); ``what`` says what the path names.
+    """
+    text = value
+    if isinstance(value, os.PathLike):
+        text = os.fspath(value)
+    if not isinstance(text, str):
+        raise ValueError(f"{name} must be the path of a {what} (a str or os.PathLike), got {value!r}")
+    return Path(text)
+
+
+def check_keys(name: str, value: Any, valid: Iterable[str], hint: str = "") -> dict[str, Any]:
+    """``dict(value)`` if it is ``None`` (→ ``{}``) or a mapping whose keys are all in ``valid``, else
+    ``ValueError`` naming the unknown keys and listing the valid ones (then ``hint``, if given)."""
+    if value is None:
+        return {}
+    allowed = tuple(valid)
+    listed = (", ".join(allowed) if allowed else "none") + (f" ({hint})" if hint else "")
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be None or a dict with keys among: {listed}; got {value!r}")
+    unknown = sorted((k for k in value if k not in allowed), key=repr)
+    if unknown:
+        raise ValueError(f"{name} has unknown key(s) {unknown}; valid keys: {listed}")
+    return dict(value)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from teleimp_env.action import ACTION_HIGH, ACTION_LOW, DAMPING_MAX
+from teleimp_env.action import ACTION_HIGH, ACTION_LOW, D_D, DAMPING_MAX, K_D, X_D
 from teleimp_env.agents.base import Fallback, Intent, control_dt_from, newest_packet
 from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.facts import EnvFacts, default_facts
@@ -179,7 +179,7 @@ class EnergyObserver(Fallback):
         s, dt = self.state, self._dt
         v = np.asarray(obs["robot_vel"], dtype=np.float64)
         if self._prev is not None:
-            k_prev, d_prev = self._prev[3:6], self._prev[6:]
+            k_prev, d_prev = self._prev[K_D], self._prev[D_D]
             damping = 2.0 * np.sqrt(k_prev * self.mass_kg) + d_prev
             s.tank += damping_dissipation(damping, self._v_prev, v, dt)
         # The sensor carries the mass below it: wrench ≈ m_s·a − f_env (a from the slide velocities).
@@ -211,7 +211,7 @@ class EnergyObserver(Fallback):
         s.speed_limit = np.inf
         if self._prev is None:
             # The stiffness in force before our first command is unknown: do not stretch it.
-            action[:3] = pos
+            action[X_D] = pos
         elif self._two_port and pos[2] < self.surface_z_m + self.approach_guard_m:
             s.budget = budget = s.w + self.w_allowance_j
             v_max = float(np.sqrt(2.0 * max(budget, 0.0) / (self.impact_gain * self.mass_kg)))
@@ -219,21 +219,21 @@ class EnergyObserver(Fallback):
             v2 = dot(v, v)
             if v2 > v_max * v_max:  # damp the kinetic energy above the cap away in one step
                 extra += 0.5 * self.mass_kg * (v2 - v_max * v_max) / (self._dt * v2)
-            k = action[3:6]
-            damping = 2.0 * np.sqrt(k * self.mass_kg) + np.minimum(action[6:] + extra, DAMPING_MAX)
-            step = action[:3] - pos
-            action[:3] = pos + np.clip(step, -v_max * damping / k, v_max * damping / k)
+            k = action[K_D]
+            damping = 2.0 * np.sqrt(k * self.mass_kg) + np.minimum(action[D_D] + extra, DAMPING_MAX)
+            step = action[X_D] - pos
+            action[X_D] = pos + np.clip(step, -v_max * damping / k, v_max * damping / k)
         s.stiffness_scale = 1.0
         if self._prev is not None:
-            action[3:6] = self._cap_stiffness(pos - action[:3], self._prev[3:6], action[3:6])
+            action[K_D] = self._cap_stiffness(pos - action[X_D], self._prev[K_D], action[K_D])
         deficit = self.tank_margin_j - s.tank
         if deficit > 0.0:
             extra += deficit / (self._dt * max(dot(v, v), self.v_floor**2))
-        action[6:] = np.minimum(action[6:] + extra, DAMPING_MAX)
+        action[D_D] = np.minimum(action[D_D] + extra, DAMPING_MAX)
         np.clip(action, ACTION_LOW, ACTION_HIGH, out=action)
         s.extra_damping = min(extra, DAMPING_MAX)
         if self._prev is not None:
-            s.tank -= stiffness_injection(pos - action[:3], self._prev[3:6], action[3:6])
+            s.tank -= stiffness_injection(pos - action[X_D], self._prev[K_D], action[K_D])
         self._prev = action.copy()
         return action
 

@@ -22,7 +22,9 @@ the intent ``h`` seconds later is
 deviation for Gaussian residuals, insensitive to the rare large ones), then, per axis,
 ``(accel_scale_, crossover_s_)`` by least squares on the logarithms (``crossover_s_`` on a
 log-spaced grid, ``accel_scale_`` in closed form for each). ``std_scale_`` is left at 1: the
-training pipeline's coverage calibration (``calibrate_std``) sets it.
+coverage calibration on validation data
+(:meth:`~teleimp_env.agents.predictors.calibrated.CalibratedPredictor.calibrate`, as
+``teleimp train`` runs it) sets it.
 :meth:`ConstantVelocityPredictor.default` gives a usable instance without data.
 """
 
@@ -33,18 +35,17 @@ from typing import Any
 
 import numpy as np
 
-from teleimp_env.agents.base import Intent, Predictor, check_fitted
+from teleimp_env.agents.base import Intent, check_fitted
 from teleimp_env.agents.checkpoint import check_shapes, load_checkpoint, save_checkpoint
+from teleimp_env.agents.data.dataset import Dataset
+from teleimp_env.agents.predictors.calibrated import CalibratedPredictor
 from teleimp_env.agents.predictors.kinematic import (
     DEFAULT_STIFFNESS_RMS,
-    common_meta,
     fit_stiffness_rms,
     held_stiffness,
     per_axis,
-    restore_common,
     usable_episodes,
 )
-from teleimp_env.agents.training.data import Dataset
 from teleimp_env.packet import HAND_POS, HAND_VEL
 from teleimp_env.validation import check_real
 
@@ -64,7 +65,7 @@ _MAD_TO_STD = 1.4826
 _SCALE_FLOOR = 1e-12
 
 
-class ConstantVelocityPredictor(Predictor):
+class ConstantVelocityPredictor(CalibratedPredictor):
     """Dead reckoning from the newest packet with a calibrated, horizon-growing position spread.
 
     Args:
@@ -79,7 +80,9 @@ class ConstantVelocityPredictor(Predictor):
         fit_horizons_used_, residual_scale_: (J,) s and (J, 3) m, the horizons the fit used and
             the measured residual scales there (diagnostics of :meth:`fit`; not saved).
         std_scale_, stiffness_std_scale_: float, calibration factors of the two spreads (1 after
-            :meth:`fit`; set by the pipeline's coverage calibration).
+            :meth:`fit`; set by :meth:`calibrate`).
+        gate_, lineage_: gate thresholds and lineage (see
+            :class:`~teleimp_env.agents.predictors.calibrated.CalibratedPredictor`).
     """
 
     name = "cv"
@@ -205,7 +208,7 @@ class ConstantVelocityPredictor(Predictor):
     def save(self, path: str | Path) -> Path:
         """Write the spread parameters and calibration to a ``.npz`` checkpoint (kind ``"cv"``)."""
         check_fitted(self, "accel_scale_")
-        meta: dict[str, Any] = {"fit_horizons_s": list(self.fit_horizons_s), **common_meta(self)}
+        meta: dict[str, Any] = {"fit_horizons_s": list(self.fit_horizons_s), **self.calibration_header()}
         arrays = {
             "accel_scale": self.accel_scale_,
             "crossover_s": self.crossover_s_,
@@ -222,5 +225,5 @@ class ConstantVelocityPredictor(Predictor):
         self.accel_scale_ = arrays["accel_scale"].astype(np.float64)
         self.crossover_s_ = arrays["crossover_s"].astype(np.float64)
         self.stiffness_rms_ = arrays["stiffness_rms"].astype(np.float64)
-        restore_common(self, meta, path)
+        self.restore_calibration(meta, path)
         return self

@@ -66,11 +66,12 @@ horizon and axis on Python floats by the same function on both paths.
    filter runs once per episode, then every grid ``τ`` predicts from every packet at once; each
    axis keeps the ``τ`` of least mean squared position error summed over ``fit_horizons_s``
    (50, 100, 200, 300 ms), the target being the packet ``round(h/dt)`` steps later (as in
-   :func:`~teleimp_env.agents.training.evaluate.evaluate`). On the recorded physiological
+   :func:`~teleimp_env.agents.data.calibration.evaluate`). On the recorded physiological
    operators it selects ``τ`` ≈ 8–11 ms for x and y and ≈ 50–56 ms for z.
 
-``std_scale_`` is left at 1 (the model's own covariance); the training pipeline's coverage
-calibration (``calibrate_std``) sets it. :meth:`KalmanPredictor.default` gives a usable instance
+``std_scale_`` is left at 1 (the model's own covariance); the coverage calibration on validation
+data (:meth:`~teleimp_env.agents.predictors.calibrated.CalibratedPredictor.calibrate`, as
+``teleimp train`` runs it) sets it. :meth:`KalmanPredictor.default` gives a usable instance
 without data (``τ`` = :data:`DEFAULT_ACCEL_TAU_S`).
 
 **Checkpoints** (kind ``"kf"``) are format version 2, which adds ``accel_tau_s``. A version-1
@@ -88,8 +89,10 @@ from typing import Any
 
 import numpy as np
 
-from teleimp_env.agents.base import Intent, Predictor, check_fitted
+from teleimp_env.agents.base import Intent, check_fitted
 from teleimp_env.agents.checkpoint import CheckpointError, check_shapes, load_checkpoint, save_checkpoint
+from teleimp_env.agents.data.dataset import Dataset
+from teleimp_env.agents.predictors.calibrated import CalibratedPredictor
 from teleimp_env.agents.predictors.kalman import (
     apply,
     episode_log_likelihood,
@@ -100,15 +103,12 @@ from teleimp_env.agents.predictors.kalman import (
 )
 from teleimp_env.agents.predictors.kinematic import (
     DEFAULT_STIFFNESS_RMS,
-    common_meta,
     fit_stiffness_rms,
     held_stiffness,
     per_axis,
-    restore_common,
     three_values,
     usable_episodes,
 )
-from teleimp_env.agents.training.data import Dataset
 from teleimp_env.packet import HAND_POS, HAND_VEL, T_SEND
 from teleimp_env.validation import check_real, is_real
 
@@ -139,7 +139,7 @@ DEFAULT_VEL_NOISE = 1e-5
 DEFAULT_ACCEL_TAU_S: tuple[float, float, float] = (0.011, 0.011, 0.05)
 
 
-class KalmanPredictor(Predictor):
+class KalmanPredictor(CalibratedPredictor):
     """Per-axis constant-acceleration Kalman filter on the packet stream, predicting with a
     decaying (Singer) acceleration (see the module docstring).
 
@@ -163,7 +163,10 @@ class KalmanPredictor(Predictor):
             not saved).
         accel_tau_mse_: (G, 3) m², the summed mean squared position error of every grid ``τ``
             (diagnostic of :meth:`fit`; not saved).
-        std_scale_, stiffness_std_scale_: float, calibration factors of the two spreads.
+        std_scale_, stiffness_std_scale_: float, calibration factors of the two spreads (1 after
+            :meth:`fit`; set by :meth:`calibrate`).
+        gate_, lineage_: gate thresholds and lineage (see
+            :class:`~teleimp_env.agents.predictors.calibrated.CalibratedPredictor`).
     """
 
     name = "kf"
@@ -391,7 +394,7 @@ class KalmanPredictor(Predictor):
             "vel_noise_grid": list(self.vel_noise_grid),
             "accel_tau_grid_s": list(self.accel_tau_grid_s),
             "fit_horizons_s": list(self.fit_horizons_s),
-            **common_meta(self),
+            **self.calibration_header(),
         }
         arrays = {
             "jerk_psd": self.jerk_psd_,
@@ -435,7 +438,7 @@ class KalmanPredictor(Predictor):
             self.accel_tau_s_ = _per_axis_tau("accel_tau_s", self.accel_tau_s_)
         except ValueError as exc:
             raise CheckpointError(f"{str(path)!r}: {exc}") from None
-        restore_common(self, meta, path)
+        self.restore_calibration(meta, path)
         self._cache()
         return self
 

@@ -1,6 +1,7 @@
 """What the two classical kinematic baselines (:mod:`~teleimp_env.agents.predictors.cv`,
 :mod:`~teleimp_env.agents.predictors.kf`) share: the held stiffness and its spread, episode
-selection, and the checkpoint header entries every trained predictor carries.
+selection, and the checking of per-axis parameters (the calibration and lineage they share
+with every learned predictor live in :mod:`~teleimp_env.agents.predictors.calibrated`).
 
 **Stiffness.** Both baselines hold the newest packet's master-side stiffness estimate (clipped
 below at :data:`~teleimp_env.action.STIFFNESS_MIN`). Its error against the arm's true stiffness
@@ -14,15 +15,12 @@ the training steps (bias included, so that the interval covers the biased hold).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from teleimp_env.action import STIFFNESS_MIN
-from teleimp_env.agents.checkpoint import CheckpointError
-from teleimp_env.agents.lineage import Lineage
-from teleimp_env.agents.training.data import Episode
+from teleimp_env.agents.data.dataset import Episode
 from teleimp_env.packet import STIFFNESS_ESTIMATE
 from teleimp_env.validation import check_real
 
@@ -66,26 +64,3 @@ def per_axis(
     return np.array(
         [check_real(name, v, low, high, unit, low_open=low_open) for v in three_values(name, value)]
     )
-
-
-def common_meta(model: Any) -> dict[str, Any]:
-    """Header entries of every trained predictor: spread factors, gate thresholds, lineage."""
-    lineage = getattr(model, "lineage_", None)
-    return {
-        "std_scale": float(model.std_scale_),
-        "stiffness_std_scale": float(model.stiffness_std_scale_),
-        "gate": getattr(model, "gate_", None),
-        "lineage": lineage.to_dict() if lineage else None,
-    }
-
-
-def restore_common(model: Any, meta: dict[str, Any], path: str | Path) -> None:
-    """Set the entries written by :func:`common_meta` on ``model`` (checks the spread factors)."""
-    for key in ("std_scale", "stiffness_std_scale"):
-        value = meta.get(key)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0.0:
-            raise CheckpointError(f"{str(path)!r}: header entry {key!r} must be a number >= 0, got {value!r}")
-    model.std_scale_ = float(meta["std_scale"])
-    model.stiffness_std_scale_ = float(meta["stiffness_std_scale"])
-    model.gate_ = meta.get("gate")
-    model.lineage_ = Lineage.from_dict(meta.get("lineage"))

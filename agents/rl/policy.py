@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ META_MEMBER = "teleimp_env.json"
 #: Version of the settings' layout (and of the feature vector it implies).
 META_FORMAT = 1
 _ALGORITHMS = ("PPO", "A2C", "SAC", "TD3", "DDPG")
+#: A member every SB3 ``model.save`` archive has (the model's attributes, serialised as JSON).
+_SB3_MEMBER = "data"
+#: Length of a zip end-of-central-directory record without its comment, bytes.
+_EOCD_SIZE = 22
 
 
 def _sb3() -> Any:
@@ -54,21 +59,69 @@ def save_policy(model: Any, path: str | Path, residual: ResidualConfig, **meta: 
     return path
 
 
+def _ends_with_zip_directory(path: Path) -> bool:
+    """Whether the file ends with a zip end-of-central-directory record (a truncated file does not).
+
+    An SB3 archive stores PyTorch zips as members, so a truncated one still opens as a zip: the
+    reader finds an inner archive's directory. Only the outer record sits at the very end.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - _EOCD_SIZE - 0xFFFF))  # the record plus the longest archive comment
+        tail = fh.read()
+    pos = tail.rfind(b"PK\x05\x06")
+    if pos < 0 or len(tail) - pos < _EOCD_SIZE:
+        return False
+    comment = int.from_bytes(tail[pos + 20 : pos + 22], "little")
+    return pos + _EOCD_SIZE + comment == len(tail)
+
+
 def read_settings(path: str | Path) -> dict[str, Any]:
-    """The teleimp settings stored in a policy archive (``ValueError`` naming the file if absent)."""
+    """The teleimp settings stored in a policy archive.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: naming the file: a directory, not a zip, a truncated or corrupt archive, a zip
+            that is not an SB3 policy, an SB3 policy without the settings, or settings of another
+            format.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{str(path)!r} is a directory, not an SB3 .zip policy file")
     if not path.is_file():
         raise FileNotFoundError(f"no SB3 policy at {str(path)!r}")
+    corrupt = f"{str(path)!r} is truncated or corrupt (not a complete SB3 .zip policy)"
     try:
         with zipfile.ZipFile(path) as archive:
+            if not _ends_with_zip_directory(path):
+                raise ValueError(f"{corrupt}: the zip directory at its end is missing; save or copy it again")
+            names = set(archive.namelist())
+            if _SB3_MEMBER not in names:
+                raise ValueError(
+                    f"{str(path)!r} is a zip archive but not an SB3 policy (it has no {_SB3_MEMBER!r} member)"
+                )
+            if META_MEMBER not in names:
+                raise ValueError(
+                    f"{str(path)!r} has no {META_MEMBER}: save it with "
+                    "teleimp_env.agents.rl.policy.save_policy so the observation and action settings it "
+                    "was trained with travel with it"
+                )
+            bad = archive.testzip()  # CRC of every member: a damaged policy fails here, not in SB3
+            if bad is not None:
+                raise ValueError(f"{corrupt}: member {bad!r} fails its CRC check")
             info = json.loads(archive.read(META_MEMBER))
     except zipfile.BadZipFile as err:
-        raise ValueError(f"{str(path)!r} is not a zip archive (an SB3 .zip policy): {err}") from err
-    except KeyError:
         raise ValueError(
-            f"{str(path)!r} has no {META_MEMBER}: save it with teleimp_env.agents.rl.policy.save_policy "
-            "so the observation and action settings it was trained with travel with it"
+            f"{str(path)!r} is not a zip archive: truncated, corrupt or not an SB3 .zip policy ({err})"
         ) from None
+    except (EOFError, zlib.error) as err:
+        raise ValueError(f"{corrupt}: {type(err).__name__}: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{str(path)!r}: {META_MEMBER} is not UTF-8 JSON ({err.reason})") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{str(path)!r}: {META_MEMBER} is not valid JSON ({err})") from None
+    if not isinstance(info, dict):
+        raise ValueError(f"{str(path)!r}: {META_MEMBER} must hold a JSON object, got {type(info).__name__}")
     if info.get("format") != META_FORMAT or info.get("n_features") != N_FEATURES:
         raise ValueError(
             f"{str(path)!r} was saved with settings format {info.get('format')} and "

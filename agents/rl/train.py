@@ -14,11 +14,14 @@ The recipe (a few minutes on 2 CPU cores):
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from teleimp_env.agents.factory import make
 from teleimp_env.agents.lineage import Lineage
 from teleimp_env.agents.rl.envs import make_rl_env
 from teleimp_env.agents.rl.policy import _sb3, save_policy
@@ -35,7 +38,7 @@ def _evaluate(model: Any, subjects: tuple[int, ...], delay_ms: float, episodes: 
     """Mean return and success rate of the deterministic policy over ``episodes`` per subject."""
     returns, successes = [], []
     for subject in subjects:
-        env = make_rl_env(residual, subject=subject, delay_ms=delay_ms)
+        env = make_rl_env(residual, make_base=make, subject=subject, delay_ms=delay_ms)
         for k in range(episodes):
             obs, info = env.reset(seed=seed + 1000 * subject + k)
             done, total = False, 0.0
@@ -48,6 +51,23 @@ def _evaluate(model: Any, subjects: tuple[int, ...], delay_ms: float, episodes: 
             successes.append(bool(info["success"]))
         env.close()
     return float(np.mean(returns)), float(np.mean(successes))
+
+
+@contextmanager
+def restored_global_rngs() -> Iterator[None]:
+    """Run a block that seeds or draws from the global generators of ``random``, numpy and torch,
+    then put the three back as they were."""
+    import random
+
+    import torch
+
+    py_state, np_state = random.getstate(), np.random.get_state()  # noqa: NPY002 - saved, not drawn
+    try:
+        with torch.random.fork_rng(devices=[]):
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)  # noqa: NPY002 - restored, not drawn
 
 
 def train_ppo_residual(
@@ -68,7 +88,6 @@ def train_ppo_residual(
     Raises:
         ValueError: overlapping train/validation subjects or a non-positive budget.
     """
-    import torch
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import DummyVecEnv
     from tqdm import tqdm
@@ -77,54 +96,61 @@ def train_ppo_residual(
         raise ValueError(f"train subjects {subjects} and validation subjects {val_subjects} overlap")
     if timesteps < 1 or eval_every < 1 or eval_episodes < 1:
         raise ValueError("timesteps, eval_every and eval_episodes must be >= 1")
-    residual = residual or ResidualConfig()
-    sb3 = _sb3()
-    torch.manual_seed(seed)
-    vec = DummyVecEnv([lambda s=s: make_rl_env(residual, subject=s, delay_ms=delay_ms) for s in subjects])
-    vec.seed(seed)
-    model = sb3.PPO(
-        "MlpPolicy", vec, n_steps=512, batch_size=256, n_epochs=10, learning_rate=3e-4, gamma=0.99,
-        gae_lambda=0.95, ent_coef=0.0, clip_range=0.2, seed=seed, device="cpu", verbose=0,
-        policy_kwargs={"net_arch": [64, 64], "log_std_init": -1.0},
-    )  # fmt: skip
-    best: dict[str, Any] = {"return": -np.inf}
-    history: list[dict[str, float]] = []
-    bar = tqdm(total=timesteps, desc="ppo-residual", unit="step", disable=not progress)
+    # SB3 seeds and draws from the global generators of random, numpy and torch: fork them, so
+    # the caller's global states are the same after training as before (no global RNG leaks).
+    with restored_global_rngs():
+        residual = residual or ResidualConfig()
+        sb3 = _sb3()
+        vec = DummyVecEnv(
+            [
+                lambda s=s: make_rl_env(residual, make_base=make, subject=s, delay_ms=delay_ms)
+                for s in subjects
+            ]
+        )
+        vec.seed(seed)
+        model = sb3.PPO(
+            "MlpPolicy", vec, n_steps=512, batch_size=256, n_epochs=10, learning_rate=3e-4, gamma=0.99,
+            gae_lambda=0.95, ent_coef=0.0, clip_range=0.2, seed=seed, device="cpu", verbose=0,
+            policy_kwargs={"net_arch": [64, 64], "log_std_init": -1.0},
+        )  # fmt: skip
+        best: dict[str, Any] = {"return": -np.inf}
+        history: list[dict[str, float]] = []
+        bar = tqdm(total=timesteps, desc="ppo-residual", unit="step", disable=not progress)
 
-    def checkpoint(step: int) -> None:
-        ret, success = _evaluate(model, val_subjects, delay_ms, eval_episodes, seed, residual)
-        history.append({"step": step, "val_return": ret, "val_success": success})
-        if ret > best["return"]:
-            best.update({"return": ret, "success": success, "step": step,
-                         "params": {k: v.clone() for k, v in model.policy.state_dict().items()}})  # fmt: skip
+        def checkpoint(step: int) -> None:
+            ret, success = _evaluate(model, val_subjects, delay_ms, eval_episodes, seed, residual)
+            history.append({"step": step, "val_return": ret, "val_success": success})
+            if ret > best["return"]:
+                params = {k: v.clone() for k, v in model.policy.state_dict().items()}
+                best.update({"return": ret, "success": success, "step": step, "params": params})
 
-    class Progress(BaseCallback):
-        def _on_step(self) -> bool:
-            bar.update(self.training_env.num_envs)
-            if (
-                self.num_timesteps // eval_every
-                > (self.num_timesteps - self.training_env.num_envs) // eval_every
-            ):
-                checkpoint(self.num_timesteps)
-            return True
+        class Progress(BaseCallback):
+            def _on_step(self) -> bool:
+                bar.update(self.training_env.num_envs)
+                if (
+                    self.num_timesteps // eval_every
+                    > (self.num_timesteps - self.training_env.num_envs) // eval_every
+                ):
+                    checkpoint(self.num_timesteps)
+                return True
 
-    t0 = time.perf_counter()
-    checkpoint(0)  # the untrained policy: ~ naive
-    model.learn(total_timesteps=timesteps, callback=Progress())
-    if history[-1]["step"] != model.num_timesteps:
-        checkpoint(model.num_timesteps)
-    bar.close()
-    model.policy.load_state_dict(best["params"])
-    lineage = Lineage(
-        fit_subjects=tuple(sorted(subjects)), fit_seeds=(seed,),
-        selection_subjects=tuple(sorted(val_subjects)), selection_seeds=(seed,),
-        generator="physiological", operator="physiological", seed=seed,
-        notes={"delay_ms": delay_ms, "timesteps": timesteps, "selected_step": best["step"]},
-    )  # fmt: skip
-    path = save_policy(model, out, residual, lineage=lineage.to_dict(),
-                       notes={"history": history, "wall_s": time.perf_counter() - t0})  # fmt: skip
-    vec.close()
-    return {
-        "checkpoint": str(path), "selected_step": best["step"], "val_return": best["return"],
-        "val_success": best["success"], "history": history, "wall_s": time.perf_counter() - t0,
-    }  # fmt: skip
+        t0 = time.perf_counter()
+        checkpoint(0)  # the untrained policy: ~ naive
+        model.learn(total_timesteps=timesteps, callback=Progress())
+        if history[-1]["step"] != model.num_timesteps:
+            checkpoint(model.num_timesteps)
+        bar.close()
+        model.policy.load_state_dict(best["params"])
+        lineage = Lineage(
+            fit_subjects=tuple(sorted(subjects)), fit_seeds=(seed,),
+            selection_subjects=tuple(sorted(val_subjects)), selection_seeds=(seed,),
+            generator="physiological", operator="physiological", seed=seed,
+            notes={"delay_ms": delay_ms, "timesteps": timesteps, "selected_step": best["step"]},
+        )  # fmt: skip
+        path = save_policy(model, out, residual, lineage=lineage.to_dict(),
+                           notes={"history": history, "wall_s": time.perf_counter() - t0})  # fmt: skip
+        vec.close()
+        return {
+            "checkpoint": str(path), "selected_step": best["step"], "val_return": best["return"],
+            "val_success": best["success"], "history": history, "wall_s": time.perf_counter() - t0,
+        }  # fmt: skip

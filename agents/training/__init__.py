@@ -1,1 +1,5 @@
-"""Training: datasets recorded from the env, evaluation and calibration, ``teleimp train``."""
+"""``teleimp train``: record datasets, fit a predictor, calibrate it, save its checkpoint.
+
+Stands above the predictors (:mod:`teleimp_env.agents.training.pipeline` imports them); the
+datasets and the calibration it uses live below them, in :mod:`teleimp_env.agents.data`.
+"""

@@ -4,11 +4,12 @@ Pipeline (every step seeded from ``--seed``):
 
 1. record the training pool (default subjects 0–5) and the validation pool (8–9; the test
    pool 6–7 is never used here) with
-   :func:`teleimp_env.agents.training.data.generate_dataset` (or reuse them from ``--data-cache``);
+   :func:`teleimp_env.agents.data.dataset.generate_dataset` (or reuse them from ``--data-cache``);
 2. fit the predictor on the training pool (the LSTM keeps its best validation model);
 3. with ``--loso K``: subject ``K`` is left out of step 2, then the model is fine-tuned on
    ``--finetune-episodes`` of ``K``'s episodes and validated on the rest of ``K``'s;
-4. calibrate the predicted spread (95 % coverage) and the gate on the validation set;
+4. calibrate the predicted spread (95 % coverage) and the gate on the validation set (the
+   predictor's own ``calibrate``);
 5. save the checkpoint (default ``assets/checkpoints/<model>.npz``) and print validation errors.
 
 The eval CLI delegates here: ``add_train_arguments(parser)`` then ``run_train(args)`` (exit code);
@@ -26,23 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from teleimp_env.agents.checkpoint import default_checkpoint
+from teleimp_env.agents.data.calibration import CALIBRATION_HORIZONS_S, evaluate
+from teleimp_env.agents.data.dataset import GENERATORS, Dataset, DatasetSpec, generate_dataset
 from teleimp_env.agents.lineage import Lineage
-from teleimp_env.agents.training.data import (
-    GENERATORS,
-    TRAIN_SUBJECTS,
-    Dataset,
-    DatasetSpec,
-    generate_dataset,
-)
-from teleimp_env.agents.training.evaluate import calibrate_gate, calibrate_std, evaluate
-from teleimp_env.operator.subjects import VALIDATION_SUBJECTS
+from teleimp_env.agents.predictors.calibrated import CalibratedPredictor
+from teleimp_env.agents.predictors.kinds import predictor_class
+from teleimp_env.operator.subjects import TRAIN_SUBJECTS, VALIDATION_SUBJECTS
 from teleimp_env.resources import checkpoint_dir
 
 MODELS = ("sindy", "lstm", "cv", "kf", "ppo-residual")
 #: ms, delays the recording robot is driven at by default.
 RECORDING_DELAYS_MS = (50.0, 100.0, 200.0, 300.0)
-#: Horizons (s) the spread is calibrated at and the validation errors are printed for.
-CALIBRATION_HORIZONS = (0.05, 0.1, 0.2, 0.3, 0.5)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -192,17 +187,15 @@ def train_sindy(
     finetune: Dataset | None = None,
     progress: bool = True,
     **params: Any,
-):
+) -> CalibratedPredictor:
     """Fit, calibrate and return a ``SindyPredictor`` (``params`` go to its constructor).
 
     With ``finetune`` the model is refitted on ``train`` plus ``finetune`` (SINDy has no
     incremental fit; the new subject's episodes join the regression).
     """
-    from teleimp_env.agents.predictors.sindy.predictor import SindyPredictor
-
     data = Dataset([*train, *(finetune or [])])
-    model = SindyPredictor(seed=seed, **params).fit(data, validation, progress=progress)
-    return _calibrate(model, validation)
+    model = predictor_class("sindy")(seed=seed, **params).fit(data, validation, progress=progress)
+    return model.calibrate(validation, CALIBRATION_HORIZONS_S)
 
 
 def train_lstm(
@@ -212,33 +205,22 @@ def train_lstm(
     finetune: Dataset | None = None,
     progress: bool = True,
     n_iter: int | None = None,
-):
+) -> CalibratedPredictor:
     """Train, optionally fine-tune, calibrate and return an ``LstmPredictor``."""
-    from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
     from teleimp_env.agents.predictors.lstm.training import TrainConfig
 
     cfg = TrainConfig() if n_iter is None else TrainConfig(n_iter=n_iter)
-    model = LstmPredictor(train=cfg, seed=seed).fit(train, validation, progress=progress)
+    model = predictor_class("lstm")(train=cfg, seed=seed).fit(train, validation, progress=progress)
     if finetune is not None and len(finetune):
         model.finetune(finetune, validation, n_iter=max(cfg.n_iter // 4, 1), progress=progress)
-    return _calibrate(model, validation)
+    return model.calibrate(validation, CALIBRATION_HORIZONS_S)
 
 
-def train_kinematic(kind: str, train: Dataset, validation: Dataset):
+def train_kinematic(kind: str, train: Dataset, validation: Dataset) -> CalibratedPredictor:
     """Fit a kinematic baseline (``cv`` or ``kf``) on ``train``, calibrate it on ``validation``."""
-    from teleimp_env.agents.predictors.cv import ConstantVelocityPredictor
-    from teleimp_env.agents.predictors.kf import KalmanPredictor
-
-    cls = {"cv": ConstantVelocityPredictor, "kf": KalmanPredictor}[kind]
-    return _calibrate(cls().fit(train), validation)
-
-
-def _calibrate(model, validation: Dataset):
-    model.std_scale_, model.stiffness_std_scale_ = 1.0, 1.0
-    fp, fk = calibrate_std(model, validation, CALIBRATION_HORIZONS)
-    model.std_scale_, model.stiffness_std_scale_ = fp, fk
-    model.gate_ = calibrate_gate(model, validation).to_dict()
-    return model
+    if kind not in ("cv", "kf"):
+        raise ValueError(f"kind must be 'cv' or 'kf', got {kind!r}")
+    return predictor_class(kind)().fit(train).calibrate(validation, CALIBRATION_HORIZONS_S)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -308,22 +290,24 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         model = train_kinematic(args.model, Dataset([*train, *(finetune or [])]), val)
     fitted = [*train, *(finetune or [])]
-    model.lineage_ = Lineage(
-        fit_subjects=tuple(sorted({e.subject for e in fitted})),
-        fit_seeds=tuple(e.seed for e in fitted),
-        selection_subjects=tuple(sorted({e.subject for e in val})),
-        selection_seeds=tuple(e.seed for e in val),
-        generator=args.generator,
-        operator=args.operator,
-        seed=args.seed,
-        notes={"loso": args.loso, "episodes": len(fitted)},
+    model.set_lineage(
+        Lineage(
+            fit_subjects=tuple(sorted({e.subject for e in fitted})),
+            fit_seeds=tuple(e.seed for e in fitted),
+            selection_subjects=tuple(sorted({e.subject for e in val})),
+            selection_seeds=tuple(e.seed for e in val),
+            generator=args.generator,
+            operator=args.operator,
+            seed=args.seed,
+            notes={"loso": args.loso, "episodes": len(fitted)},
+        )
     )
     path = model.save(out)
     summary = {
         "checkpoint": str(path),
         "gate": model.gate_,
         "std_scale": model.std_scale_,
-        "validation": {f"{h:g}s": evaluate(model, val, h).as_dict() for h in CALIBRATION_HORIZONS},
+        "validation": {f"{h:g}s": evaluate(model, val, h).as_dict() for h in CALIBRATION_HORIZONS_S},
     }
     printed = dict(summary)
     if args.model == "sindy":

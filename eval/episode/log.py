@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,14 +155,32 @@ def load_log(path: str | os.PathLike[str]) -> EpisodeLog:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one."""
+    """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one.
+
+    The file gets the mode any new file gets here (``0o666`` less the umask: ``0o644`` under the
+    usual ``022``), not ``tempfile.mkstemp``'s private ``0o600``: logs and reports are meant to be
+    read by others the user's umask lets read them.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new, exclusively created temporary file beside ``path`` (mode ``0o666`` less the umask, as the
+    OS applies it to every ``open``); returns its descriptor and path."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # a name taken by another writer: draw again
+            continue
+    raise FileExistsError(f"no free temporary name beside {str(path)!r} after 100 tries")

@@ -16,8 +16,10 @@ import gymnasium as gym
 import numpy as np
 
 from teleimp_env import agents
+from teleimp_env.action import as_action
 from teleimp_env.eval.episode.log import FIELDS, LOG_VERSION, EpisodeLog
 from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
+from teleimp_env.validation import check_seed
 
 #: A callback ``(env, step_index) -> None`` called after every env step (e.g. to grab frames).
 StepHook = Callable[[gym.Env, int], None]
@@ -76,9 +78,7 @@ def run_episode(
         build_as: the name ``agents.make`` builds the stack from, when it differs from the logged
             ``stack_name`` (a registered controller's ``module:attr`` in a worker process).
     """
-    if not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
-        raise ValueError(f"seed must be an int in [0, 2**63), got {seed!r}")
-    seed = int(seed)
+    seed = check_seed("seed", seed)
     own_env = env is None
     env = make_env(env_kwargs) if env is None else env
     try:
@@ -110,6 +110,10 @@ def _run(
         t0 = time.perf_counter_ns()
         action = stack.act(obs, info) if privileged else stack.act(obs)
         cols["latency_us"][k] = (time.perf_counter_ns() - t0) * 1e-3
+        try:
+            action = as_action(action)  # what env.step applies; checked before the log copies it
+        except ValueError as err:
+            raise ValueError(f"stack {stack_name!r} returned a bad action: {err}") from None
         _record_decision(cols, k, obs, info, getattr(stack, "decision", None), action)
         obs, reward, terminated, truncated, info = env.step(action)
         _record_outcome(cols, k, info, float(reward), obs)

@@ -18,12 +18,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from teleimp_env.eval.fidelity.configs import CLEAN_EMG
 from teleimp_env.operator import OperatorConfig, subject_params
 from teleimp_env.operator.emg import EmgSynthesizer, recruitment
 from teleimp_env.operator.envelope import EnvelopeDetector, envelope_filter, envelope_lag, highpass_filter
 from teleimp_env.operator.generators import GeneratorSpec, calibrate
-
-QUIET = OperatorConfig(emg_noise=False, electrode_drift=False)
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def _theory_cv(x: np.ndarray, fs: float, cutoff: float, max_lag: int = 200) -> f
     return math.sqrt(var) / math.sqrt(2.0 / math.pi)
 
 
-def envelope_quality(subject: int, config: OperatorConfig = QUIET, dt: float = 0.002) -> EnvelopeQuality:
+def envelope_quality(subject: int, config: OperatorConfig = CLEAN_EMG, dt: float = 0.002) -> EnvelopeQuality:
     """Lag and noise of ``subject``'s envelope (see the module docstring)."""
     from scipy import signal
 

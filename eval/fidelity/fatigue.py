@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from teleimp_env.operator import OperatorConfig, subject_params
+from teleimp_env.eval.fidelity.configs import CLEAN_EMG
+from teleimp_env.operator import subject_params
 from teleimp_env.operator.emg import EmgSynthesizer, median_frequency
 from teleimp_env.operator.envelope import EnvelopeDetector
 from teleimp_env.operator.fatigue import FatigueState, ThreeCompartment, held_mf, rest_mf
 from teleimp_env.operator.generators import GeneratorSpec, calibrate
 from teleimp_env.operator.muscles import MuscleModel
 
-QUIET = OperatorConfig(emg_noise=False, electrode_drift=False)
 #: Load held (fraction of the fresh maximum), hold and rest durations (s), block length (s).
 LOAD, HOLD_S, REST_S, BLOCK_S = 0.6, 60.0, 60.0, 0.04
 
@@ -87,25 +87,25 @@ def _profile(subject: int) -> tuple[float, float, float, float, float]:
 def _envelope_and_mdf(subject: int, mf: float, dt: float = 0.002) -> tuple[float, float]:
     """Envelope on the x+ channel and its raw median frequency, holding 20 N on x+ at fatigue ``mf``."""
     p = subject_params(subject)
-    cal = calibrate(p, QUIET, GeneratorSpec.preset("physiological"), dt)
+    cal = calibrate(p, CLEAN_EMG, GeneratorSpec.preset("physiological"), dt)
     act = MuscleModel(p).activation_for(np.array([[20.0, 0, 0, 0, 0, 0]]), np.full(6, 1.0 - mf))
-    synth = EmgSynthesizer(p, QUIET, dt, np.random.default_rng([subject, 4]))
+    synth = EmgSynthesizer(p, CLEAN_EMG, dt, np.random.default_rng([subject, 4]))
     det = EnvelopeDetector(
-        QUIET.emg_fs, synth.r, QUIET.envelope_cutoff_hz, cal.whitening, cal.mvc, cal.alignment
+        CLEAN_EMG.emg_fs, synth.r, CLEAN_EMG.envelope_cutoff_hz, cal.whitening, cal.mvc, cal.alignment
     )
     n = round(3.0 / dt)
     raw = synth.block(np.repeat(act, n, axis=0), np.zeros((n, 3)), 1.0 - p.mdf_sensitivity * np.full(6, mf))
     env = det.process(raw)
     e = int(np.argmax(synth.mixing[:, 0]))
     return float(env[round(0.5 / dt) :, 0].mean()), median_frequency(
-        raw[synth.r * round(0.5 / dt) :, e], QUIET.emg_fs
+        raw[synth.r * round(0.5 / dt) :, e], CLEAN_EMG.emg_fs
     )
 
 
 def _stiffness_bias(subject: int, mf: float = 0.3, dt: float = 0.002) -> float:
     """Relative error of the sent stiffness estimate at fatigue ``mf`` for the precise co-contraction."""
     p = subject_params(subject)
-    cal = calibrate(p, QUIET, GeneratorSpec.preset("physiological"), dt)
+    cal = calibrate(p, CLEAN_EMG, GeneratorSpec.preset("physiological"), dt)
     mus = MuscleModel(p)
     forces = mus.muscle_forces(
         np.array([[0.0, 0.0, p.gravity_load]]), np.full((1, 3), p.cocontraction_precise)
@@ -114,9 +114,9 @@ def _stiffness_bias(subject: int, mf: float = 0.3, dt: float = 0.002) -> float:
     out = []
     for m in (0.0, mf):
         act = mus.activation_for(forces, np.full(6, 1.0 - m))
-        synth = EmgSynthesizer(p, QUIET, dt, np.random.default_rng([subject, 6]))
+        synth = EmgSynthesizer(p, CLEAN_EMG, dt, np.random.default_rng([subject, 6]))
         det = EnvelopeDetector(
-            QUIET.emg_fs, synth.r, QUIET.envelope_cutoff_hz, cal.whitening, cal.mvc, cal.alignment
+            CLEAN_EMG.emg_fs, synth.r, CLEAN_EMG.envelope_cutoff_hz, cal.whitening, cal.mvc, cal.alignment
         )
         n = round(3.0 / dt)
         env = det.process(synth.block(np.repeat(act, n, axis=0), np.zeros((n, 3)), np.ones(6)))

@@ -18,12 +18,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import signal
 
+from teleimp_env.eval.fidelity.configs import NOISE_FREE
 from teleimp_env.operator import OperatorConfig, PhysiologicalOperator, TaskGeometry, subject_params
 from teleimp_env.operator.planner import Planner, SubmovementPlan, fitts_time
-
-QUIET = OperatorConfig(
-    tremor=False, motor_noise=False, endpoint_scatter=False, emg_noise=False, electrode_drift=False
-)
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,7 @@ def _operator(subject: int, config: OperatorConfig, start_offset, seed: int, dt:
 
 
 def _minjerk_r2(subject: int, dt: float) -> float:
-    op, p = _operator(subject, QUIET, (-0.07, 0.0, 0.008), 0, dt)
+    op, p = _operator(subject, NOISE_FREE, (-0.07, 0.0, 0.008), 0, dt)
     d, dur = np.array([0.07, 0.0, 0.0]), fitts_time(0.07, p.reach_width, p.fitts_a, p.fitts_b)
     op.planner.plan.add(0.1, dur, d, d)
     n = round((0.3 + dur + p.emd) / dt)

@@ -26,7 +26,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from teleimp_env.operator import OperatorConfig, PhysiologicalOperator, TaskGeometry, subject_params
+from teleimp_env.eval.fidelity.configs import NOISE_FREE
+from teleimp_env.operator import PhysiologicalOperator, TaskGeometry, subject_params
 from teleimp_env.operator.emg import recruitment
 from teleimp_env.operator.planner import fitts_time
 from teleimp_env.packet import N_EMG
@@ -39,10 +40,6 @@ REPEATS = 16
 REACH_M, HOLD_S, LENGTH_S = 0.06, 0.3, 1.2
 #: Duration of the fast reach checked for the triphasic pattern, s.
 FAST_S = 0.25
-#: Every noise source off.
-QUIET = OperatorConfig(
-    tremor=False, motor_noise=False, endpoint_scatter=False, emg_noise=False, electrode_drift=False
-)
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ def onset(x: np.ndarray, dt: float, start: int, fraction: float = ONSET_FRACTION
 
 def _reach(subject: int, seed: int, dt: float, duration: float | None = None) -> dict[str, np.ndarray]:
     p = subject_params(subject)
-    op = PhysiologicalOperator(p, config=QUIET)
+    op = PhysiologicalOperator(p, config=NOISE_FREE)
     hole = np.array([0.0, 0.0, 0.04])
     start = hole + np.array([-REACH_M, 0.0, p.hover_height])
     task = TaskGeometry(hole, 0.03, 5e-4, 0.01, 0.025, start, dt)

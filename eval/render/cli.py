@@ -13,8 +13,10 @@ Library entry point: :func:`render_rollout`.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -78,6 +80,35 @@ def _check(name: str, value: Any, low: float, high: float, kind: type = float) -
     return kind(value)
 
 
+def check_writable(path: str | os.PathLike[str], option: str) -> Path:
+    """Make sure ``path`` can be written (its folder created if missing) before anything renders.
+
+    Creates the missing parent folders and a probe file beside ``path`` (removed at once), so a
+    read-only or missing location is refused with one line naming the path (``OSError``) instead
+    of failing after the simulation (an ffmpeg broken pipe for a video).
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(f"{option} {str(p)!r} is a directory; give a file path")
+    folder = p.parent
+    existing = next((a for a in (folder, *folder.parents) if a.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise NotADirectoryError(f"cannot write {option} {str(p)!r}: {str(existing)!r} is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+        if p.exists() and not os.access(p, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as err:
+        why = err.strerror or type(err).__name__
+        raise OSError(
+            f"cannot write {option} {str(p)!r}: folder {str(folder)!r} is not writable ({why})"
+        ) from None
+    return p
+
+
 def render_rollout(
     stack: str | Any | None = None,
     *,
@@ -126,6 +157,9 @@ def render_rollout(
     if seconds is not None:
         seconds = _check("seconds", seconds, 0.5, 600.0)
     video = check_video_path(out, width, height) if out is not None else None
+    for option, target in (("--out", video), ("--figure", figure), ("--still", still)):
+        if target is not None:
+            check_writable(target, option)
     if still_time is not None:
         still_time = _check("still_time", still_time, 0.0, 600.0)
     want_still = still_time if still_time is not None else DEFAULTS["still_time"]
@@ -282,7 +316,7 @@ def run_render(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("always", RuntimeWarning)
             result = render_rollout(opts.pop("stack"), **opts)
-    except (ValueError, FileNotFoundError, RuntimeError, ImportError) as err:
+    except (ValueError, OSError, RuntimeError, ImportError) as err:
         print(f"teleimp render: error: {err}", file=sys.stderr)
         return 2
     h, w = result.size

@@ -21,18 +21,27 @@ tr.bound td{color:#666;font-style:italic;background:#fafafa}
 figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top;max-width:48%}
 figure.wide{max-width:100%}
 figcaption{font-size:.85em;color:#555;text-align:center}img{max-width:100%}
+.sw{display:inline-block;width:.75em;height:.75em;margin-right:.4em;border:2px solid;box-sizing:border-box;
+vertical-align:-.05em}
 code{background:#f4f4f4;padding:0 .25em}.ci{font-size:.8em;color:#666}.ok{color:#1a7f37}.bad{color:#b3261e}
 """
 
 
 @dataclass(frozen=True)
 class Table:
-    """A table; ``bound_rows`` are indices of rows shown apart (italic)."""
+    """A table; ``bound_rows`` are indices of rows shown apart (italic).
+
+    ``swatches``: ``(cell text, colour, filled)`` entries; in the HTML, a cell of column
+    ``swatch_col`` with that text starts with a small square in the colour (filled, or an outline
+    for the ``+eo`` / ``-trusting`` variants): the stack's look in the report's plots.
+    """
 
     header: list[str]
     rows: list[list[str]]
     bound_rows: tuple[int, ...] = ()
     heat: bool = False
+    swatches: tuple[tuple[str, str, bool], ...] = ()
+    swatch_col: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,15 +120,22 @@ class Document:
 
 
 def _inline(text: str) -> str:
-    """Escape, then render ``code`` spans and **bold** (the only inline Markdown used)."""
-    parts = html.escape(text).split("`")
-    out = []
-    for i, part in enumerate(parts):
+    """Escape, then render ``code`` spans and **bold** (the only inline Markdown used).
+
+    Bold may enclose code spans (``**`x` ranks first**``); ``**`` inside a code span is literal.
+    """
+    out, bold = [], False
+    for i, part in enumerate(text.split("`")):
         if i % 2:
-            out.append(f"<code>{part}</code>")
-        else:
-            bold = part.split("**")
-            out.append("".join(f"<b>{s}</b>" if j % 2 else s for j, s in enumerate(bold)))
+            out.append(f"<code>{html.escape(part)}</code>")
+            continue
+        for j, piece in enumerate(part.split("**")):
+            if j:
+                out.append("</b>" if bold else "<b>")
+                bold = not bold
+            out.append(html.escape(piece))
+    if bold:
+        out.append("</b>")
     return "".join(out)
 
 
@@ -144,8 +160,17 @@ def _heat(cell: str) -> str:
 def _html_table(t: Table) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in t.header)
     rows = [f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>']
+    marks = {text: (colour, filled) for text, colour, filled in t.swatches}
     for i, row in enumerate(t.rows):
         cls = ' class="bound"' if i in t.bound_rows else ""
-        cells = "".join(f"<td{_heat(c) if t.heat and j else ''}>{_cell(c)}</td>" for j, c in enumerate(row))
-        rows.append(f"<tr{cls}>{cells}</tr>")
+        cells = []
+        for j, c in enumerate(row):
+            mark = marks.get(c) if j == t.swatch_col else None
+            sw = ""
+            if mark is not None:
+                colour, filled = mark
+                fill = colour if filled else "#fff"
+                sw = f'<span class="sw" style="background:{fill};border-color:{colour}"></span>'
+            cells.append(f"<td{_heat(c) if t.heat and j else ''}>{sw}{_cell(c)}</td>")
+        rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return "".join(rows) + "</tbody></table></div>"

@@ -54,19 +54,58 @@ def gap_text(s: Summary, bootstrap: int) -> list[str]:
         "three stacks, the seed of the other CIs); a resample with oracle − naive = 0 counts beyond both "
         "tails, so a `–` inside the brackets marks an unbounded side."
     ]
-    seen = set()
+    undefined = undefined_line(s)
+    if undefined:
+        out.append(undefined)
+    out += unbounded_lines(s, bootstrap)
+    return out
+
+
+def undefined_line(s: Summary) -> str | None:
+    """One sentence naming the ``–`` cells and why (the stacks named unless it is every stack)."""
+    cells: dict[tuple[str, str, str], list[str]] = {}
     for stack in s.stacks:
         for d in s.delays:
             for metric, g in s.gap_closed.get(stack, {}).get(d, {}).items():
-                if not g.note or (g.value is not None and stack in (BASELINE, BOUND)):
-                    continue
-                what = f"{d}, {GAP_LABELS.get(metric, metric)}"
-                line = (f"{what}: – because {g.note} (undefined: division by zero)." if g.value is None
-                        else f"{what}, {stack}: {g.note}.")  # fmt: skip
-                if line not in seen:
-                    seen.add(line)
-                    out.append(line)
-    return out
+                if g.value is None and g.note:
+                    cells.setdefault((d, metric, g.note), []).append(stack)
+    if not cells:
+        return None
+    parts = []
+    for (d, m, note), stacks in cells.items():
+        who = "" if set(stacks) == set(s.gap_closed) else " (" + ", ".join(f"`{x}`" for x in stacks) + ")"
+        parts.append(f"{d}, {GAP_LABELS.get(m, m)}{who}: – because {note}")
+    return "Undefined cells (division by zero): " + "; ".join(parts) + "."
+
+
+def unbounded_lines(s: Summary, bootstrap: int | None = None) -> list[str]:
+    """At most one sentence per stack: the cells whose CI is unbounded on one side, and why.
+
+    When every such stack has the same cells (the usual case: the resamples with oracle − naive = 0
+    depend only on naive, oracle and the shared resample indices), one sentence covers them all.
+    """
+    per_stack: dict[str, list[str]] = {}
+    of = f" of {bootstrap}" if bootstrap else ""
+    for stack in s.stacks:
+        if stack in (BASELINE, BOUND):
+            continue
+        cells = []
+        for d in s.delays:
+            for metric, g in s.gap_closed.get(stack, {}).get(d, {}).items():
+                if g.value is not None and (g.lo is None or g.hi is None):
+                    cells.append(f"{d} {GAP_LABELS.get(metric, metric)} ({g.undefined}{of})")
+        if cells:
+            per_stack[stack] = cells
+    if not per_stack:
+        return []
+    why = ("the resamples counted in brackets had oracle − naive = 0, which leaves the CI unbounded on the "
+           "side shown –")  # fmt: skip
+    variants = {tuple(c) for c in per_stack.values()}
+    if len(variants) == 1:
+        others = [x for x in s.stacks if x not in (BASELINE, BOUND)]
+        who = "every stack" if set(per_stack) == set(others) else ", ".join(f"`{x}`" for x in per_stack)
+        return [f"Unbounded CIs ({who}): {', '.join(next(iter(variants)))}; {why}."]
+    return [f"Unbounded CIs, `{st}`: {', '.join(cells)}; {why}." for st, cells in per_stack.items()]
 
 
 def identical_lines(s: Summary) -> list[str]:
@@ -76,4 +115,4 @@ def identical_lines(s: Summary) -> list[str]:
     return [f"⚠ {p.text()}" for p in s.identical]
 
 
-__all__ = ["gap_cell", "gap_table", "gap_text", "identical_lines"]
+__all__ = ["gap_cell", "gap_table", "gap_text", "identical_lines", "unbounded_lines", "undefined_line"]

@@ -1,15 +1,18 @@
 """Tournament report: ``report.md`` (+ ``report_files/*.png``) and a self-contained ``report.html``.
 
-Contents: the leaderboard with 95 % CIs (the privileged ``oracle`` shown apart as the bound) and
-the gap closed on success at the focus delay, flags for stacks with identical per-episode
-results, the paired win-rate matrix, per-delay tables (the gap closed on success and peak force
-among them), plots (success vs delay, peak force, passivity violations, prediction error vs
-horizon, calibration), one rendered rollout per stack (when rendering works), checks, and the
-definitions of the metrics and of the composite score.
+Contents: a plain-language summary generated from the numbers (:mod:`.summary`), the leaderboard
+with 95 % CIs (the privileged ``oracle`` shown apart as the bound) and the gap closed on success at
+the focus delay, checks, flags for stacks with identical per-episode results, the paired win-rate
+matrix, per-delay tables (the gap closed on success and peak force among them), plots (small
+multiples per delay profile of success, peak force and passivity violations; prediction error vs
+horizon; calibration; one colour per stack family, :mod:`.style`), one rendered rollout per
+stack (one still for stacks with identical episodes, when rendering works), the definitions of
+the metrics and of the composite score, and the provenance of the runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +24,8 @@ from teleimp_env.eval.episode.metrics import SCORE_WEIGHTS, TRACKING_SCALE_MM
 from teleimp_env.eval.report.blocks import Document, Image, Table
 from teleimp_env.eval.report.comparisons import gap_cell, gap_table, gap_text, identical_lines
 from teleimp_env.eval.report.plots import all_plots
+from teleimp_env.eval.report.style import stack_styles
+from teleimp_env.eval.report.summary import summary_paragraphs
 from teleimp_env.eval.tournament.aggregate import PRIVILEGED, Stat, Summary
 from teleimp_env.eval.tournament.spec import TournamentSpec
 from teleimp_env.provenance import describe
@@ -155,6 +160,10 @@ def build_document(
     (:meth:`~teleimp_env.eval.tournament.store.ResultStore.runs`), printed under **Provenance**.
     """
     doc = Document(f"Tournament report: {spec.name}")
+    doc.h2("Summary")
+    for line in summary_paragraphs(s) or ["Nothing to summarise: no stack has results."]:
+        doc.p(line)
+    doc.h2("Setup")
     doc.p(
         f"Spec `{spec.source}` — {len(spec.stacks)} stacks × {len(spec.delays)} delay profiles × "
         f"{len(spec.subjects)} subjects × {len(spec.generators)} generators × {spec.n_seeds} seeds = "
@@ -167,7 +176,9 @@ def build_document(
     doc.p(f"Ranked by mean paired win rate on the composite score (ties: mean score); "
           f"{', '.join(PRIVILEGED)} sees the true intent and is shown apart as the bound. "
           f"Cells: mean [bootstrap 95% CI, {spec.bootstrap} resamples].")  # fmt: skip
-    doc.add(leaderboard(s))
+    mark = _swatches(s)
+    doc.add(mark(leaderboard(s), 1))
+    doc.p(latency_note())
     if s.gap_closed:
         doc.p(f"Gap closed (success) @{s.focus_delay} = (success_stack − success_naive) / (success_oracle − "
               f"success_naive) on the paired episodes of {s.focus_delay}: the share of the naive→oracle "
@@ -180,17 +191,17 @@ def build_document(
     for line in identical_lines(s):
         doc.p(line)
     doc.h2("Paired win rates")
-    doc.add(win_matrix(s))
+    doc.add(mark(win_matrix(s), 0))
     doc.h2("By delay profile")
     doc.p("Success rate:")
-    doc.add(per_delay(s, "success", 2))
+    doc.add(mark(per_delay(s, "success", 2), 0))
     doc.p("Position prediction error (mm):")
-    doc.add(per_delay(s, "pred_err_pos_mm", 1))
+    doc.add(mark(per_delay(s, "pred_err_pos_mm", 1), 0))
     doc.p("Peak contact force (N):")
-    doc.add(per_delay(s, "peak_force_n", 1))
+    doc.add(mark(per_delay(s, "peak_force_n", 1), 0))
     doc.h2("Gap closed")
     if s.gap_closed:
-        doc.add(gap_table(s))
+        doc.add(mark(gap_table(s), 0))
         for line in gap_text(s, spec.bootstrap):
             doc.p(line)
     else:
@@ -202,25 +213,78 @@ def build_document(
     except ImportError as err:  # matplotlib is the [render] extra: the tables above still stand
         plots = {}
         doc.p(f"Plots not available: {err}.")
-    for stem, (caption, png) in plots.items():
-        doc.add(Image(stem, caption, png))
+    if plots:
+        doc.p("One panel per delay profile; each stack keeps its look in every plot: the colour names the "
+              "family, a dashed line with open squares (hatched bars) marks `+eo`, a dotted line with "
+              "triangles `-trusting`.")  # fmt: skip
+    for stem, (caption, png, wide) in plots.items():
+        doc.add(Image(stem, caption, png, wide=wide))
     doc.h2("Rendered rollouts")
     if stills:
         doc.p(f"One episode per stack (delay {s.focus_delay}, subject {spec.subjects[0]}, seed index 0); "
-              "frames from start to end.")  # fmt: skip
-        for stack, png in stills.items():
-            doc.add(Image(f"rollout_{_safe(stack)}", stack, png, wide=True))
+              "four frames from the first step to the last. Green: the operator's true intent; red: the "
+              "newest received (delayed) command; blue: the stack's prediction with its ±2σ ellipsoid; "
+              "yellow: the commanded stiffness. Each frame's text (time, delay and packet age, gate, "
+              "contact force) is read from the episode log at that step.")  # fmt: skip
+        for stacks, png in still_groups(stills):
+            if len(stacks) > 1:
+                doc.p(identical_still_note(s, stacks))
+            doc.add(Image(f"rollout_{_safe(stacks[0])}", " = ".join(stacks), png, wide=True))
     else:
         doc.p(f"Rendering not available: {stills_note or 'disabled'}.")
     doc.h2("Definitions")
     doc.p("Composite score: " + score_definition())
-    doc.p("Metrics are defined in `eval/metrics.py` (per episode, from the episode log alone); prediction "
+    doc.p("Metrics are defined in `eval/episode/metrics.py` (`teleimp_env.eval.episode.metrics`; per "
+          "episode, from the episode log alone); prediction "
           "error compares the stack's predicted current intent with the operator's true current intent at "
           "the delay horizon (the age of the newest packet).")  # fmt: skip
     doc.h2("Provenance")
     for line in provenance_lines(runs):
         doc.p(line)
     return doc
+
+
+def _swatches(s: Summary):
+    """``mark(table, column)``: the table with each stack's plot colour beside its name (HTML)."""
+    styles = stack_styles(s.ranking + [b for b in s.bound if b not in s.ranking] + list(s.stacks))
+    entries = tuple((st, style.colour, style.filled) for st, style in styles.items())
+    return lambda table, col: dataclasses.replace(table, swatches=entries, swatch_col=col)
+
+
+def latency_note() -> str:
+    """Why the leaderboard's ``act()`` latency is not the per-call budget figure."""
+    return (
+        "`act p99 (ms)` is wall time: the 99th percentile of each `act()` call, timed inside the "
+        "tournament's worker processes while they share the machine's cores with each other (and with "
+        "whatever else runs), so it grows with the number of workers and the load, and is not the "
+        "per-call budget. For that figure run `teleimp bench agents`, which times `act()` alone on one "
+        "thread (the README's budget table comes from it). The composite score leaves latency out."
+    )
+
+
+def still_groups(stills: dict[str, bytes]) -> list[tuple[list[str], bytes]]:
+    """Stacks grouped by identical still (same PNG bytes), in the dict's order.
+
+    :func:`~teleimp_env.eval.pipeline.render_stills` gives stacks the same bytes only when their
+    episodes are identical (each still is titled with its stacks' names).
+    """
+    groups: dict[bytes, list[str]] = {}
+    for stack, png in stills.items():
+        groups.setdefault(png, []).append(stack)
+    return [(stacks, png) for png, stacks in groups.items()]
+
+
+def identical_still_note(s: Summary, stacks: list[str]) -> str:
+    """The sentence above a still shared by ``stacks`` (identical episodes in the rendered condition)."""
+    names = ", ".join(f"`{st}`" for st in stacks[:-1]) + f" and `{stacks[-1]}`"
+    text = (f"{names} ran identical episodes in this condition (every logged column equal except `act()` "
+            "wall time), so one still shows them")  # fmt: skip
+    pair = next((p for p in s.identical if {p.a, p.b} <= set(stacks) and s.focus_delay in p.same), None)
+    if pair is not None:
+        text += f"; on every paired episode of {s.focus_delay} too. Usual cause: {pair.reason}"
+    else:
+        text += f" (other episodes of {s.focus_delay} differ: see **Identical results**)"
+    return text + "."
 
 
 def provenance_lines(runs: Sequence[tuple[float, dict[str, Any]]]) -> list[str]:
@@ -254,12 +318,20 @@ def _safe(name: str) -> str:
 
 
 def write_report(out_dir: str | Path, doc: Document) -> Paths:
-    """Write ``report.md``, ``report_files/*.png`` and ``report.html`` into ``out_dir``."""
+    """Write ``report.md``, ``report_files/*.png`` and ``report.html`` into ``out_dir``.
+
+    PNGs left in ``report_files`` by an earlier report that this one does not show are removed.
+    """
     out = Path(out_dir)
     figures = [write_bytes_atomic(out / "report_files" / f"{img.stem}.png", img.png) for img in doc.images()]
+    for stale in set((out / "report_files").glob("*.png")) - set(figures):
+        stale.unlink(missing_ok=True)
     md = write_bytes_atomic(out / "report.md", doc.markdown("report_files").encode("utf-8"))
     page = write_bytes_atomic(out / "report.html", doc.html().encode("utf-8"))
     return Paths(md, page, figures)
 
 
-__all__ = ["Paths", "build_document", "checks", "leaderboard", "win_matrix", "write_report"]
+__all__ = [
+    "Paths", "build_document", "checks", "identical_still_note", "latency_note", "leaderboard",
+    "still_groups", "win_matrix", "write_report",
+]  # fmt: skip

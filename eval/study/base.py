@@ -3,7 +3,7 @@
 A :class:`StudyModel` is fitted on one generator's :class:`~teleimp_env.eval.study.data.StudyData`:
 it learns from ``data.train`` only and may use ``data.validation`` for model selection only
 (never ``data.test``). :meth:`StudyModel.fit_dataset` and :meth:`StudyModel.selection_dataset`
-hand out those two splits as agents' :class:`~teleimp_env.agents.training.data.Dataset` s and
+hand out those two splits as agents' :class:`~teleimp_env.agents.data.dataset.Dataset` s and
 record their subjects, which every row of the study reports and the run checks against the test
 subjects (:meth:`StudyModel.seen_subjects`).
 """
@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from teleimp_env.agents.training.data import Dataset
+from teleimp_env.agents.data.dataset import Dataset
 from teleimp_env.eval.study.data import Split, StudyData
 
 

@@ -1,6 +1,6 @@
 """Study datasets: recorded operator episodes turned into (input window, future truth) samples.
 
-Recording reuses :mod:`teleimp_env.agents.training.data` (the packet the operator *sent* each control
+Recording reuses :mod:`teleimp_env.agents.data.dataset` (the packet the operator *sent* each control
 period plus the true arm stiffness; the robot is driven by the naive hold so the operator sees a delayed
 robot). The study then works on two clocks:
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from teleimp_env.agents.training.data import Dataset, DatasetSpec, Episode, generate_dataset
+from teleimp_env.agents.data.dataset import Dataset, DatasetSpec, Episode, generate_dataset
 from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, STIFFNESS_ESTIMATE
 
 #: Columns of a frame (raw units as in the packet).

@@ -2,8 +2,8 @@
 
 Every agents' predictor has a vectorised whole-episode path, ``predict_offline(packets, horizon_s)``,
 equal to replaying ``reset``/``update``/``predict`` packet by packet (the stack's path).
-:func:`predict_samples` calls it through the training code's own evaluator,
-:func:`teleimp_env.agents.training.evaluate.offline_predictions` (the function behind ``teleimp
+:func:`predict_samples` calls it through the agents' own evaluator,
+:func:`teleimp_env.agents.data.calibration.offline_predictions` (the function behind ``teleimp
 train``'s validation errors), once per episode and horizon, then reads the rows of the study's
 samples: the prediction made at packet ``frame·step`` for ``horizon`` later. It also checks that the
 evaluator's truth at those rows is the study's target bit for bit, so the two evaluations cannot
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from teleimp_env.agents.base import Predictor
-from teleimp_env.agents.training.evaluate import offline_predictions
+from teleimp_env.agents.data.calibration import offline_predictions
 from teleimp_env.eval.study.data import Layout, Split
 
 

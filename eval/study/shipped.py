@@ -18,17 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from teleimp_env.agents.predictors.kinds import PREDICTOR_CLASSES, TRAINED_KINDS, predictor_class
 from teleimp_env.eval.study.agent_rows import AgentRow
 from teleimp_env.eval.study.base import FamilyUnavailable
 from teleimp_env.eval.study.data import StudyData
-
-#: Predictor class of each shipped kind: (module, class name).
-CLASSES: dict[str, tuple[str, str]] = {
-    "cv": ("teleimp_env.agents.predictors.cv", "ConstantVelocityPredictor"),
-    "kf": ("teleimp_env.agents.predictors.kf", "KalmanPredictor"),
-    "sindy": ("teleimp_env.agents.predictors.sindy.predictor", "SindyPredictor"),
-    "lstm": ("teleimp_env.agents.predictors.lstm.predictor", "LstmPredictor"),
-}
 
 
 def load_shipped(kind: str, checkpoint: str | Path | None = None):
@@ -37,15 +30,13 @@ def load_shipped(kind: str, checkpoint: str | Path | None = None):
     Raises:
         FamilyUnavailable: the predictor cannot be imported, or the file is missing or unreadable.
     """
-    import importlib
-
     from teleimp_env.agents.checkpoint import default_checkpoint
 
-    module_name, cls_name = CLASSES[kind]
     try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
+        cls = predictor_class(kind)
     except ImportError as exc:
-        raise FamilyUnavailable(f"not available: {cls_name} cannot be imported ({exc})") from None
+        class_name = PREDICTOR_CLASSES[kind][1]
+        raise FamilyUnavailable(f"not available: {class_name} cannot be imported ({exc})") from None
     path = Path(checkpoint) if checkpoint is not None else default_checkpoint(kind)
     if not path.is_file():
         where = f"assets/checkpoints/{path.name}" if checkpoint is None else str(path)
@@ -67,8 +58,8 @@ class ShippedRow(AgentRow):
     evaluates_train = False
 
     def __init__(self, kind: str, checkpoint: str | Path | None = None) -> None:
-        if kind not in CLASSES:
-            raise ValueError(f"unknown shipped kind {kind!r}; valid: {', '.join(CLASSES)}")
+        if kind not in TRAINED_KINDS:
+            raise ValueError(f"unknown shipped kind {kind!r}; valid: {', '.join(TRAINED_KINDS)}")
         self.kind = kind
         self.family = f"shipped-{kind}"
         self.checkpoint = checkpoint

@@ -19,34 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-
-@dataclass(frozen=True)
-class ErrorStat:
-    """A mean over episodes with its 95 % CI (``lo``/``hi`` are nan when ``n < 2``).
-
-    Attributes:
-        mean / lo / hi: in the metric's unit (mm or N/m).
-        n: number of episodes averaged.
-    """
-
-    mean: float
-    lo: float
-    hi: float
-    n: int
-
-    def fmt(self, digits: int = 1) -> str:
-        """``"mean [lo, hi]"``, ``"mean"`` without an interval, ``"–"`` without data."""
-        if self.n == 0 or math.isnan(self.mean):
-            return "–"
-        if math.isnan(self.lo):
-            return f"{self.mean:.{digits}f}"
-        return f"{self.mean:.{digits}f} [{self.lo:.{digits}f}, {self.hi:.{digits}f}]"
+from teleimp_env.eval.stat import NAN_STAT, Stat
 
 
-NAN_STAT = ErrorStat(math.nan, math.nan, math.nan, 0)
-
-
-def mean_ci(values: np.ndarray) -> ErrorStat:
+def mean_ci(values: np.ndarray) -> Stat:
     """Mean and Student-t 95 % CI of ``values`` (nan entries dropped)."""
     v = np.asarray(values, dtype=np.float64)
     v = v[~np.isnan(v)]
@@ -55,9 +31,9 @@ def mean_ci(values: np.ndarray) -> ErrorStat:
         return NAN_STAT
     mean = float(v.mean())
     if n < 2:
-        return ErrorStat(mean, math.nan, math.nan, 1)
+        return Stat(mean, math.nan, math.nan, 1)
     half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return ErrorStat(mean, mean - half, mean + half, n)
+    return Stat(mean, mean - half, mean + half, n)
 
 
 def sample_errors(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,8 +79,8 @@ class FamilyResult:
     horizons_ms: tuple[float, ...]
     available: bool = True
     note: str = ""
-    pos: list[ErrorStat] = field(default_factory=list)
-    stiff: list[ErrorStat] = field(default_factory=list)
+    pos: list[Stat] = field(default_factory=list)
+    stiff: list[Stat] = field(default_factory=list)
     pos_train: list[float] = field(default_factory=list)
     stiff_train: list[float] = field(default_factory=list)
     per_subject: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -178,7 +154,7 @@ def summarise(
     return result
 
 
-def paired_difference(a: FamilyResult, b: FamilyResult, k: int, metric: str = "pos") -> ErrorStat:
+def paired_difference(a: FamilyResult, b: FamilyResult, k: int, metric: str = "pos") -> Stat:
     """Mean [95 % CI] over test episodes of ``a``'s error minus ``b``'s at horizon index ``k``.
 
     Args:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from teleimp_env.eval.episode.metrics import TIMING_METRICS
+from teleimp_env.eval.stat import Stat
 from teleimp_env.eval.tournament.paired import (
     BASELINE,
     BOUND,
@@ -50,22 +51,6 @@ from teleimp_env.eval.tournament.store import EpisodeRow
 PRIVILEGED = ("oracle",)
 
 Match = MatchKey
-
-
-@dataclass(frozen=True)
-class Stat:
-    """A mean with its bootstrap 95 % CI and the number of non-nan values it averages."""
-
-    mean: float
-    lo: float
-    hi: float
-    n: int
-
-    def fmt(self, digits: int = 2) -> str:
-        """``"mean [lo, hi]"`` (``"–"`` when no value)."""
-        if self.n == 0 or math.isnan(self.mean):
-            return "–"
-        return f"{self.mean:.{digits}f} [{self.lo:.{digits}f}, {self.hi:.{digits}f}]"
 
 
 @dataclass

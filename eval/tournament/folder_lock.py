@@ -40,6 +40,59 @@ def _try_lock(handle: IO[str]) -> bool:
     return True
 
 
+def _unlock(handle: IO[str]) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _busy(path: Path, holder: str) -> FolderBusyError:
+    """The refusal for a folder whose lock file ``path`` is held; ``holder``: the file's text."""
+    try:
+        info = json.loads(holder.strip())
+        who = (
+            f"pid {info['pid']} on {info['host']}, running a {info['purpose']} since "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(info['since']))}"
+        )
+    except (ValueError, KeyError, TypeError):
+        who = "another process"
+    return FolderBusyError(
+        f"{path.parent} is in use by {who}; wait for it to finish, or give another "
+        "--out folder (one writer per results folder)"
+    )
+
+
+def check_free(folder: str | Path) -> None:
+    """Raise :class:`FolderBusyError` if another process holds ``folder``'s lock, creating nothing.
+
+    For refusing a run before anything is written: a folder without a lock file, or one whose lock
+    this process holds (:class:`FolderLock` is re-entrant), is free. Taking the lock
+    (:class:`FolderLock`) remains the real test; this one only answers early.
+    """
+    path = (Path(folder) / LOCK_NAME).resolve()
+    if path in FolderLock._held or not path.is_file():
+        return
+    try:
+        handle = open(path, encoding="utf-8")  # read-only: a lock on it needs no write permission
+    except OSError:
+        return  # unreadable: FolderLock will say why when it is taken
+    with handle:
+        if _try_lock(handle):
+            _unlock(handle)
+            return
+        try:
+            holder = handle.read()
+        except OSError:  # Windows: the holder's locked byte cannot be read
+            holder = ""
+        raise _busy(path, holder)
+
+
 class FolderLock:
     """Hold the lock of ``folder`` while in the ``with`` block.
 
@@ -63,20 +116,9 @@ class FolderLock:
         handle.seek(0)
         if not _try_lock(handle):
             handle.seek(0)
-            holder = handle.read().strip()
+            holder = handle.read()
             handle.close()
-            try:
-                info = json.loads(holder)
-                who = (
-                    f"pid {info['pid']} on {info['host']}, running a {info['purpose']} since "
-                    f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(info['since']))}"
-                )
-            except (ValueError, KeyError, TypeError):
-                who = "another process"
-            raise FolderBusyError(
-                f"{self.path.parent} is in use by {who}; wait for it to finish, or give another "
-                "--out folder (one writer per results folder)"
-            )
+            raise _busy(self.path, holder)
         handle.seek(0)
         handle.truncate()
         info = {

@@ -3,7 +3,7 @@
 Format (every key optional except ``stacks`` and at least one ``[[delay]]``)::
 
     name = "quick"                 # tournament name (letters, digits, . _ + -)
-    seed = 0                       # master seed: every episode seed derives from it
+    seed = 0                       # master seed in [0, 2**63): every episode seed derives from it
     seeds = 2                      # episode seeds per cell (paired: every stack meets the same ones)
     stacks = ["naive", "sindy", "lstm+eo", "oracle"]
     subjects = [6, 7]              # operator subject ids
@@ -12,8 +12,8 @@ Format (every key optional except ``stacks`` and at least one ``[[delay]]``)::
     bootstrap = 1000               # bootstrap resamples for the 95 % CIs
     focus_delay = "200ms"          # delay profile of the headline prediction-error column
 
-    [env]                          # other gym.make kwargs shared by every episode
-    episode_s = 6.0
+    [env]                          # other gym.make kwargs shared by every episode (checked at load,
+    episode_s = 6.0                # e.g. fatigue = 0.3; against every generator too)
 
     [[delay]]                      # one table per delay profile
     name = "200ms+jitter+loss"
@@ -140,7 +140,7 @@ class TournamentSpec:
         delays: delay profiles.
         subjects: operator subject ids (ints >= 0).
         generators: sEMG generator presets.
-        seed: master seed (int >= 0).
+        seed: master seed, an int in [0, 2**63) (``teleimp_env.validation.check_seed``).
         n_seeds: episode seeds per cell (>= 1).
         env: shared ``gym.make`` kwargs as sorted (key, value) pairs.
         force_limit_n: N, threshold of the time-over-limit metric.

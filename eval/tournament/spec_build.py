@@ -20,7 +20,7 @@ from teleimp_env.eval.tournament.spec import (
 )
 from teleimp_env.eval.tournament.spec_lines import where
 from teleimp_env.operator.config import GENERATORS
-from teleimp_env.validation import is_int, is_real
+from teleimp_env.validation import check_seed, is_int, is_real
 
 
 class _Ctx:
@@ -79,13 +79,22 @@ def build(data: dict[str, Any], source: str, text: str, base_dir: Path) -> Tourn
     subj = tuple(_int(ctx, ("subjects",), s, 0, "a subject id") for s in subjects)
     if len(set(subj)) != len(subj):
         raise ctx.fail(("subjects",), f"has duplicates: {subjects!r}")
-    seed = _int(ctx, ("seed",), data.get("seed", 0), 0, "the master seed")
+    seed = data.get("seed", 0)
+    try:
+        seed = check_seed("seed", seed)
+    except ValueError:
+        raise ctx.fail(("seed",), f"must be the master seed, an int in [0, 2**63), got {seed!r}") from None
     n_seeds = _int(ctx, ("seeds",), data.get("seeds", 2), 1, "the number of seeds per cell")
     bootstrap = _int(ctx, ("bootstrap",), data.get("bootstrap", 1000), 100, "the bootstrap resample count")
     limit = data.get("force_limit_n", 20.0)
     if not (is_real(limit) and math.isfinite(limit) and limit > 0):
         raise ctx.fail(("force_limit_n",), f"must be a positive number of newtons, got {limit!r}")
     env = _env(ctx, data.get("env", {}))
+    for generator in generators:  # [env] as a whole, with each generator (e.g. raw_emg needs one)
+        try:
+            EnvConfig(**env, generator=generator)
+        except (ValueError, TypeError) as err:
+            raise ctx.fail(("generators",), str(err), hint=f'"{generator}"') from None
     delays = _delays(ctx, data.get("delay"), base_dir, env)
     focus = data.get("focus_delay", "")
     if focus and focus not in [d.name for d in delays]:
@@ -114,6 +123,11 @@ def _env(ctx: _Ctx, env: Any) -> dict[str, Any]:
             EnvConfig(**{key: value})
         except (ValueError, TypeError) as err:
             raise ctx.fail(("env", key), str(err)) from None
+    try:  # the keys together (e.g. raw_emg needs the physiological operator)
+        EnvConfig(**env)
+    except (ValueError, TypeError) as err:
+        key = next((k for k in env if k in str(err)), None)
+        raise ctx.fail(("env", key) if key else ("env",), str(err)) from None
     return dict(env)
 
 

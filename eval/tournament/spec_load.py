@@ -23,9 +23,14 @@ def preset_names() -> list[str]:
 def load_spec(path: str | Path) -> TournamentSpec:
     """Read and validate a spec file; raises :class:`SpecError` (file, line, field) when bad."""
     p = Path(path)
+    if p.is_dir():
+        raise SpecError(f"spec {str(p)!r} is a directory, not a TOML spec file")
     if not p.is_file():
         raise SpecError(f"spec file {str(p)!r} does not exist")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(f"{p}: not a UTF-8 TOML spec file (byte {err.start}: {err.reason})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

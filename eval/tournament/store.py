@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -97,6 +99,21 @@ class StoreError(OSError):
 LOCK_TIMEOUT_S = 30.0
 
 
+def _connect_ro(path: Path, immutable: bool) -> sqlite3.Connection:
+    """A read-only connection to ``path`` (``immutable``: no locks, no ``-wal``/``-shm``), checked to
+    be a results database by reading it."""
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?{query}", uri=True, timeout=LOCK_TIMEOUT_S, isolation_level=None
+    )
+    try:
+        conn.execute("SELECT COUNT(*) FROM tournaments").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
 def _explain(path: Path, action: str, err: sqlite3.Error) -> StoreError:
     """A :class:`StoreError` that names the file, what was being done and the likely remedy."""
     text = str(err).lower()
@@ -122,36 +139,75 @@ def _explain(path: Path, action: str, err: sqlite3.Error) -> StoreError:
 class ResultStore:
     """An open results database (``results.sqlite`` in the output directory).
 
+    A read-only store never writes, and creates nothing beside the file (no ``-wal`` or ``-shm``),
+    so it reads a results folder on read-only media or one without write permission:
+
+    * no pending write-ahead log (a finished tournament): the file is opened ``immutable``;
+    * a pending log (a tournament running now, or one killed before it checkpointed) with its
+      ``-shm`` index: opened read-only through them, so every committed episode is seen (where the
+      index is writable, SQLite notes the read in it, as every reader of a live database does);
+    * a pending log without its index (e.g. a copy that left the ``-shm`` out): the database and
+      its log are copied to a temporary folder and read there.
+
     Args:
         path: database file; its directory must exist and be writable (unless ``readonly``).
         readonly: open an existing database for reading only (no schema change, no WAL switch).
 
     Raises:
-        StoreError: the file is corrupt, read-only, locked or cannot be opened (an ``OSError``
-            whose message names the file and the remedy).
+        StoreError: the file is missing, a directory, corrupt, read-only, locked or cannot be
+            opened (an ``OSError`` whose message names the file and the remedy).
     """
 
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        if self.path.is_dir():
+            raise StoreError(
+                f"results database {str(self.path)!r} is a directory, not a database file; "
+                "move it aside or give another folder"
+            )
         try:
             if readonly:
-                if not self.path.is_file():
+                if not self.path.exists():
                     raise StoreError(f"results database {str(self.path)!r} does not exist")
-                uri = f"{self.path.resolve().as_uri()}?mode=ro"
-                self.conn = sqlite3.connect(uri, uri=True, timeout=LOCK_TIMEOUT_S, isolation_level=None)
-                self.conn.execute("SELECT COUNT(*) FROM tournaments").fetchone()
+                self.conn = self._open_readonly()
             else:
                 self.conn = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=FULL")
                 self.conn.executescript(SCHEMA)
         except sqlite3.Error as err:
+            self._drop_scratch()
             raise _explain(self.path, "open it", err) from err
 
+    def _open_readonly(self) -> sqlite3.Connection:
+        """A read-only connection that creates no file beside the database (see the class docstring)."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        shm = self.path.with_name(self.path.name + "-shm")
+        pending = wal.is_file() and wal.stat().st_size > 0
+        if not pending:
+            return _connect_ro(self.path, immutable=True)
+        if shm.is_file():
+            try:
+                return _connect_ro(self.path, immutable=False)
+            except sqlite3.Error:
+                pass  # an index it cannot use (e.g. read-only and stale): read a copy instead
+        self._scratch = tempfile.TemporaryDirectory(prefix="teleimp-results-")
+        copy = Path(self._scratch.name) / self.path.name
+        shutil.copyfile(self.path, copy)
+        shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        return _connect_ro(copy, immutable=False)
+
+    def _drop_scratch(self) -> None:
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and remove the temporary copy a read-only store may have read)."""
         self.conn.close()
+        self._drop_scratch()
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:

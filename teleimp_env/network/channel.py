@@ -102,7 +102,6 @@ class DelayLine:
         self._spec = spec
         self._width = int(width)
         self._shape = (self._width,)
-        self._delay_s = spec.delay_ms * 1e-3
         # The (frozen) spec's fields, looked up once rather than per packet.
         self._trace = spec.trace
         self._loss = spec.loss

@@ -19,6 +19,9 @@ JITTER_KINDS: tuple[str, ...] = ("none", "uniform", "normal", "gamma", "pareto")
 LOSS_KINDS: tuple[str, ...] = ("none", "bernoulli", "gilbert_elliott")
 #: Largest constant one-way delay accepted, ms.
 MAX_DELAY_MS = 5000.0
+#: Largest jitter scale accepted (``JitterSpec.scale_ms``, or ``jitter`` as a number), ms: the same
+#: bound as the constant delay, so a jitter cannot be scaled past any delay the env models.
+MAX_JITTER_MS = 5000.0
 #: Arrival-time tolerance, s: a packet due at ``t`` is delivered by ``deliver(t - 1e-9)``, so a
 #: delay that is a multiple of the control period never misses its slot by rounding.
 ARRIVAL_EPS_S = 1e-9
@@ -46,8 +49,8 @@ class JitterSpec:
 
     Attributes:
         kind: One of :data:`JITTER_KINDS`; the exact distributions are in :mod:`teleimp_env.network.channel`.
-        scale_ms: ms, ``>= 0``. Scale ``s``: uniform upper bound, half-normal sigma, gamma mean,
-            or Pareto (Lomax) scale. Must stay 0 for kind ``"none"``.
+        scale_ms: ms, in ``[0, 5000]`` (:data:`MAX_JITTER_MS`). Scale ``s``: uniform upper bound,
+            half-normal sigma, gamma mean, or Pareto (Lomax) scale. Must stay 0 for kind ``"none"``.
         shape: Dimensionless. Gamma shape ``k > 0`` or Pareto tail index ``alpha > 1`` (so the mean
             exists); must stay at its default 2.0 for the other kinds.
     """
@@ -59,8 +62,13 @@ class JitterSpec:
     def __post_init__(self) -> None:
         if self.kind not in JITTER_KINDS:
             raise ValueError(f"jitter.kind must be one of {JITTER_KINDS}, got {self.kind!r}")
-        if not (is_real(self.scale_ms) and math.isfinite(self.scale_ms) and self.scale_ms >= 0):
-            raise ValueError(f"jitter.scale_ms must be a finite number >= 0, got {self.scale_ms!r}")
+        if not (
+            is_real(self.scale_ms) and math.isfinite(self.scale_ms) and 0 <= self.scale_ms <= MAX_JITTER_MS
+        ):
+            raise ValueError(
+                f"jitter.scale_ms must be a finite number >= 0 and <= {MAX_JITTER_MS:g} ms, "
+                f"got {self.scale_ms!r}"
+            )
         if not (is_real(self.shape) and math.isfinite(self.shape)):
             raise ValueError(f"jitter.shape must be a finite number, got {self.shape!r}")
         if self.kind != "none" and self.scale_ms <= 0:
@@ -176,7 +184,7 @@ def parse_jitter(value: Any) -> JitterSpec:
 
     Accepted forms:
         ``None``, ``0`` or ``"none"``: no jitter.
-        A number ``s > 0``: uniform jitter ``U[0, s]`` ms.
+        A number ``s`` in ``(0, 5000]``: uniform jitter ``U[0, s]`` ms.
         ``(kind, scale_ms)`` or ``(kind, scale_ms, shape)`` (tuple or list).
         A dict with keys among ``kind``, ``scale_ms``, ``shape``.
         A :class:`JitterSpec` (returned unchanged).
@@ -189,8 +197,10 @@ def parse_jitter(value: Any) -> JitterSpec:
     if value is None:
         return JitterSpec()
     if is_real(value):
-        if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"jitter as a number is a uniform scale in ms >= 0, got {value!r}")
+        if not (math.isfinite(value) and 0 <= value <= MAX_JITTER_MS):
+            raise ValueError(
+                f"jitter as a number is a uniform scale in ms >= 0 and <= {MAX_JITTER_MS:g}, got {value!r}"
+            )
         return JitterSpec() if value == 0 else JitterSpec("uniform", float(value))
     if isinstance(value, str):
         if value == "none":
@@ -276,38 +286,44 @@ def load_delay_trace(path: str | PathLike[str]) -> tuple[float, ...]:
     Every other line holds one delay ``>= 0`` ms, or ``-1`` for a lost packet.
 
     Raises:
-        ValueError: naming the file and the 1-based line number of a bad value, or if the trace
-            holds no delay at all.
+        ValueError: naming the file and the 1-based line number of a bad value, or if the file is
+            not UTF-8 text or holds no delay at all.
     """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.readlines()  # the same line splitting as iterating the file
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: not a UTF-8 text CSV of delays in ms (byte {err.start}: {err.reason})"
+        ) from None
     values: list[float] = []
     seen_data_line = False
-    with open(path, encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            text = raw.split("#", 1)[0].strip()
-            if not text:
-                continue
-            cells = [c.strip() for c in text.split(",")]
-            while cells and not cells[-1]:
-                cells.pop()
-            first_line, seen_data_line = not seen_data_line, True
-            if len(cells) != 1:
-                raise ValueError(f"{path}, line {lineno}: expected one column, got {text!r}")
-            cell = cells[0]
-            try:
-                v = float(cell)
-            except ValueError:
-                if first_line and (cell[0].isalpha() or cell[0] in "_\"'"):
-                    continue  # header
-                raise ValueError(
-                    f"{path}, line {lineno}: bad delay {cell!r}; expected ms in [0, {MAX_DELAY_MS:g}] "
-                    "or -1 (lost)"
-                ) from None
-            if not (math.isfinite(v) and (0 <= v <= MAX_DELAY_MS or v == -1)):
-                raise ValueError(
-                    f"{path}, line {lineno}: bad delay {cell!r}; expected ms in [0, {MAX_DELAY_MS:g}] "
-                    "or -1 (lost)"
-                )
-            values.append(v)
+    for lineno, raw in enumerate(lines, start=1):
+        text = raw.split("#", 1)[0].strip()
+        if not text:
+            continue
+        cells = [c.strip() for c in text.split(",")]
+        while cells and not cells[-1]:
+            cells.pop()
+        first_line, seen_data_line = not seen_data_line, True
+        if len(cells) != 1:
+            raise ValueError(f"{path}, line {lineno}: expected one column, got {text!r}")
+        cell = cells[0]
+        try:
+            v = float(cell)
+        except ValueError:
+            if first_line and (cell[0].isalpha() or cell[0] in "_\"'"):
+                continue  # header
+            raise ValueError(
+                f"{path}, line {lineno}: bad delay {cell!r}; expected ms in [0, {MAX_DELAY_MS:g}] "
+                "or -1 (lost)"
+            ) from None
+        if not (math.isfinite(v) and (0 <= v <= MAX_DELAY_MS or v == -1)):
+            raise ValueError(
+                f"{path}, line {lineno}: bad delay {cell!r}; expected ms in [0, {MAX_DELAY_MS:g}] "
+                "or -1 (lost)"
+            )
+        values.append(v)
     if not values:
         raise ValueError(f"{path}: delay trace is empty (no delay values)")
     return tuple(values)

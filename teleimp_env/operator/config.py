@@ -115,7 +115,7 @@ def parse_fatigue(value: Any) -> FatigueArg:
         return value
     if isinstance(value, dict):
         known = {f.name for f in fields(FatigueSpec)}
-        unknown = sorted(set(value) - known)
+        unknown = sorted(set(value) - known, key=repr)  # keys of any type (not only str) are named
         if unknown:
             raise ValueError(f"fatigue dict has unknown keys {unknown}; allowed keys are {sorted(known)}")
         return FatigueSpec(**value)

@@ -4,9 +4,16 @@ Drawn with Pillow (installed with the ``[render]`` extra, through matplotlib) af
 rendered the frame, so it works offscreen. Without Pillow the frame is returned without a legend
 and one warning names the extra to install.
 
+Font: DejaVu Sans, the TrueType font matplotlib bundles (:func:`font_path`), which has every
+character the legend writes (``–``, ``±``, ...); Pillow's built-in default font lacks some and
+would draw them as a missing-glyph box, so it is only the fallback without matplotlib, and then
+those characters are spelt in ASCII. The font size is :func:`font_size_for` the frame height, at
+least :data:`MIN_FONT_PX` px.
+
 Layout: a dark, semi-transparent box in the top-left corner holding the text lines of
-:func:`legend_lines`, then one opaque colour swatch per ghost (exactly the documented RGB of
-:mod:`teleimp_env.rendering.ghosts`, alpha ignored) with its label.
+:func:`legend_lines`, then (unless ``key=False``) one opaque colour swatch per ghost (exactly the
+documented RGB of :mod:`teleimp_env.rendering.ghosts`, alpha ignored) with its label.
+:func:`key_band` draws the colour key alone, as a horizontal band (under a strip of frames).
 """
 
 from __future__ import annotations
@@ -56,14 +63,48 @@ def legend_lines(state: GhostState) -> list[str]:
     return lines
 
 
-@functools.lru_cache(maxsize=8)
+#: Smallest legend font size, px (legible in a report at 1:1).
+MIN_FONT_PX = 14
+#: Family of the legend font (bundled with matplotlib).
+FONT_FAMILY = "DejaVu Sans"
+#: ASCII spellings used when only Pillow's default font is available (it lacks these glyphs).
+_ASCII = {"–": "-", "±": "+/-", "σ": "sd", "·": "*", "→": "->"}
+
+
+@functools.lru_cache(maxsize=1)
+def font_path() -> str | None:
+    """Path of the legend's TrueType font (DejaVu Sans, from matplotlib), or None without matplotlib."""
+    try:
+        from matplotlib import font_manager
+    except ImportError:
+        return None
+    path = font_manager.findfont(font_manager.FontProperties(family=FONT_FAMILY), fallback_to_default=True)
+    return path if path and path.lower().endswith((".ttf", ".otf")) else None
+
+
+@functools.lru_cache(maxsize=16)
 def _font(size: int):
     from PIL import ImageFont
 
+    path = font_path()
+    if path is not None:
+        return ImageFont.truetype(path, size)
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: fixed bitmap font only
         return ImageFont.load_default()
+
+
+def legend_font(size: int):
+    """The Pillow font the legend draws with at ``size`` px."""
+    return _font(int(size))
+
+
+def _text(text: str) -> str:
+    """``text`` as drawn: unchanged with the TrueType font, ASCII spellings with Pillow's default."""
+    if font_path() is not None:
+        return text
+    return "".join(_ASCII.get(c, c) for c in text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -82,12 +123,20 @@ def _pillow_available() -> bool:
 
 
 def font_size_for(height: int) -> int:
-    """Legend font size (px) for a frame ``height`` px tall."""
-    return max(8, min(18, height // 28))
+    """Legend font size (px) for a frame ``height`` px tall: height/24, within [MIN_FONT_PX, 22]."""
+    return max(MIN_FONT_PX, min(22, round(height / 24)))
 
 
-def draw_legend(frame: np.ndarray, state: GhostState) -> np.ndarray:
-    """Return a copy of ``frame`` (H, W, 3) uint8 with the legend drawn in its top-left corner."""
+def _metrics(size: int) -> tuple[int, int, int]:
+    """(line height, padding, swatch side) px for font ``size``."""
+    return size + max(3, size // 3), max(4, size // 3), max(6, size - 2)
+
+
+def draw_legend(frame: np.ndarray, state: GhostState, key: bool = True) -> np.ndarray:
+    """Return a copy of ``frame`` (H, W, 3) uint8 with the legend drawn in its top-left corner.
+
+    ``key=False`` leaves out the colour key (e.g. when :func:`key_band` shows it once for a strip).
+    """
     if not _pillow_available():
         return frame
     from PIL import Image, ImageDraw
@@ -95,13 +144,11 @@ def draw_legend(frame: np.ndarray, state: GhostState) -> np.ndarray:
     h, w = frame.shape[:2]
     size = font_size_for(h)
     font = _font(size)
-    line_h = size + max(2, size // 4)
-    pad = max(3, size // 3)
-    lines = legend_lines(state)
-    labels = [label for label, _ in LEGEND_KEY]
-    swatch = max(4, size - 2)
-    text_w = max(_text_width(font, t) for t in lines + labels) + swatch + 3 * pad
-    box_w = min(w, text_w)
+    line_h, pad, swatch = _metrics(size)
+    lines = [_text(t) for t in legend_lines(state)]
+    labels = [_text(label) for label, _ in LEGEND_KEY] if key else []
+    widths = [_text_width(font, t) for t in lines] + [_text_width(font, t) + swatch + pad for t in labels]
+    box_w = min(w, max(widths) + 2 * pad)
     box_h = min(h, pad * 2 + line_h * (len(lines) + len(labels)))
     out = frame.copy()
     region = out[:box_h, :box_w].astype(np.float32)
@@ -115,11 +162,48 @@ def draw_legend(frame: np.ndarray, state: GhostState) -> np.ndarray:
             colour = _TRUSTED_RGB if state.trusted else _FALLBACK_RGB
         draw.text((pad, y), text, fill=colour, font=font)
         y += line_h
-    for label, rgba in LEGEND_KEY:
+    for label, (_name, rgba) in zip(labels, LEGEND_KEY if key else (), strict=False):
         top = y + (line_h - swatch) // 2
         draw.rectangle((pad, top, pad + swatch - 1, top + swatch - 1), fill=rgb255(rgba))
         draw.text((2 * pad + swatch, y), label, fill=(235, 235, 235), font=font)
         y += line_h
+    return np.asarray(image)
+
+
+def key_band(width: int, size: int = MIN_FONT_PX) -> np.ndarray:
+    """The colour key of :data:`LEGEND_KEY` as one horizontal band (H, ``width``, 3) uint8.
+
+    Dark text on white, one swatch and label per entry, centred; entries wrap onto more rows
+    when ``width`` is too narrow. Without Pillow: a blank band.
+    """
+    line_h, pad, swatch = _metrics(size)
+    if not _pillow_available():
+        return np.full((line_h + 2 * pad, width, 3), 255, np.uint8)
+    from PIL import Image, ImageDraw
+
+    font = _font(size)
+    gap = 3 * size
+    items = [
+        (_text(label), rgba, swatch + pad + _text_width(font, _text(label))) for label, rgba in LEGEND_KEY
+    ]
+    rows: list[list[tuple[str, tuple[float, ...], int]]] = [[]]
+    for item in items:
+        used = sum(i[2] for i in rows[-1]) + gap * len(rows[-1])
+        if rows[-1] and used + item[2] > width - 2 * pad:
+            rows.append([])
+        rows[-1].append(item)
+    image = Image.new("RGB", (width, 2 * pad + line_h * len(rows)), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    for r, row in enumerate(rows):
+        x = (width - sum(i[2] for i in row) - gap * (len(row) - 1)) // 2
+        y = pad + r * line_h
+        for label, rgba, item_w in row:
+            top = y + (line_h - swatch) // 2
+            draw.rectangle(
+                (x, top, x + swatch - 1, top + swatch - 1), fill=rgb255(rgba), outline=(90, 90, 90)
+            )
+            draw.text((x + swatch + pad, y), label, fill=(30, 30, 30), font=font)
+            x += item_w + gap
     return np.asarray(image)
 
 

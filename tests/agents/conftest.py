@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from teleimp_env.agents.training.data import Dataset, DatasetSpec, generate_dataset
+from teleimp_env.agents.data.dataset import Dataset, DatasetSpec, generate_dataset
 
 
 @pytest.fixture(scope="session")

@@ -137,3 +137,41 @@ def test_bench_tournament_reports_its_figures():
     assert json.loads(to_json(r))["provenance"]["fingerprint_key"] == fingerprint_key()
     with pytest.raises(SystemExit):
         main(["bench", "gpu"])
+
+
+def _one_line_error(capsys, *parts: str) -> str:
+    """The CLI's stderr: exactly one line ``teleimp tournament: error: ...`` holding ``parts``."""
+    err = capsys.readouterr().err
+    assert err.endswith("\n") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("teleimp tournament: error: ")
+    for part in parts:
+        assert part in err, err
+    return err
+
+
+@pytest.mark.parametrize("seed", [str(2**100), str(2**63), "-1"])
+def test_a_seed_outside_0_to_2_63_is_refused(tmp_path, capsys, seed):
+    out = tmp_path / "o"
+    assert main(["tournament", "--preset", "quick", "--seed", seed, "--out", str(out)]) == 2
+    _one_line_error(capsys, f"--seed must be an int in [0, 2**63), got {seed}")
+    assert not out.exists()
+
+
+def test_a_spec_that_is_a_directory_or_not_utf8_is_named(tmp_path, capsys):
+    out = str(tmp_path / "o")
+    assert main(["tournament", "--spec", str(tmp_path), "--out", out]) == 2
+    _one_line_error(capsys, f"spec {str(tmp_path)!r} is a directory, not a TOML spec file")
+    binary = tmp_path / "spec.toml"
+    binary.write_bytes(b"\xff\xfename = 't'\n")
+    assert main(["tournament", "--spec", str(binary), "--out", out]) == 2
+    _one_line_error(capsys, f"{binary}: not a UTF-8 TOML spec file (byte 0: invalid start byte)")
+
+
+def test_bad_operator_kwargs_in_a_spec_fail_at_load(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.replace("episode_s = 0.5", 'episode_s = 0.5\nfatigue = "bogus"'))
+    assert main(["tournament", "--spec", str(spec), "--out", str(tmp_path / "o")]) == 2
+    _one_line_error(
+        capsys, f"{spec}, line 8, field 'env.fatigue': fatigue must be None (fresh)", "got 'bogus'"
+    )
+    assert not (tmp_path / "o").exists()

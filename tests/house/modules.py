@@ -1,5 +1,8 @@
 """The repository's Python modules as installed: file → dotted name, and the imports each makes.
 
+An import of ``a.b.c`` also counts as an import of the packages ``a`` and ``a.b`` (their
+``__init__`` runs first), unless the importing module lives inside them already.
+
 The repository keeps ``teleimp_env/``, ``agents/`` and ``eval/`` at the top; installed they are
 ``teleimp_env``, ``teleimp_env.agents`` and ``teleimp_env.eval`` (``pyproject.toml``'s
 package-dir mapping). Imports are read from the source (every ``import`` statement anywhere in
@@ -73,12 +76,22 @@ def imports_of(module: Module, known: dict[str, Module]) -> set[str]:
             if text in known:
                 found.add(text)
     out = set()
+    own = _ancestors(module.name) | {module.name}
     for name in found:
         while name and name not in known:  # ``import a.b.c`` of a non-module attribute path
             name = name.rpartition(".")[0]
         if name and name != module.name:
             out.add(name)
+            # Importing a.b.c runs a/__init__ and a/b/__init__ first: the target's parent packages
+            # that are not already this module's own are imported too.
+            out |= {p for p in _ancestors(name) if p in known and p not in own}
     return out
+
+
+def _ancestors(name: str) -> set[str]:
+    """The dotted names of every package above ``name`` (``a.b.c`` → ``{"a", "a.b"}``)."""
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
 
 
 def import_graph() -> dict[str, set[str]]:

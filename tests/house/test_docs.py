@@ -24,6 +24,10 @@ REFERENCE_LINK = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$", re.M
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 EXTERNAL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")  # http:, https:, mailto:, ...
+#: A Sphinx role left in a docstring (``:class:`x` ``), as text in a built page.
+RST_ROLE = re.compile(r":(?:mod|class|func|meth|data|attr|exc|obj|ref):`")
+#: The rule line of a reStructuredText simple table (``====  ======``), as text in a built page.
+RST_TABLE_RULE = re.compile(r"={3,}(?:\s+={3,})+")
 
 
 def _missing(*modules: str) -> list[str]:
@@ -47,6 +51,18 @@ def test_site_builds_strictly_and_documents_the_registry(tmp_path: Path):
     # The registry's register() has its own entry (its anchor ends in "registry.register").
     assert re.search(r'id="[\w.]*registry\.register"', html), "the registry's register() is not documented"
     assert "register" in html
+    # Docstrings are Markdown: no reStructuredText role or table marker reaches a page.
+    leftovers = []
+    for built in sorted((site / "api").rglob("*.html")):
+        text = re.sub(r"<[^>]+>", " ", built.read_text(encoding="utf-8"))
+        for pattern in (RST_ROLE, RST_TABLE_RULE):
+            leftovers += [f"{built.relative_to(site)}: {m.group(0)!r}" for m in pattern.finditer(text)]
+    assert not leftovers, "reStructuredText in the API pages:\n" + "\n".join(leftovers[:40])
+    # The env's specification tables render as HTML tables.
+    env_page = (site / "api" / "env" / "index.html").read_text(encoding="utf-8")
+    for header in ("idx", "key", "kwarg"):
+        assert re.search(rf"<th[^>]*>\s*{header}\s*</th>", env_page), f"no HTML table headed {header!r}"
+    assert not (site / "griffe_package_dir.py").exists(), "build code published into the site"
 
 
 def _links(text: str) -> list[str]:

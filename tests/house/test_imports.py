@@ -41,3 +41,11 @@ def test_the_checker_sees_circles_and_lazy_imports():
     assert cycles(graph) == [["a", "b", "c"]]
     lazy = import_graph()["teleimp_env.eval.cli"]  # imports its commands inside functions
     assert "teleimp_env.eval.pipeline" in lazy
+
+
+def test_an_import_counts_the_parent_packages_it_runs():
+    graph = import_graph()
+    # the factory imports teleimp_env.agents.rl.policy, which runs teleimp_env/agents/rl/__init__
+    assert "teleimp_env.agents.rl" in graph["teleimp_env.agents.factory"]
+    # a module never counts its own packages (they are running already)
+    assert "teleimp_env.agents" not in graph["teleimp_env.agents.factory"]

@@ -1,14 +1,17 @@
 """A real wheel: built from this checkout, installed non-editable in a fresh virtual environment.
 
 From a directory outside the repository it must make the env, load a shipped checkpoint through
-``agents.make("lstm+eo")`` and run a small tournament with the installed ``teleimp`` command, with a
-third-party controller (``examples/external_controller``) entered through its entry point only.
+``agents.make("lstm+eo")`` and run one episode of every stack of the quick preset (every shipped
+checkpoint, ``ppo-residual`` included) with the installed ``teleimp`` command, beside a third-party
+controller (``examples/external_controller``) entered through its entry point only. Dependencies
+install at the tested versions of ``scripts/constraints.txt``.
 Its only top-level import name is ``teleimp_env`` (no ``agents`` or ``eval`` that would collide
 with other distributions). Slow-ish (~1 min: pip resolves the wheel's own dependencies).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -40,9 +43,19 @@ print(json.dumps({
 }))
 """
 
-SPEC = """name = "wheel"
+
+def _quick_stacks() -> list[str]:
+    """The quick preset's stack list (every shipped stack)."""
+    preset = tomllib.loads((ROOT / "eval" / "tournament" / "presets" / "quick.toml").read_text())
+    return list(preset["stacks"])
+
+
+def _spec() -> str:
+    """One episode of every stack of the quick preset, plus the third-party example."""
+    stacks = ", ".join(f'"{name}"' for name in [*_quick_stacks(), "soft-latest"])
+    return f"""name = "wheel"
 seeds = 1
-stacks = ["lstm+eo", "soft-latest"]
+stacks = [{stacks}]
 subjects = [6]
 
 [env]
@@ -90,6 +103,9 @@ def test_wheel_ships_the_assets_and_presets_under_one_import_name(wheel):
         "teleimp_env/assets/peg_in_hole.xml",
         "teleimp_env/assets/checkpoints/lstm.npz",
         "teleimp_env/assets/checkpoints/sindy.npz",
+        "teleimp_env/assets/checkpoints/cv.npz",
+        "teleimp_env/assets/checkpoints/kf.npz",
+        "teleimp_env/assets/checkpoints/ppo-residual.zip",
         "teleimp_env/eval/tournament/presets/quick.toml",
         "teleimp_env/agents/predictors/lstm/predictor.py",
     ):
@@ -113,7 +129,10 @@ def test_installed_wheel_runs_from_another_directory(wheel, tmp_path):
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], tmp_path)
     py = venv / "bin" / "python"
-    _run([str(py), "-m", "pip", "install", "-q", "torch==2.13.0", f"{wheel}[agents,render]"], tmp_path, 900)
+    constraints = str(ROOT / "scripts" / "constraints.txt")  # the tested versions, as setup.sh installs
+    _run([str(py), "-m", "pip", "install", "-q", "-c", constraints, "torch"], tmp_path, 900)
+    extras = f"{wheel}[agents,rl,render]"
+    _run([str(py), "-m", "pip", "install", "-q", "-c", constraints, extras], tmp_path, 900)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     probe = json.loads(_run([str(py), "-c", PROBE], elsewhere).stdout.strip().splitlines()[-1])
@@ -126,13 +145,17 @@ def test_installed_wheel_runs_from_another_directory(wheel, tmp_path):
     _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(example)], tmp_path)
     listed = _run([str(py), "-c", "from teleimp_env import agents; print(agents.available())"], elsewhere)
     assert "soft-latest" in listed.stdout
-    (elsewhere / "one.toml").write_text(SPEC)
+    (elsewhere / "one.toml").write_text(_spec())
     out = elsewhere / "out"
     teleimp = venv / "bin" / "teleimp"
     _run([str(teleimp), "tournament", "--spec", "one.toml", "--out", str(out), "--workers", "2",
           "--no-render", "--no-progress"], elsewhere)  # fmt: skip
-    report = (out / "report.md").read_text()
-    assert "lstm+eo" in report and "soft-latest" in report
+    assert (out / "report.md").is_file()
+    table = elsewhere / "episodes.csv"
+    _run([str(teleimp), "export", str(out), "--format", "csv", "--out", str(table)], elsewhere)
+    with table.open(newline="") as fh:
+        stacks = sorted(row["stack"] for row in csv.DictReader(fh))
+    assert stacks == sorted([*_quick_stacks(), "soft-latest"])  # one episode of every shipped stack
     # Training never writes into the installed package: without --out it refuses at once.
     shipped = (Path(probe["teleimp_env"]).parent / "assets" / "checkpoints" / "cv.npz").read_bytes()
     refused = subprocess.run([str(teleimp), "train", "cv"], cwd=elsewhere, capture_output=True, text=True)

@@ -26,9 +26,12 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,19 @@ class NetConfig:
         return asdict(self)
 
 
+#: Inputs per packet: the envelopes, then hand position and velocity (:func:`network_inputs`).
 N_INPUTS = 14
+#: sEMG envelopes per packet, the first ``N_EMG`` inputs (the channel attention's).
 N_EMG = 8
+
+
+def network_inputs(packets: np.ndarray) -> np.ndarray:
+    """The raw (not yet standardised) network inputs of packets: ``(…, 20) → (…, 14)`` float64,
+    ``[envelopes (8), hand position (3, m), hand velocity (3, m/s)]``, the one layout the network,
+    its training and its streaming twin share."""
+    return np.concatenate(
+        (packets[..., EMG_ENVELOPE], packets[..., HAND_POS], packets[..., HAND_VEL]), axis=-1
+    )
 
 
 class IntentNet(nn.Module):

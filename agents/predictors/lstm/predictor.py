@@ -7,7 +7,7 @@ over the streams); each stream's masks are drawn at
 :meth:`predict` evaluates the horizon-conditioned heads: the position mean is the newest
 packet's position plus the streams' mean displacement; its variance is the spread of the
 streams' means plus their mean predicted variance (epistemic + aleatoric), times a calibration
-factor fitted on validation data (:func:`teleimp_env.agents.training.evaluate.calibrate_std`).
+factor fitted on validation data (:meth:`LstmPredictor.calibrate`).
 
 :func:`fit_lstm_predictor` builds, trains (for a given iteration budget) and returns a fitted
 predictor from a training and a validation set and a seed: the one entry point for code that needs
@@ -24,11 +24,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from teleimp_env.agents.base import Intent, Predictor, check_fitted
+from teleimp_env.agents.base import Intent, check_fitted
 from teleimp_env.agents.checkpoint import CheckpointError, check_shapes, load_checkpoint, save_checkpoint
-from teleimp_env.agents.lineage import Lineage
+from teleimp_env.agents.data.dataset import Dataset, Episode
+from teleimp_env.agents.predictors.calibrated import CalibratedPredictor
 from teleimp_env.agents.predictors.lstm.inference import IntentStepper
-from teleimp_env.agents.predictors.lstm.model import N_INPUTS, IntentNet, NetConfig, init_parameters
+from teleimp_env.agents.predictors.lstm.model import (
+    N_INPUTS,
+    IntentNet,
+    NetConfig,
+    init_parameters,
+    network_inputs,
+)
 from teleimp_env.agents.predictors.lstm.training import (
     TrainConfig,
     episode_inputs,
@@ -36,8 +43,7 @@ from teleimp_env.agents.predictors.lstm.training import (
     resolve_rate_max,
     train_net,
 )
-from teleimp_env.agents.training.data import Dataset, Episode
-from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, STIFFNESS_ESTIMATE
+from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
 
 #: Version 2: the header records the data-derived stiffness-rate limit (``meta["rate_max"]``) and the
 #: ``TrainConfig`` gains ``rate_percentile`` (``rate_max`` may be ``None``).
@@ -46,7 +52,7 @@ CHECKPOINT_VERSION = 2
 _VEL_DELTA = 0.01
 
 
-class LstmPredictor(Predictor):
+class LstmPredictor(CalibratedPredictor):
     """Recurrent intent predictor with channel and temporal attention and MC-Dropout.
 
     Args:
@@ -61,7 +67,8 @@ class LstmPredictor(Predictor):
     ``train.rate_percentile`` percentile of the training episodes' true |ΔK|/Δt per axis, or
     ``train.rate_max`` if set), ``history_`` (``[(step, validation error m)]``; fit/finetune
     only), ``std_scale_`` and ``stiffness_std_scale_`` (spread calibration factors, 1 until
-    calibrated on validation data); ``gate_`` and ``lineage_`` are set by the training pipeline.
+    :meth:`calibrate` on validation data), ``gate_`` (set by :meth:`calibrate`) and ``lineage_``
+    (:meth:`set_lineage`).
     """
 
     name = "lstm"
@@ -168,8 +175,7 @@ class LstmPredictor(Predictor):
         check_fitted(self, "net_")
         if self._stepper.n_samples == 0:
             self.reset()
-        raw = np.concatenate((packet[EMG_ENVELOPE], packet[HAND_POS], packet[HAND_VEL]))
-        self._stepper.step(raw)
+        self._stepper.step(network_inputs(packet))
         self._pos = packet[HAND_POS].copy()
         self._k_sent = packet[STIFFNESS_ESTIMATE].copy()
 
@@ -214,10 +220,7 @@ class LstmPredictor(Predictor):
         check_fitted(self, "net_")
         s = self.n_samples if n_samples is None else n_samples
         gen = generator or torch.Generator().manual_seed(int(self.seed))
-        ep_raw = np.concatenate(
-            (packets[:, EMG_ENVELOPE], packets[:, HAND_POS], packets[:, HAND_VEL]), axis=1
-        )
-        raw = torch.from_numpy(ep_raw.astype(np.float32))[None].expand(max(s, 1), -1, -1)
+        raw = torch.from_numpy(network_inputs(packets).astype(np.float32))[None].expand(max(s, 1), -1, -1)
         phi = self.net_.encode(raw, self.net_.masks(max(s, 1), gen, active=s > 0))
         anchor = torch.from_numpy(packets[:, STIFFNESS_ESTIMATE].astype(np.float32))[None].expand(
             phi.shape[0], -1, -1
@@ -241,10 +244,7 @@ class LstmPredictor(Predictor):
             "n_samples": self.n_samples,
             "seed": self.seed,
             "rate_max": [float(r) for r in self.rate_max_],
-            "std_scale": float(self.std_scale_),
-            "stiffness_std_scale": float(self.stiffness_std_scale_),
-            "gate": getattr(self, "gate_", None),
-            "lineage": lineage.to_dict() if (lineage := getattr(self, "lineage_", None)) else None,
+            **self.calibration_header(),
         }
         arrays = {k: v.detach().numpy() for k, v in self.net_.state_dict().items()}
         return save_checkpoint(path, "lstm", CHECKPOINT_VERSION, meta, arrays)
@@ -264,10 +264,7 @@ class LstmPredictor(Predictor):
         self.rate_max_ = np.asarray(meta["rate_max"], dtype=np.float64)
         if self.rate_max_.shape != (3,):
             raise CheckpointError(f"{path}: meta 'rate_max' has shape {self.rate_max_.shape}, expected (3,)")
-        self.std_scale_ = float(meta["std_scale"])
-        self.stiffness_std_scale_ = float(meta["stiffness_std_scale"])
-        self.gate_ = meta.get("gate")
-        self.lineage_ = Lineage.from_dict(meta.get("lineage"))
+        self.restore_calibration(meta, path)
         return self
 
 
@@ -289,7 +286,7 @@ def fit_lstm_predictor(
     ``n_iter`` when given. Input statistics and the stiffness-rate limit come from ``train``;
     the iterate kept is the best on ``validation`` (the last one if ``None``). The spread is
     not calibrated here (``std_scale_ = stiffness_std_scale_ = 1``): calibrate it on
-    validation data with :func:`teleimp_env.agents.training.evaluate.calibrate_std` if needed.
+    validation data with :meth:`LstmPredictor.calibrate` if needed.
 
     Args:
         train: training episodes (a ``Dataset`` or a sequence of ``Episode``).

@@ -36,9 +36,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from teleimp_env.agents.predictors.lstm.model import IntentNet
-from teleimp_env.agents.training.data import Episode
-from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, STIFFNESS_ESTIMATE
+from teleimp_env.agents.data.dataset import Episode
+from teleimp_env.agents.predictors.lstm.model import IntentNet, network_inputs
+from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,9 @@ class TrainConfig:
 
 
 def episode_inputs(ep: Episode) -> np.ndarray:
-    """(T, 14) network inputs of an episode: envelopes, position, velocity."""
-    p = ep.packets
-    return np.concatenate((p[:, EMG_ENVELOPE], p[:, HAND_POS], p[:, HAND_VEL]), axis=1)
+    """(T, 14) raw network inputs of an episode's packets (see
+    :func:`~teleimp_env.agents.predictors.lstm.model.network_inputs`)."""
+    return network_inputs(ep.packets)
 
 
 def input_statistics(episodes: Sequence[Episode]) -> tuple[np.ndarray, np.ndarray]:

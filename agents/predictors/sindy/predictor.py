@@ -27,9 +27,10 @@ import numpy as np
 from tqdm import tqdm
 
 from teleimp_env.action import STIFFNESS_MIN
-from teleimp_env.agents.base import Intent, Predictor, check_fitted
+from teleimp_env.agents.base import Intent, check_fitted
 from teleimp_env.agents.checkpoint import check_shapes, load_checkpoint, save_checkpoint
-from teleimp_env.agents.lineage import Lineage
+from teleimp_env.agents.data.dataset import Dataset
+from teleimp_env.agents.predictors.calibrated import CalibratedPredictor
 from teleimp_env.agents.predictors.sindy.fit import (
     OPTIMIZERS,
     fit_ensemble,
@@ -37,7 +38,6 @@ from teleimp_env.agents.predictors.sindy.fit import (
     select_thresholds,
 )
 from teleimp_env.agents.predictors.sindy.polynomial import METHODS, PolynomialField
-from teleimp_env.agents.training.data import Dataset
 from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, STIFFNESS_ESTIMATE
 from teleimp_env.products import matmul
 
@@ -53,7 +53,7 @@ SEGMENT_S = 1.0
 STATE_CLIP = 8.0
 
 
-class SindyPredictor(Predictor):
+class SindyPredictor(CalibratedPredictor):
     """Sparse polynomial dynamics of (position[, velocity], stiffness) driven by the envelopes.
 
     Args:
@@ -80,6 +80,8 @@ class SindyPredictor(Predictor):
     """
 
     name = "sindy"
+    #: One factor, ``std_scale_``, scales the spread of every state (position and stiffness alike).
+    separate_stiffness_scale = False
 
     def __init__(
         self,
@@ -171,8 +173,8 @@ class SindyPredictor(Predictor):
         self.control_mean_ = all_u.mean(axis=0)
         self.control_scale_ = np.maximum(all_u.std(axis=0), 1e-9)
         self.stiffness_map_ = _fit_stiffness_map(eps)
-        zs = [(s - self.state_mean_) / self.state_scale_ for s in states]
-        zu = [(u - self.control_mean_) / self.control_scale_ for u in controls]
+        zs = [self._standard_states(s) for s in states]
+        zu = [self._standard_controls(e.packets[:: self.stride]) for e in eps]
         common = {
             "optimizer": self.optimizer,
             "alpha": self.alpha,
@@ -182,11 +184,8 @@ class SindyPredictor(Predictor):
         }
         val = [e for e in (validation or []) if len(e) > 4 * self.stride]
         if val:
-            vs = [(self._raw_states(e) - self.state_mean_) / self.state_scale_ for e in val]
-            vu = [
-                (e.packets[:: self.stride, EMG_ENVELOPE] - self.control_mean_) / self.control_scale_
-                for e in val
-            ]
+            vs = [self._standard_states(self._raw_states(e)) for e in val]
+            vu = [self._standard_controls(e.packets[:: self.stride]) for e in val]
             choice = select_thresholds(zs, zu, vs, vu, dt, self.thresholds, **common)
         else:
             choice = np.full(self.n_states, self.thresholds[len(self.thresholds) // 2])
@@ -203,6 +202,16 @@ class SindyPredictor(Predictor):
         self.std_scale_ = 1.0
         self._build_field()
         return self
+
+    def _standard_states(self, states: np.ndarray) -> np.ndarray:
+        """(…, n) raw states → standardised with the training statistics (``state_mean_``,
+        ``state_scale_``): the model's state ``s``."""
+        return (states - self.state_mean_) / self.state_scale_
+
+    def _standard_controls(self, packets: np.ndarray) -> np.ndarray:
+        """(…, 20) packets → (…, 8) their envelopes standardised with the training statistics
+        (``control_mean_``, ``control_scale_``): the model's control input ``u``."""
+        return (packets[..., EMG_ENVELOPE] - self.control_mean_) / self.control_scale_
 
     def _raw_states(self, episode) -> np.ndarray:
         """(T', n) states of an episode every ``stride`` packets (true stiffness if so fitted)."""
@@ -237,8 +246,8 @@ class SindyPredictor(Predictor):
     def update(self, packet: np.ndarray) -> None:
         """Keep the newest packet's standardised state and envelopes. O(1)."""
         check_fitted(self, "field_")
-        self._s0 = (self._start_states(packet) - self.state_mean_) / self.state_scale_
-        self._u0 = (packet[EMG_ENVELOPE] - self.control_mean_) / self.control_scale_
+        self._s0 = self._standard_states(self._start_states(packet))
+        self._u0 = self._standard_controls(packet)
 
     def _start_states(self, packets: np.ndarray) -> np.ndarray:
         """(…, n) raw start states of packets: the stiffness from the own envelope map when the
@@ -265,8 +274,8 @@ class SindyPredictor(Predictor):
         Returns ``(pos, vel, stiffness, pos_std, stiffness_std)`` (m, m/s, N/m).
         """
         check_fitted(self, "field_")
-        s0 = (self._start_states(packets) - self.state_mean_) / self.state_scale_
-        u0 = (packets[:, EMG_ENVELOPE] - self.control_mean_) / self.control_scale_
+        s0 = self._standard_states(self._start_states(packets))
+        u0 = self._standard_controls(packets)
         return self._integrate(s0, u0, horizon_s)
 
     def predict_offline(self, packets: np.ndarray, horizon_s: float) -> tuple[np.ndarray, ...]:
@@ -340,9 +349,7 @@ class SindyPredictor(Predictor):
             "max_step_s": self.max_step_s,
             "method": self.method,
             "seed": self.seed,
-            "std_scale": float(self.std_scale_),
-            "gate": getattr(self, "gate_", None),
-            "lineage": lineage.to_dict() if (lineage := getattr(self, "lineage_", None)) else None,
+            **self.calibration_header(),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -407,9 +414,7 @@ class SindyPredictor(Predictor):
         self.control_scale_ = arrays["control_scale"].astype(np.float64)
         self.stiffness_map_ = arrays["stiffness_map"].astype(np.float64)
         self.component_thresholds_ = np.asarray(meta["component_thresholds"], dtype=np.float64)
-        self.std_scale_ = float(meta["std_scale"])
-        self.gate_ = meta.get("gate")
-        self.lineage_ = Lineage.from_dict(meta.get("lineage"))
+        self.restore_calibration(meta, path)
         self._build_field()
         return self
 

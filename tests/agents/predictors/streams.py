@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from teleimp_env.agents.training.data import Dataset
+from teleimp_env.agents.data.dataset import Dataset
 from teleimp_env.packet import HAND_POS, HAND_VEL, PACKET_SIZE, SEQ, STIFFNESS_ESTIMATE, T_SEND
 
 #: s, packet period of the streams (500 Hz).

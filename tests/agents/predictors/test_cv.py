@@ -9,6 +9,8 @@ import pytest
 
 from teleimp_env.action import STIFFNESS_MIN
 from teleimp_env.agents.checkpoint import CheckpointError, save_checkpoint
+from teleimp_env.agents.data.dataset import Dataset, Episode
+from teleimp_env.agents.gate import Gate
 from teleimp_env.agents.predictors.cv import (
     CROSSOVER_GRID_S,
     DEFAULT_ACCEL_SCALE,
@@ -16,7 +18,6 @@ from teleimp_env.agents.predictors.cv import (
     ConstantVelocityPredictor,
 )
 from teleimp_env.agents.predictors.naive import NaivePredictor
-from teleimp_env.agents.training.data import Dataset, Episode
 from teleimp_env.packet import STIFFNESS_ESTIMATE
 from tests.agents.predictors.streams import DT, constant_velocity_stream, make_packets, position_rmse
 
@@ -51,7 +52,7 @@ def test_spread_is_the_documented_model_and_grows_with_the_horizon():
     np.testing.assert_array_equal(p.predict(0.0).pos_std, np.zeros(3))
     stds = np.array([p.predict(h).pos_std for h in (0.0, 0.001, 0.01, 0.05, 0.1, 0.3, 1.0, 5.0)])
     assert np.all(np.diff(stds, axis=0) > 0.0)
-    p.std_scale_ = 2.0
+    p.set_calibration(2.0)
     np.testing.assert_allclose(p.predict(0.1).pos_std, [2.0 * expected] * 3, rtol=1e-14)
 
 
@@ -117,11 +118,12 @@ def test_beats_the_naive_hold_at_100_ms_on_held_out_real_data(fitted, small_val)
 
 def test_save_load_round_trip_gives_identical_predictions(small_train, small_val, tmp_path):
     model = ConstantVelocityPredictor(fit_horizons_s=(0.02, 0.1)).fit(small_train)
-    model.std_scale_, model.stiffness_std_scale_, model.gate_ = 1.7, 0.8, {"max_age_s": 0.3}
+    model.set_calibration(1.7, 0.8, gate=Gate(max_age_s=0.3))
     path = model.save(tmp_path / "cv")
     loaded = ConstantVelocityPredictor.load(path)
     assert path.suffix == ".npz" and loaded.fit_horizons_s == (0.02, 0.1)
-    assert (loaded.std_scale_, loaded.stiffness_std_scale_, loaded.gate_) == (1.7, 0.8, {"max_age_s": 0.3})
+    assert (loaded.std_scale_, loaded.stiffness_std_scale_) == (1.7, 0.8)
+    assert loaded.gate_ == Gate(max_age_s=0.3).to_dict()
     packets = small_val.episodes[0].packets
     for a, b in zip(model.predict_offline(packets, 0.2), loaded.predict_offline(packets, 0.2), strict=True):
         np.testing.assert_array_equal(a, b)

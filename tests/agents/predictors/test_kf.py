@@ -12,6 +12,9 @@ from scipy.linalg import expm
 
 from teleimp_env.action import STIFFNESS_MIN
 from teleimp_env.agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from teleimp_env.agents.data.calibration import evaluate
+from teleimp_env.agents.data.dataset import Dataset, Episode
+from teleimp_env.agents.gate import Gate
 from teleimp_env.agents.predictors.kalman import ca_transition, measure, propagate, transition
 from teleimp_env.agents.predictors.kf import (
     CHECKPOINT_VERSION,
@@ -22,8 +25,6 @@ from teleimp_env.agents.predictors.kf import (
     KalmanPredictor,
 )
 from teleimp_env.agents.predictors.naive import NaivePredictor
-from teleimp_env.agents.training.data import Dataset, Episode
-from teleimp_env.agents.training.evaluate import evaluate
 from teleimp_env.packet import STIFFNESS_ESTIMATE, T_SEND
 from tests.agents.predictors.streams import DT, make_packets, position_rmse
 
@@ -258,7 +259,7 @@ def test_pos_std_grows_with_the_horizon(accel_tau_s):
     stds = np.array([kf.predict(h).pos_std for h in horizons])
     assert np.all(stds[0] > 0.0) and np.all(stds[0] < 1e-6)  # the filter's own uncertainty, ~1 µm
     assert np.all(np.diff(stds, axis=0) > 0.0)
-    kf.std_scale_ = 3.0
+    kf.set_calibration(3.0)
     np.testing.assert_allclose(kf.predict(0.1).pos_std, 3.0 * stds[horizons.index(0.1)], rtol=1e-14)
 
 
@@ -405,7 +406,7 @@ def test_save_load_round_trip_gives_identical_predictions(fitted, small_val, tmp
     model = KalmanPredictor.default(
         jerk_psd=(1.0, 2.0, 3.0), init_accel_std=0.5, accel_tau_s=(0.02, 0.3, np.inf)
     )
-    model.std_scale_, model.stiffness_std_scale_, model.gate_ = 1.3, 0.9, {"max_gap_s": 0.2}
+    model.set_calibration(1.3, 0.9, gate=Gate(max_gap_s=0.2))
     for m in (model, fitted):
         loaded = KalmanPredictor.load(m.save(tmp_path / f"kf{id(m)}"))
         assert loaded.init_accel_std == m.init_accel_std and loaded.jerk_psd_grid == m.jerk_psd_grid

@@ -12,6 +12,7 @@ import torch
 
 from teleimp_env.agents.base import NotFittedError
 from teleimp_env.agents.checkpoint import CheckpointError
+from teleimp_env.agents.data.dataset import Dataset, DatasetSpec, generate_dataset
 from teleimp_env.agents.predictors.lstm.inference import IntentStepper
 from teleimp_env.agents.predictors.lstm.model import IntentNet, NetConfig, init_parameters
 from teleimp_env.agents.predictors.lstm.predictor import CHECKPOINT_VERSION, LstmPredictor, fit_lstm_predictor
@@ -23,7 +24,6 @@ from teleimp_env.agents.predictors.lstm.training import (
     stiffness_rate_limit,
     validation_error,
 )
-from teleimp_env.agents.training.data import Dataset, DatasetSpec, generate_dataset
 from teleimp_env.operator.subjects import TEST_SUBJECTS, VALIDATION_SUBJECTS
 from teleimp_env.packet import HAND_POS
 
@@ -167,7 +167,7 @@ def test_predict_before_fit_raises_not_fitted():
 
 
 def test_checkpoint_round_trip_and_wrong_shape(fitted, small_val, tmp_path):
-    fitted.std_scale_ = 1.7
+    fitted.set_calibration(1.7)
     path = fitted.save(tmp_path / "l.npz")
     loaded = LstmPredictor.load(path)
     np.testing.assert_array_equal(loaded.rate_max_, fitted.rate_max_)

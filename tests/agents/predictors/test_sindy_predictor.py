@@ -9,6 +9,7 @@ import pytest
 
 from teleimp_env.agents.base import NotFittedError
 from teleimp_env.agents.checkpoint import CheckpointError
+from teleimp_env.agents.gate import Gate
 from teleimp_env.agents.predictors.sindy.predictor import SindyPredictor
 from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, STIFFNESS_ESTIMATE
 
@@ -91,14 +92,14 @@ def test_same_seed_same_fit(small_train, small_val, model):
 
 
 def test_checkpoint_round_trip(model, small_val, tmp_path):
-    model.std_scale_ = 2.5
-    model.gate_ = {"max_age_s": 0.3}
+    model.set_calibration(2.5, gate=Gate(max_age_s=0.3))
     path = model.save(tmp_path / "s")
     loaded = SindyPredictor.load(path)
     packets = small_val.episodes[0].packets[::100]
     for a, b in zip(model.predict_batch(packets, 0.15), loaded.predict_batch(packets, 0.15), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert loaded.gate_ == {"max_age_s": 0.3}
+    assert loaded.gate_ == Gate(max_age_s=0.3).to_dict()
+    assert loaded.std_scale_ == 2.5 and not hasattr(loaded, "stiffness_std_scale_")
 
 
 def test_checkpoint_wrong_kind_version_or_shape(model, tmp_path):

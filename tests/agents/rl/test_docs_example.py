@@ -11,10 +11,22 @@ from teleimp_env.eval.cli import main
 pytest.importorskip("stable_baselines3")
 
 
+def _global_rng_states() -> tuple:
+    import random
+
+    import numpy as np
+    import torch
+
+    numpy_state = np.random.get_state()[1].tobytes()  # noqa: NPY002 - read, not drawn
+    return random.getstate(), numpy_state, torch.random.get_rng_state().numpy().tobytes()
+
+
 def test_train_enter_and_render_a_ppo_residual(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    before = _global_rng_states()
     assert main(["train", "ppo-residual", "--timesteps", "1536", "--subjects", "0", "1", "2",
                  "--val-subjects", "8", "--out", "ppo.zip", "--no-progress"]) == 0  # fmt: skip
+    assert _global_rng_states() == before, "training left a global random generator changed"
     info = read_settings("ppo.zip")
     assert info["lineage"]["fit_subjects"] == [0, 1, 2] and info["lineage"]["selection_subjects"] == [8]
     assert main(["tournament", "--stacks", "naive,ppo.zip", "--delays-ms", "200", "--subjects", "6",

@@ -75,7 +75,7 @@ def test_residual_config_names_bad_values(field, value):
 
 
 def test_the_rl_env_has_bounded_float32_spaces_its_observations_stay_in():
-    env = make_rl_env(subject=0, delay_ms=200)
+    env = make_rl_env(make_base=agents.make, subject=0, delay_ms=200)
     assert env.observation_space.dtype == np.float32 and env.action_space.dtype == np.float32
     assert np.all(env.observation_space.low == -1) and np.all(env.observation_space.high == 1)
     obs, _ = env.reset(seed=0)
@@ -89,7 +89,7 @@ def test_the_rl_env_has_bounded_float32_spaces_its_observations_stay_in():
 def test_a_zero_residual_repeats_the_base_stack_and_sums_the_rewards():
     """One wrapper step with residual 0 = action_repeat steps of naive on a twin env, rewards summed."""
     cfg = ResidualConfig(action_repeat=4)
-    wrapped = make_rl_env(cfg, subject=1, delay_ms=200)
+    wrapped = make_rl_env(cfg, make_base=agents.make, subject=1, delay_ms=200)
     twin = gym.make(teleimp_env.ENV_ID, subject=1, delay_ms=200, episode_s=8.0)
     wrapped.reset(seed=3)
     obs, _ = twin.reset(seed=3)
@@ -112,8 +112,8 @@ def test_the_rl_env_passes_gymnasiums_and_sb3s_env_checkers():
 
     from teleimp_env.agents.rl import make_rl_env as exported
 
-    env = exported(episode_s=1.0)
+    env = exported(make_base=agents.make, episode_s=1.0)
     check_env(env, skip_render_check=True)
     assert [w.name for w in env.spec.additional_wrappers] == ["ResidualAction", "RemoteObservation"]
     sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
-    sb3_checker.check_env(make_rl_env(episode_s=1.0), warn=False)
+    sb3_checker.check_env(make_rl_env(make_base=agents.make, episode_s=1.0), warn=False)

@@ -28,7 +28,7 @@ def policy_zip(tmp_path_factory):
     import torch
 
     cfg = ResidualConfig(action_repeat=3)
-    env = make_rl_env(cfg, subject=0, delay_ms=200)
+    env = make_rl_env(cfg, make_base=agents.make, subject=0, delay_ms=200)
     model = sb3.PPO("MlpPolicy", env, n_steps=128, batch_size=64, n_epochs=1, seed=0, device="cpu",
                     policy_kwargs={"net_arch": [16]})  # fmt: skip
     model.learn(256)
@@ -51,7 +51,7 @@ def test_the_controller_acts_exactly_as_the_policy_did_inside_the_wrappers(polic
     through identical states."""
     model = sb3.PPO.load(policy_zip, device="cpu")
     cfg = ResidualConfig(**read_settings(policy_zip)["residual"])
-    wrapped = make_rl_env(cfg, subject=2, delay_ms=200)
+    wrapped = make_rl_env(cfg, make_base=agents.make, subject=2, delay_ms=200)
     raw = gym.make(teleimp_env.ENV_ID, subject=2, delay_ms=200, episode_s=8.0)
     ctrl = agents.make(str(policy_zip), seed=5, env=raw)
     assert isinstance(ctrl, SB3Controller)

@@ -15,10 +15,10 @@ import pytest
 import teleimp_env
 from teleimp_env import agents
 from teleimp_env.agents.checkpoint import default_checkpoint
+from teleimp_env.agents.data.calibration import evaluate
+from teleimp_env.agents.data.dataset import DatasetSpec, generate_dataset
 from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
 from teleimp_env.agents.predictors.sindy.predictor import SindyPredictor
-from teleimp_env.agents.training.data import DatasetSpec, generate_dataset
-from teleimp_env.agents.training.evaluate import evaluate
 
 DELAYS_MS = (100.0, 200.0)
 

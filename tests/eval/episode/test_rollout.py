@@ -76,3 +76,22 @@ def test_harness_tells_energy_observer_about_force_feedback():
     guarded = run_episode("naive+eo", env_kwargs, 0)
     assert int(np.sum(naive.arrays["passivity_violation"])) > 50
     assert int(np.sum(guarded.arrays["passivity_violation"])) == 0
+
+
+class _ThreeNumbers:
+    """A controller that returns a (3,) command: a position with no stiffness or damping."""
+
+    privileged = False
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, obs, info=None):
+        return np.asarray(obs["robot_pos"])
+
+
+def test_a_bad_action_is_named_with_the_stack_and_the_env_action_message():
+    with pytest.raises(ValueError) as err:
+        run_episode("three", {"episode_s": 0.5}, 0, stack=_ThreeNumbers())
+    assert str(err.value).startswith("stack 'three' returned a bad action: action must have shape (9,)")
+    assert "\n" not in str(err.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 import pytest
@@ -183,3 +184,67 @@ def test_teleimp_render_command_replays_a_log(tmp_path, log_file, capsys):
     assert main(["render", "--stack", "naive-test", "--log", str(log_file[0]), "--out", str(out)]) == 0
     assert decode_video(out)[0] == expected_frame_count(log_file[1].n_steps, 0.002, 30)
     assert out.with_suffix(".png").is_file() and "wrote" in capsys.readouterr().out
+
+
+def _refuse_to_render(monkeypatch):
+    """Make any attempt to build the renderer or the env fail the test (the check must come first)."""
+    import teleimp_env.eval.render.cli as cli
+
+    def boom(*_a, **_k):
+        raise AssertionError("rendering started before the output path was checked")
+
+    monkeypatch.setattr(cli, "FrameRenderer", boom)
+    monkeypatch.setattr("teleimp_env.eval.episode.rollout.make_env", boom)
+
+
+def _one_line_error(capsys, path) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "ffmpeg" not in err.lower(), err
+    assert err.startswith("teleimp render: error: cannot write --out") and str(path) in err
+    return err
+
+
+def test_an_unwritable_out_folder_is_a_one_line_error_before_rendering(tmp_path, capsys, monkeypatch):
+    import teleimp_env.eval.render.cli as cli
+
+    def read_only(*_a, **_k):
+        raise PermissionError(13, "Permission denied")
+
+    _refuse_to_render(monkeypatch)
+    monkeypatch.setattr(cli.tempfile, "mkstemp", read_only)  # the folder refuses new files
+    out = tmp_path / "ro" / "v.mp4"
+    assert run_render(_parse(["--stack", "naive", "--out", str(out)])) == 2
+    assert "Permission denied" in _one_line_error(capsys, out)
+    assert not out.exists()
+
+
+def test_an_out_below_a_file_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    _refuse_to_render(monkeypatch)
+    (tmp_path / "file.txt").write_text("x")
+    out = tmp_path / "file.txt" / "v.mp4"
+    assert run_render(_parse(["--stack", "naive", "--out", str(out)])) == 2
+    assert "is not a folder" in _one_line_error(capsys, out)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders"
+)
+def test_a_read_only_out_folder_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    _refuse_to_render(monkeypatch)
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        out = folder / "v.mp4"
+        assert run_render(_parse(["--stack", "naive", "--out", str(out)])) == 2
+        _one_line_error(capsys, out)
+    finally:
+        folder.chmod(0o755)
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux sysfs (read-only even for root)")
+def test_out_on_a_read_only_file_system_is_a_one_line_error(capsys, monkeypatch):
+    _refuse_to_render(monkeypatch)
+    out = "/sys/teleimp-render-test/v.mp4"
+    assert run_render(_parse(["--stack", "naive", "--out", out])) == 2
+    _one_line_error(capsys, out)

@@ -63,7 +63,9 @@ def test_report_opens_cleanly_and_screenshot_shows_the_leaderboard(outcome, tmp_
     assert not _console(dom.stderr), _console(dom.stderr)
     assert "<h2>Leaderboard</h2>" in dom.stdout
     board = dom.stdout.split("<h2>Leaderboard</h2>", 1)[1].split("</table>", 1)[0]
-    assert "<td>naive</td>" in board and "<td>oracle</td>" in board and 'class="ci"' in board
+    for stack in ("naive", "oracle"):  # the name, after the swatch of its plot colour
+        assert re.search(rf'<td><span class="sw" style="[^"]+"></span>{stack}</td>', board), stack
+    assert 'class="ci"' in board
     shot = out / "report_screenshot.png"
     run = _chromium(tmp_path, result.report.html, "--window-size=1280,900", f"--screenshot={shot}")
     assert run.returncode == 0 and not _console(run.stderr)

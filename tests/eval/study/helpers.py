@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from teleimp_env.agents.training.data import Episode
+from teleimp_env.agents.data.dataset import Episode
 from teleimp_env.eval.study.config import StudyConfig
 from teleimp_env.eval.study.data import Layout, StudyData, prepare
 from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL, SEQ, STIFFNESS_ESTIMATE, T_SEND

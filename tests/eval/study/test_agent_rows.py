@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from teleimp_env.agents.data.dataset import Dataset
 from teleimp_env.agents.predictors.cv import ConstantVelocityPredictor
 from teleimp_env.agents.predictors.kf import KalmanPredictor
 from teleimp_env.agents.predictors.sindy.predictor import SindyPredictor
-from teleimp_env.agents.training.data import Dataset
 from teleimp_env.eval.study.agent_rows import CvRow, KfRow, LstmRow, SindyRow, int_seed
 from teleimp_env.eval.study.data import StudyData
 from teleimp_env.packet import HAND_POS, HAND_VEL

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from teleimp_env.agents.data.dataset import Dataset
 from teleimp_env.agents.lineage import Lineage
 from teleimp_env.agents.predictors.cv import ConstantVelocityPredictor
-from teleimp_env.agents.training.data import Dataset
 from teleimp_env.eval.study.base import FamilyUnavailable
 from teleimp_env.eval.study.shipped import ShippedRow
 from tests.eval.study.helpers import tiny_data
@@ -16,8 +16,7 @@ from tests.eval.study.helpers import tiny_data
 def _checkpoint(tmp_path, lineage: Lineage | None):
     data = tiny_data()
     model = ConstantVelocityPredictor().fit(Dataset(data.train.episodes))
-    model.std_scale_, model.stiffness_std_scale_ = 1.0, 1.0
-    model.lineage_ = lineage
+    model.set_calibration(1.0, 1.0).set_lineage(lineage)
     return data, model, model.save(tmp_path / "cv.npz")
 
 

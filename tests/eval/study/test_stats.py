@@ -16,7 +16,7 @@ def test_mean_ci_is_the_student_t_interval():
     assert s.mean == 2.0 and s.n == 3
     assert s.lo == pytest.approx(2 - half) and s.hi == pytest.approx(2 + half)
     one = mean_ci(np.array([5.0]))
-    assert one.mean == 5.0 and math.isnan(one.lo) and one.fmt() == "5.0"
+    assert one.mean == 5.0 and math.isnan(one.lo) and one.fmt(1) == "5.0"
 
 
 def _row(family: str, offset_m: float, episode: np.ndarray) -> FamilyResult:

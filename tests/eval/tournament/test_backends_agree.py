@@ -42,3 +42,24 @@ def test_inline_and_two_workers_store_identical_metrics(tmp_path):
         if not _same(value, pooled[key][name])
     ]
     assert not differing, "\n".join(differing)
+
+
+def _thread_counts(_item: int) -> dict[str, int]:
+    """The thread counts of every numeric library in this worker, torch imported now."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    counts = {f"{i['internal_api']}:{i.get('prefix', '')}": i["num_threads"] for i in threadpool_info()}
+    return {**counts, "torch": torch.get_num_threads()}
+
+
+def test_local_workers_limit_every_numeric_library_to_one_thread(monkeypatch):
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)  # the user sets nothing
+    with LocalBackend(2) as backend:
+        results = [counts for _item, counts in backend.map_unordered(_thread_counts, [0, 1])]
+    assert len(results) == 2
+    for counts in results:
+        assert not isinstance(counts, BaseException), counts
+        assert counts["torch"] == 1 and any(k.startswith("openblas") for k in counts)
+        assert set(counts.values()) == {1}, counts

@@ -1,4 +1,5 @@
-"""SIGKILL mid-tournament, re-run: one row per (cell, seed), nothing repeated, same aggregate."""
+"""SIGKILL mid-tournament, re-run: one row per (cell, seed), nothing repeated, same aggregate; and a
+SIGKILL of the parent alone leaves no orphaned worker."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from teleimp_env.eval.tournament.aggregate import summarize
 from teleimp_env.eval.tournament.backends import LocalBackend
 from teleimp_env.eval.tournament.runner import DB_NAME, run_tournament
 from teleimp_env.eval.tournament.spec_load import load_spec
+from tests.eval.tournament.processes import descendants, running, wait_gone
 
 SPEC = """name = "killme"
 seeds = 6
@@ -111,3 +113,32 @@ def test_sigkill_then_resume(tmp_path):
     one = summarize(spec, resumed.rows).to_json(deterministic_only=True)
     two = summarize(spec, ref.rows).to_json(deterministic_only=True)
     assert one == two
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text(SPEC.replace("seeds = 6", "seeds = 30"))
+    out = tmp_path / "orphans"
+    cli = _cli(spec_file, out)
+    cli[cli.index("--workers") + 1] = "2"
+    proc = subprocess.Popen(cli, cwd=tmp_path, env=_env(), start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    workers: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while _count(out / DB_NAME) < 1 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        workers = descendants(proc.pid)
+        if proc.poll() is not None:
+            pytest.skip("the tournament finished before it could be killed")
+        assert len(workers) >= 2, "the workers were not found"
+        os.kill(proc.pid, signal.SIGKILL)  # the parent alone: nobody tells the workers
+        proc.wait()
+        left = wait_gone(workers, timeout_s=10.0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in running(workers):  # do not leak them into the rest of the test session
+            os.kill(pid, signal.SIGKILL)
+    assert left == [], f"workers {left} outlived their killed parent"

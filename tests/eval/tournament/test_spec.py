@@ -138,3 +138,45 @@ def test_a_malformed_trace_fails_at_spec_load_naming_its_field_and_line(tmp_path
     text = GOOD.replace("delay_ms = 100", 'delay_ms = 100\ndelay_trace = "t.csv"', 1)
     with pytest.raises(SpecError, match=r"field 'delay\[0\]\.delay_trace': .*" + message):
         load_spec(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("changes", "pattern"),
+    [
+        ({"episode_s = 1.0": 'episode_s = 1.0\nfatigue = "bogus"'},
+         r"line 8, field 'env.fatigue': fatigue must be None \(fresh\), a fatigued fraction in \[0, 0\.9\]"),
+        ({"episode_s = 1.0": "episode_s = 1.0\nfatigue = { minutes = 20, load = 2 }"},
+         r"line 8, field 'env.fatigue': fatigue\.load must be a number in \[0, 1\]"),
+        ({"episode_s = 1.0": 'episode_s = 1.0\nraw_emg = true\noperator = "scripted"'},
+         r"field 'env.raw_emg': raw_emg=True needs operator='physiological' and generator='physiological'"),
+        ({"subjects = [6]": 'subjects = [6]\ngenerators = ["physiological", "linear"]',
+          "episode_s = 1.0": "episode_s = 1.0\nraw_emg = true"},
+         r"line 5, field 'generators': raw_emg=True needs .* generator='linear'\): only that model"),
+        ({'name = "t"': f'name = "t"\nseed = {2**63}'},
+         r"line 2, field 'seed': must be the master seed, an int in \[0, 2\*\*63\), got 9223372036854775808"),
+        ({"delay_ms = 100": "delay_ms = 100\njitter = 1e12"},
+         r"line 12, field 'delay\[0\].jitter': jitter as a number is a uniform scale in ms >= 0 and <= 5000"),
+    ],
+)  # fmt: skip
+def test_operator_kwargs_seed_and_jitter_fail_at_load(tmp_path, changes, pattern):
+    text = GOOD
+    for old, new in changes.items():
+        assert old in text
+        text = text.replace(old, new, 1)
+    with pytest.raises(SpecError, match=pattern):
+        load_spec(_write(tmp_path, text))
+
+
+def test_seed_overrides_are_bounded_and_spec_paths_must_be_toml_files(tmp_path):
+    spec = load_spec(_write(tmp_path, GOOD))
+    with pytest.raises(SpecError, match=r"field 'seed': must be the master seed, an int in \[0, 2\*\*63\)"):
+        with_overrides(spec, seed=2**100)
+    assert with_overrides(spec, seed=2**63 - 1).seed == 2**63 - 1  # the largest seed works
+    with pytest.raises(SpecError, match=r"is a directory, not a TOML spec file"):
+        load_spec(tmp_path)
+    binary = _write(tmp_path, "", name="binary.toml")
+    binary.write_bytes(b'name = "t"\n\xff\n')
+    with pytest.raises(
+        SpecError, match=r"binary\.toml: not a UTF-8 TOML spec file \(byte 11: invalid start byte\)"
+    ):
+        load_spec(binary)

@@ -84,3 +84,57 @@ def test_a_database_locked_by_another_writer_is_named(tmp_path, monkeypatch):
         holder.close()
     with ResultStore(path) as store:  # once released, writing works again
         assert store.add("t1", _row("c1", 1))
+
+
+def _listing(folder):
+    return sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir())
+
+
+def test_a_directory_in_place_of_the_database_is_called_a_directory(tmp_path):
+    path = tmp_path / "results.sqlite"
+    path.mkdir()
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=r"results\.sqlite' is a directory, not a database file"):
+            ResultStore(path, readonly=readonly)
+    assert [p.name for p in tmp_path.iterdir()] == ["results.sqlite"]
+
+
+def test_reading_creates_no_file_beside_the_database(tmp_path):
+    path = tmp_path / "results.sqlite"
+    with ResultStore(path) as store:
+        store.register("t1", "quick", {})
+        store.add("t1", _row("c1", 1))
+    before = _listing(tmp_path)
+    assert [name for name, _size, _mtime in before] == ["results.sqlite"]  # a closed store leaves no log
+    with ResultStore(path, readonly=True) as store:
+        assert store.count("t1") == 1
+        assert _listing(tmp_path) == before  # no -wal, no -shm, nothing rewritten, even while open
+    assert _listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("with_index", [True, False])
+def test_reading_a_copy_taken_mid_run_sees_every_committed_episode(tmp_path, with_index):
+    live = tmp_path / "live"
+    live.mkdir()
+    writer = ResultStore(live / "results.sqlite")
+    try:
+        writer.register("t1", "quick", {})
+        for seed in range(5):
+            writer.add("t1", _row("c1", seed))
+        wal = live / "results.sqlite-wal"
+        assert wal.stat().st_size > 0  # the episodes are committed in the log, not yet in the file
+        copy = tmp_path / "copy"
+        copy.mkdir()
+        names = ["results.sqlite", "results.sqlite-wal"] + (["results.sqlite-shm"] if with_index else [])
+        for name in names:
+            (copy / name).write_bytes((live / name).read_bytes())
+    finally:
+        writer.close()
+    before = _listing(copy)
+    with ResultStore(copy / "results.sqlite", readonly=True) as store:
+        assert store.finished_keys("t1") == {("c1", s) for s in range(5)}
+    after = _listing(copy)
+    if with_index:  # read through the index, as a live run's reader must (it may note its read there)
+        after, before = [e for e in after if "-shm" not in e[0]], [e for e in before if "-shm" not in e[0]]
+    assert after == before  # the database and its log untouched, no file added
+    assert sorted(p.name for p in copy.iterdir()) == sorted(names)

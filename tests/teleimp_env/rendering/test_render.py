@@ -210,7 +210,7 @@ def test_legend_swatches_use_the_documented_colours():
     for _label, rgba in LEGEND_KEY:
         exact = np.all(frame == np.array(rgb255(rgba), np.uint8), axis=-1)
         before = np.all(plain == np.array(rgb255(rgba), np.uint8), axis=-1)
-        assert exact[:120, :160].sum() >= before[:120, :160].sum() + 25  # a swatch of >= 5x5 px
+        assert exact[:170, :220].sum() >= before[:170, :220].sum() + 25  # a swatch of >= 5x5 px
     assert _changed(frame[:20, :60], plain[:20, :60]).any()  # the text box
     assert not _changed(frame[200:, 200:], plain[200:, 200:]).any()  # nothing far from it
     env.close()

@@ -1,8 +1,8 @@
 """Offline evaluation and calibration of predictors on recorded episodes.
 
 On a clean recorded episode the newest packet at step ``i`` predicts the intent ``k = horizon/dt``
-steps later, exactly what a stack sees at a constant delay ``horizon`` without loss. All three
-predictors have a vectorised whole-episode path (``predict_offline``), so evaluating a
+steps later, exactly what a stack sees at a constant delay ``horizon`` without loss. Every
+learned predictor has a vectorised whole-episode path (``predict_offline``), so evaluating a
 validation set costs seconds.
 
 * :func:`evaluate` — position error (mean Euclidean, mm) against the naive hold's, 95 %
@@ -10,6 +10,9 @@ validation set costs seconds.
 * :func:`calibrate_std` — the factor that makes the predicted position (or stiffness)
   standard deviation give 95 % coverage on validation data.
 * :func:`calibrate_gate` — gate thresholds from validation data (see :mod:`teleimp_env.agents.gate`).
+
+These functions measure; a predictor stores what they find through its own
+:meth:`~teleimp_env.agents.predictors.calibrated.CalibratedPredictor.calibrate`.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ import numpy as np
 from scipy.stats import norm
 
 from teleimp_env.agents.base import Predictor
+from teleimp_env.agents.data.dataset import Dataset, Episode
 from teleimp_env.agents.gate import Gate
-from teleimp_env.agents.training.data import Dataset, Episode
 from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
 
 #: Two-sided 95 % standard-normal quantile.
 Z95 = 1.959963984540054
+#: s; horizons at which the spread is calibrated (and ``teleimp train`` prints validation errors).
+CALIBRATION_HORIZONS_S: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3, 0.5)
 
 
 def offline_predictions(predictor: Predictor, episode: Episode, horizon_s: float) -> dict[str, np.ndarray]:

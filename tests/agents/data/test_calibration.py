@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
+from teleimp_env.agents.data.calibration import calibrate_gate, calibrate_std, evaluate, offline_predictions
+from teleimp_env.agents.data.dataset import Dataset, Episode
 from teleimp_env.agents.predictors.lstm.predictor import LstmPredictor
 from teleimp_env.agents.predictors.lstm.training import TrainConfig
 from teleimp_env.agents.predictors.naive import NaivePredictor
-from teleimp_env.agents.training.data import Dataset, Episode
-from teleimp_env.agents.training.evaluate import calibrate_gate, calibrate_std, evaluate, offline_predictions
 from teleimp_env.packet import HAND_POS, HAND_VEL, SEQ, STIFFNESS_ESTIMATE, T_SEND
 
 
@@ -49,7 +49,7 @@ def test_calibrated_spread_covers_95_percent(small_train, small_val):
     horizons = (0.1, 0.2)
     fp, fk = calibrate_std(model, small_val, horizons)
     assert fp > 0.0 and fk > 0.0
-    model.std_scale_ = fp
+    model.set_calibration(fp)
     covered = [evaluate(model, small_val, h) for h in horizons]
     pooled = sum(r.coverage95 * r.n for r in covered) / sum(r.n for r in covered)
     assert pooled == pytest.approx(0.95, abs=0.01)

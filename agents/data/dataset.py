@@ -1,4 +1,4 @@
-"""Training data generated from the env: clean per-step operator packets plus ground truth.
+"""Datasets recorded from the env: clean per-step operator packets plus ground truth.
 
 Each :class:`Episode` is one env episode recorded every control period: the packet the operator
 *sent* at that step (before the channel; so nothing is lost or late) and the true arm stiffness.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from teleimp_env.agents.training.data import Dataset, DatasetSpec, episode_seed, generate_dataset
+from teleimp_env.agents.data.dataset import Dataset, DatasetSpec, episode_seed, generate_dataset
 from teleimp_env.packet import EMG_ENVELOPE, SEQ, T_SEND
 
 
