@@ -52,6 +52,16 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return np.einsum(subscripts, a, b, out=out)
 
 
+def matmul_transposed(a: np.ndarray, b_t: np.ndarray) -> np.ndarray:
+    """``a @ b_t.T`` for ``a`` (..., K) and ``b_t`` (N, K) → (..., N), one dot product along the
+    contiguous K per output: faster than :func:`matmul` when N is small (a network's output head).
+
+    The result is a transposed view (not C-contiguous).
+    """
+    flat = a.reshape(-1, a.shape[-1])
+    return np.einsum("nk,mk->nm", b_t, flat).T.reshape(*a.shape[:-1], b_t.shape[0])
+
+
 def batched_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One product per batch member: ``a`` (..., B, K) and ``b`` (B, K, N) → (..., B, N).
 

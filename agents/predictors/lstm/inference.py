@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from teleimp_env.agents.predictors.lstm.model import N_EMG, NetConfig
-from teleimp_env.products import batched_matmul, matmul
+from teleimp_env.products import batched_matmul, matmul, matmul_transposed
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -52,8 +52,9 @@ class IntentStepper:
         self.hd1_b = np.concatenate((w["pos1.bias"], w["k1.bias"]))
         self.hd1_tau = np.concatenate((w["pos1.weight"][:, -1], w["k1.weight"][:, -1]))
         self.n_pos_hidden = w["pos1.bias"].shape[0]
-        self.p2_w, self.p2_b = w["pos2.weight"].T.copy(), w["pos2.bias"]
-        self.k2_w, self.k2_b = w["k2.weight"].T.copy(), w["k2.bias"]
+        # The output layers in torch's (out, in) layout: few outputs, one dot product each.
+        self.p2_wt, self.p2_b = w["pos2.weight"].copy(), w["pos2.bias"]
+        self.k2_wt, self.k2_b = w["k2.weight"].copy(), w["k2.bias"]
         self.n_samples = 0
 
     def reset(self, masks: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
@@ -119,10 +120,10 @@ class IntentStepper:
         h = np.asarray(horizons_s, dtype=np.float32)[:, None, None]
         hidden = np.maximum(self.head_pre + (h / c.horizon_scale) * self.hd1_tau, 0.0)
         n_p = self.n_pos_hidden
-        o = matmul(hidden[..., :n_p], self.p2_w) + self.p2_b
+        o = matmul_transposed(hidden[..., :n_p], self.p2_wt) + self.p2_b
         hv = h * c.v_scale
         delta = hv * o[..., :3]
         std = hv * np.logaddexp(0.0, o[..., 3:]) + c.sigma_floor
         y = np.maximum(np.asarray(k_anchor, dtype=np.float32) / c.k_scale, 1e-3)
-        ko = matmul(hidden[..., n_p:], self.k2_w) + self.k2_b + (y + np.log(-np.expm1(-y)))
+        ko = matmul_transposed(hidden[..., n_p:], self.k2_wt) + self.k2_b + (y + np.log(-np.expm1(-y)))
         return delta, std, c.k_scale * np.logaddexp(0.0, ko)
