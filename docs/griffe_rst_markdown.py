@@ -92,8 +92,17 @@ def rst_to_markdown(text: str) -> str:
 
 
 class RstToMarkdown(griffe.Extension):
-    """Rewrite each loaded object's docstring with :func:`rst_to_markdown`."""
+    """Rewrite each loaded object's docstring with :func:`rst_to_markdown` (idempotent: a package's
+    own docstring, which griffe reads before the per-object events run, is rewritten on
+    ``on_package``)."""
 
     def on_object(self, *, obj: griffe.Object, **kwargs: Any) -> None:
-        if obj.docstring is not None:
-            obj.docstring.value = rst_to_markdown(obj.docstring.value)
+        _rewrite(obj)
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        _rewrite(pkg)
+
+
+def _rewrite(obj: griffe.Object) -> None:
+    if obj.docstring is not None:
+        obj.docstring.value = rst_to_markdown(obj.docstring.value)
