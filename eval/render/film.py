@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -93,6 +93,13 @@ class Film:
 
 
 # ---------------------------------------------------------------------------------------- live
+class SceneSink(Protocol):
+    """What :class:`FilmingStack` hands each decision's scene to: a :class:`Film`, or any recorder."""
+
+    def offer(self, k: int, data: mujoco.MjData, state: GhostState) -> None:
+        """Receive step ``k``'s live ``data`` and overlay ``state``."""
+
+
 class FilmingStack:
     """Wraps a stack so that every ``act`` also films the decision (for ``run_episode``).
 
@@ -101,7 +108,7 @@ class FilmingStack:
     The log's ``latency_us`` of a filmed run includes the rendering of the filmed steps.
     """
 
-    def __init__(self, stack: Any, env: Any, film: Film) -> None:
+    def __init__(self, stack: Any, env: Any, film: SceneSink) -> None:
         self.stack = stack
         self.env = env.unwrapped
         self.film = film

@@ -18,7 +18,8 @@ import numpy as np
 
 from teleimp_env.eval.episode.metrics import COVERAGE_LEVELS
 from teleimp_env.eval.report.style import Style, by_family, stack_styles
-from teleimp_env.eval.tournament.aggregate import Stat, Summary
+from teleimp_env.eval.stat import NAN_STAT, Stat
+from teleimp_env.eval.tournament.aggregate import Summary
 from teleimp_env.eval.tournament.paired import BASELINE
 
 #: Panels per row of the small multiples.
@@ -39,10 +40,6 @@ def png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=_DPI, bbox_inches="tight", pad_inches=0.15)
     return buf.getvalue()
-
-
-def _nan_stat() -> Stat:
-    return Stat(math.nan, math.nan, math.nan, 0)
 
 
 def _err(stats: list[Stat]) -> tuple[np.ndarray, np.ndarray]:
@@ -143,9 +140,9 @@ def dots_by_profile_figure(s: Summary, metric: str, xlabel: str, title: str, xli
     fig, axes = _panels(s, len(stacks))
     for ax, d in zip(axes, s.delays, strict=False):
         if BASELINE in s.by_delay:
-            _naive_band(ax, s.by_delay[BASELINE][d].get(metric, _nan_stat()))
+            _naive_band(ax, s.by_delay[BASELINE][d].get(metric, NAN_STAT))
         for i, st in enumerate(stacks):
-            stat = s.by_delay[st][d].get(metric, _nan_stat())
+            stat = s.by_delay[st][d].get(metric, NAN_STAT)
             if stat.n == 0 or math.isnan(stat.mean):
                 continue
             mean, err = _err([stat])
@@ -166,7 +163,7 @@ def bars_by_profile_figure(s: Summary, metric: str, xlabel: str, title: str):
     styles = stack_styles(stacks)
     fig, axes = _panels(s, len(stacks))
     for ax, d in zip(axes, s.delays, strict=False):
-        stats = [s.by_delay[st][d].get(metric, _nan_stat()) for st in stacks]
+        stats = [s.by_delay[st][d].get(metric, NAN_STAT) for st in stacks]
         mean, err = _err(stats)
         for i, st in enumerate(stacks):
             if stats[i].n == 0 or math.isnan(mean[i]):
@@ -204,7 +201,7 @@ def error_vs_horizon_figure(s: Summary):
         pts = []
         for d in s.delays:
             by = s.by_delay[st][d]
-            h, e = by.get("horizon_ms", _nan_stat()), by.get("pred_err_pos_mm", _nan_stat())
+            h, e = by.get("horizon_ms", NAN_STAT), by.get("pred_err_pos_mm", NAN_STAT)
             if h.n and e.n:
                 pts.append((h.mean, e))
         if not pts:
@@ -236,7 +233,7 @@ def calibration_figure(s: Summary):
     levels = np.array(COVERAGE_LEVELS)
     drawn = []
     for st in stacks:
-        stats = [s.overall[st].get(f"cov{round(p * 100)}_pos", _nan_stat()) for p in levels]
+        stats = [s.overall[st].get(f"cov{round(p * 100)}_pos", NAN_STAT) for p in levels]
         if not any(x.n for x in stats):
             continue
         mean, err = _err(stats)

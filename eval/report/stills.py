@@ -23,10 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from teleimp_env.action import K_D
 from teleimp_env.eval.episode.log import EpisodeLog
 from teleimp_env.eval.episode.rollout import make_env, make_stack, run_episode
-from teleimp_env.eval.render.film import log_ghost_state
+from teleimp_env.eval.render.film import FilmingStack, log_ghost_state
 from teleimp_env.rendering.ghosts import GhostState, OverlayOptions, TrailSet
 from teleimp_env.rendering.legend import draw_legend, font_size_for, key_band, legend_font, legend_lines
 
@@ -56,52 +55,24 @@ def _copy_state(state: GhostState) -> GhostState:
 
 
 class _Recorder:
-    """Wraps a stack for ``run_episode``: annotates each decision and snapshots the scene."""
+    """Receives each decision's scene from a :class:`~teleimp_env.eval.render.film.FilmingStack`:
+    keeps a snapshot of every ``every``-th step and of the last one, with the ghosts' trails."""
 
-    def __init__(self, stack: Any, env: Any, every: int, trail_s: float) -> None:
-        self.stack = stack
-        self.env = env.unwrapped
+    def __init__(self, every: int, trail_s: float) -> None:
         self.every = every
         self.trails = TrailSet(trail_s)
         self.snapshots: list[_Snapshot] = []
         self.last: _Snapshot | None = None
-        self._k = 0
 
-    @property
-    def privileged(self) -> bool:
-        return bool(getattr(self.stack, "privileged", False))
-
-    @property
-    def decision(self) -> Any:
-        return getattr(self.stack, "decision", None)
-
-    def reset(self, seed: int | None = None) -> None:
-        self._k = 0
-        self.trails.clear()
-        self.snapshots.clear()
-        self.last = None
-        self.stack.reset(seed=seed)
-
-    def act(self, obs: dict[str, np.ndarray], info: dict[str, Any] | None = None) -> np.ndarray:
-        action = self.stack.act(obs, info) if self.privileged else self.stack.act(obs)
-        dec = self.decision
-        if dec is not None:
-            intent = dec.intent
-            self.env.annotate(predicted_pos=intent.pos, predicted_std=intent.pos_std, trusted=dec.trusted)
-        else:
-            self.env.annotate()
-        state = self.env.render_state()
-        state.stiffness = np.asarray(action, float)[K_D].copy()
+    def offer(self, k: int, data: Any, state: GhostState) -> None:
+        """Record step ``k``: the scene's state vectors and the overlays (trails included)."""
         self.trails.push(state.time, state.ghost_positions())
         state.trails = self.trails.trails()
-        d = self.env.data
-        snap = _Snapshot(self._k, d.qpos.copy(), d.qvel.copy(), d.act.copy(), d.mocap_pos.copy(),
-                         d.mocap_quat.copy(), _copy_state(state))  # fmt: skip
-        if self._k % self.every == 0:
+        snap = _Snapshot(k, data.qpos.copy(), data.qvel.copy(), data.act.copy(), data.mocap_pos.copy(),
+                         data.mocap_quat.copy(), _copy_state(state))  # fmt: skip
+        if k % self.every == 0:
             self.snapshots.append(snap)
         self.last = snap
-        self._k += 1
-        return action
 
 
 @dataclass
@@ -147,8 +118,9 @@ def rollout_still(
     renderer = None
     try:
         u = env.unwrapped
-        recorder = _Recorder(make_stack(stack, seed, env), env, every, OverlayOptions().trail_s)
-        log = run_episode(stack, env_kwargs, seed, stack=recorder, env=env)
+        recorder = _Recorder(every, OverlayOptions().trail_s)
+        filming = FilmingStack(make_stack(stack, seed, env), env, recorder)
+        log = run_episode(stack, env_kwargs, seed, stack=filming, env=env)
         snaps = list(recorder.snapshots)
         if recorder.last is not None and (not snaps or snaps[-1].k != recorder.last.k):
             snaps.append(recorder.last)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from teleimp_env.eval.episode.metrics import TIMING_METRICS
-from teleimp_env.eval.stat import Stat
+from teleimp_env.eval.stat import NAN_STAT, Stat
 from teleimp_env.eval.tournament.paired import (
     BASELINE,
     BOUND,
@@ -128,7 +128,7 @@ def _bootstrap(values: np.ndarray, idx: np.ndarray) -> Stat:
     ok = ~np.isnan(values)
     n = int(ok.sum())
     if n == 0:
-        return Stat(math.nan, math.nan, math.nan, 0)
+        return NAN_STAT
     mean = float(np.mean(values[ok]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
