@@ -8,7 +8,11 @@ from __future__ import annotations
 STACK_NAMES: tuple[str, ...] = (
     "naive", "naive+eo", "cv", "cv+eo", "kf", "kf+eo", "sindy", "sindy+eo", "lstm", "lstm+eo",
     "ppo-residual", "oracle",
+    "readout", "readout+eo", "readout-adapt", "readout-noemg", "readout-rawemg",
 )  # fmt: skip
+#: The modality ablation and per-person adaptation of the linear read-out: the same model with
+#: per-person normalised envelopes, adapted online, without envelopes, and with raw envelopes.
+ABLATION_STACKS: tuple[str, ...] = ("readout", "readout-adapt", "readout-noemg", "readout-rawemg")
 #: Suffix of a stack wrapped in the energy observer (``"lstm+eo"``).
 EO_SUFFIX = "+eo"
 #: Built-in stacks that are saved SB3 residual policies (``assets/checkpoints/<name>.zip``).

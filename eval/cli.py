@@ -1,5 +1,5 @@
-"""The ``teleimp`` command: ``tournament``, ``train``, ``render``, ``study``, ``fidelity``, ``export``,
-``bench``.
+"""The ``teleimp`` command: ``tournament``, ``train``, ``render``, ``study``, ``fidelity``, ``semg``,
+``export``, ``bench``.
 
 Exit status: 0 success; 1 some episodes failed (the finished ones are stored; re-run to retry);
 2 bad input (or a results folder in use, or an unusable results database); 130 interrupted with
@@ -40,7 +40,8 @@ def _add_tournament(sub: Any) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--preset", default=None, help="a shipped spec: quick (minutes on 2 cores), heldout "
-                   "(the README evidence) or full; default quick when --spec is not given")  # fmt: skip
+                   "(the README evidence), semg (the sEMG modality ablation on 16 test people) or full; "
+                   "default quick when --spec is not given")  # fmt: skip
     p.add_argument(
         "--spec", metavar="FILE", default=None, help="a TOML spec file (format: docs/tournaments.md)"
     )
@@ -125,6 +126,15 @@ DELEGATED: dict[str, tuple[str, str, str, str, str]] = {
         "figures.",
         "teleimp_env.eval.fidelity.cli", "add_fidelity_arguments", "run_fidelity",
     ),
+    "semg": (
+        "does sEMG help? the offline read-out analysis with per-person confidence intervals",
+        "Record training, validation and test pools of people; choose the read-out's settings on "
+        "validation; measure on the test people the envelopes' forecast gain (raw, normalised per person, "
+        "running, adapted, and two ceilings), the adaptation learning curve and the errors locked to "
+        "sub-movement onsets and stops, each with a 95 % CI clustered by person; write DIR/semg.md, "
+        "DIR/semg.json, the figures and DIR/provenance.txt.",
+        "teleimp_env.eval.semg.cli", "add_semg_arguments", "run_semg_cli",
+    ),
     "export": (
         "write a tournament folder's results as CSV, Parquet or TensorBoard scalars",
         "One row per stored episode (cell coordinates, seed, timing, every metric) as CSV or Parquet, "
@@ -156,8 +166,8 @@ def _add_bench(sub: Any) -> None:
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The argument parser.
 
-    The options of ``train``, ``render``, ``study``, ``fidelity`` and ``export`` come from their modules
-    (``agents.training.pipeline``, ``eval.render.cli``, ``eval.study.run``), imported only when
+    The options of ``train``, ``render``, ``study``, ``fidelity``, ``semg`` and ``export`` come from their
+    modules (``agents.training.pipeline``, ``eval.render.cli``, ``eval.study.run``, …), imported only when
     ``argv`` runs that command (``teleimp --help`` stays fast).
     """
     parser = argparse.ArgumentParser(

@@ -1,11 +1,11 @@
 """teleimp-env: a MuJoCo + Gymnasium benchmark for delay-compensated tele-impedance.
 
-Importing this package registers ``TeleImp/PegInHole-v1`` with Gymnasium (silently)::
+Importing this package registers ``TeleImp/PegInHole-v2`` with Gymnasium (silently)::
 
     import gymnasium as gym
     import teleimp_env  # noqa: F401
 
-    env = gym.make("TeleImp/PegInHole-v1", delay_ms=200, subject=6)
+    env = gym.make("TeleImp/PegInHole-v2", delay_ms=200, subject=6)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ try:
     __version__ = _version("teleimp-env")
 except PackageNotFoundError:  # a checkout that is not installed
     __version__ = "0+unknown"
-ENV_ID = "TeleImp/PegInHole-v1"
+ENV_ID = "TeleImp/PegInHole-v2"
 
 
 def register_envs() -> None:

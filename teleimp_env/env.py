@@ -1,4 +1,4 @@
-"""``TeleImp/PegInHole-v1``: delayed, lossy tele-impedance peg-in-hole."""
+"""``TeleImp/PegInHole-v2``: delayed, lossy tele-impedance peg-in-hole."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ from teleimp_env.reward import RewardTerms, reward_terms
 from teleimp_env.validation import check_keys
 
 _MAX_AGE_S = 1.0e3
+#: ``info["operator_excitation"]``/``["operator_activation"]`` of an operator without muscles.
+_NAN6 = np.full(6, np.nan)
 #: Keys ``reset(options=...)`` accepts: none (everything is set at ``gym.make``); any key raises.
 RESET_OPTIONS: tuple[str, ...] = ()
 
@@ -131,7 +133,12 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     Ground truth the agent never sees: ``intent_pos`` (3,) m, ``intent_vel`` (3,) m/s,
     ``intent_stiffness`` (3,) N/m, ``operator_phase`` (int, index into
-    ``teleimp_env.operator.PHASES``), ``success`` (also as ``is_success``), ``insertion_depth`` m,
+    ``teleimp_env.operator.PHASES``), ``operator_excitation`` (6,) and ``operator_activation``
+    (6,) (the operator's neural excitation and muscle activation in [0, 1] now, muscle order
+    ``teleimp_env.operator.subjects.MUSCLES``; the sEMG follows the excitation, force the
+    activation one electromechanical delay later; privileged: for measuring ceilings, agents
+    never see it; NaN for ``operator="scripted"``, which has no muscles; the ``linear`` and
+    ``hard`` generators run the same muscles), ``success`` (also as ``is_success``), ``insertion_depth`` m,
     ``contact_force`` N (magnitude), ``contact_force_vec`` (3,) N, ``passivity_violation``,
     ``energy_deficit`` J, ``tank_energy`` J, ``observer_w`` J, ``instability``, ``abort``, ``packet_age`` s,
     ``feedback_age`` s (backward channel), ``packets_sent/lost/stale`` (forward),
@@ -140,7 +147,7 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     ## Arguments
 
-    Every keyword of ``gym.make("TeleImp/PegInHole-v1", ...)`` is a field of
+    Every keyword of ``gym.make("TeleImp/PegInHole-v2", ...)`` is a field of
     :class:`~teleimp_env.config.EnvConfig` (its docstrings give each unit and valid range); a
     bad value raises ``ValueError`` at ``gym.make`` naming the parameter and its range.
 
@@ -166,7 +173,13 @@ class PegInHoleEnv(gym.Env, EzPickle):
 
     ## Version History
 
-    * v1 (teleimp-env 0.4): nothing in a step calls BLAS, so seeded episodes are bit-identical
+    * v2 (teleimp-env 0.4): people differ in their sEMG as people do (subcutaneous fat, muscle
+      depth and spread, band shift along the arm, individual synergies, electrode–skin noise;
+      see docs/operator.md), so every seeded episode's envelopes (and, through the master's
+      stiffness estimate, the robot and the hand) differ from v1; the privileged
+      ``info["operator_excitation"]`` and ``info["operator_activation"]``; ``TeleImp/PegInHole-v1``
+      is no longer registered.
+    * v1 (teleimp-env 0.4, before v2): nothing in a step calls BLAS, so seeded episodes are bit-identical
       whatever BLAS kernel or thread count is in force; they agree with 0.3's to rounding (the
       golden trajectories); unknown ``reset(options=...)`` keys, masked actions and a ``jitter``
       above 5000 ms raise; ``subject``, ``generator`` and ``fatigue`` are checked at ``gym.make``.
@@ -418,6 +431,8 @@ class PegInHoleEnv(gym.Env, EzPickle):
             "intent_vel": op.hand_vel.copy(),
             "intent_stiffness": op.true_stiffness.copy(),
             "operator_phase": op.phase,
+            "operator_excitation": _NAN6.copy() if op.excitation is None else op.excitation.copy(),
+            "operator_activation": _NAN6.copy() if op.activation is None else op.activation.copy(),
             "success": success,
             "is_success": success,  # the key Stable-Baselines3's success-rate logging reads
             "insertion_depth": max(depth, 0.0),

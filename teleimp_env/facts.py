@@ -55,6 +55,6 @@ class EnvFacts:
 
 @functools.cache
 def default_facts() -> EnvFacts:
-    """The facts of ``gym.make("TeleImp/PegInHole-v1")`` with default arguments."""
+    """The facts of ``gym.make("TeleImp/PegInHole-v2")`` with default arguments."""
     config = EnvConfig()
     return EnvFacts.of(config, build_model(config.scene))

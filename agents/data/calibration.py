@@ -148,8 +148,10 @@ def calibrate_gate(
     ``max_age_s``: the longest horizon of ``horizons_s`` up to which the predictor's mean
     position error is below the naive hold's at every horizon (the first horizon if it never
     is). ``max_pos_std_m``: predictions up to that horizon are sorted by their ‖pos_std‖ into
-    ``n_bins`` equally populated bins; the threshold is the lower edge of the first bin in which
-    the prediction's mean error is no better than holding the newest command, capped by the
+    ``n_bins`` equally populated bins; the threshold is the lower edge of the high-spread tail of
+    bins in which the prediction's mean error is no better than holding the newest command (a
+    low-spread bin where holding is exact — a hand at rest — does not set it: the gate distrusts
+    large spreads, not small ones), capped by the
     ``std_quantile`` quantile of the spread (so spreads never seen in validation are distrusted);
     ``inf`` for a predictor without spread. ``max_gap_s`` is passed through.
     """
@@ -171,8 +173,11 @@ def calibrate_gate(
         return Gate(max_age_s=max_age, max_gap_s=max_gap_s, max_pos_std_m=np.inf)
     max_std = float(np.quantile(spread, std_quantile))
     order = np.argsort(spread, kind="stable")
-    for chunk in np.array_split(order, n_bins):
-        if chunk.size and err[chunk].mean() >= hold[chunk].mean():
-            max_std = min(max_std, float(spread[chunk[0]]))
-            break
+    chunks = [c for c in np.array_split(order, n_bins) if c.size]
+    worse = [err[c].mean() >= hold[c].mean() for c in chunks]
+    k = len(chunks)
+    while k > 0 and worse[k - 1]:  # the high-spread tail where trusting does not pay
+        k -= 1
+    if k < len(chunks):
+        max_std = min(max_std, float(spread[chunks[k][0]]))
     return Gate(max_age_s=max_age, max_gap_s=max_gap_s, max_pos_std_m=max(max_std, 1e-6))

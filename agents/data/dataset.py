@@ -37,6 +37,9 @@ class Episode:
         subject: operator subject id.
         delay_ms: one-way delay the robot was driven at while recording, ms.
         seed: env seed of the episode.
+        excitation: (T, 6) the operator's true neural excitation per muscle (privileged, in [0, 1],
+            muscle order of ``teleimp_env.operator.subjects.MUSCLES``) recorded from
+            ``info["operator_excitation"]`` where the env reports it (finite), else ``None``.
     """
 
     packets: np.ndarray
@@ -44,6 +47,7 @@ class Episode:
     subject: int
     delay_ms: float
     seed: int
+    excitation: np.ndarray | None = None
 
     @property
     def dt(self) -> float:
@@ -135,6 +139,8 @@ class Dataset:
             arrays[f"p{i}"] = e.packets
             arrays[f"k{i}"] = e.true_stiffness
             arrays[f"m{i}"] = np.array([e.subject, e.delay_ms, e.seed], dtype=np.float64)
+            if e.excitation is not None:
+                arrays[f"x{i}"] = e.excitation
         np.savez_compressed(path, n=np.array(len(self.episodes)), **arrays)
         return path
 
@@ -146,7 +152,10 @@ class Dataset:
             eps = []
             for i in range(n):
                 subject, delay, seed = npz[f"m{i}"]
-                eps.append(Episode(npz[f"p{i}"], npz[f"k{i}"], int(subject), float(delay), int(seed)))
+                excitation = npz[f"x{i}"] if f"x{i}" in npz.files else None
+                eps.append(
+                    Episode(npz[f"p{i}"], npz[f"k{i}"], int(subject), float(delay), int(seed), excitation)
+                )
         return cls(eps)
 
 
@@ -171,27 +180,39 @@ def _hold_action(obs: dict[str, np.ndarray], out: np.ndarray) -> np.ndarray:
 
 
 def record_episode(env: gym.Env, seed: int, subject: int, delay_ms: float) -> Episode:
-    """Run one episode of ``env`` under the naive hold and record the sent packets and truth."""
+    """Run one episode of ``env`` under the naive hold and record the sent packets and truth
+    (and the operator's excitation where ``info`` carries a finite ``"operator_excitation"`` at
+    every step; the scripted operator, which has no muscles, reports NaN: no excitation)."""
     obs, info = env.reset(seed=seed)
     base = env.unwrapped
     n_max = base.max_steps + 1
     packets = np.zeros((n_max, PACKET_SIZE))
     stiffness = np.zeros((n_max, 3))
+    excitation: list[np.ndarray] | None = []
     action = np.zeros(9)
     n = 0
-    while True:
+
+    def keep(info: dict) -> None:
+        nonlocal excitation, n
         packets[n] = base.sent_packet()
         stiffness[n] = info["intent_stiffness"]
+        u = info.get("operator_excitation")
+        if u is None or excitation is None or not np.all(np.isfinite(u)):  # NaN: no muscles
+            excitation = None
+        else:
+            excitation.append(np.array(u, dtype=np.float64))
         n += 1
+
+    while True:
+        keep(info)
         if n == n_max:
             break
         obs, _, terminated, truncated, info = env.step(_hold_action(obs, action))
         if terminated or truncated:
-            packets[n] = base.sent_packet()
-            stiffness[n] = info["intent_stiffness"]
-            n += 1
+            keep(info)
             break
-    return Episode(packets[:n].copy(), stiffness[:n].copy(), subject, delay_ms, seed)
+    u_all = None if excitation is None else np.array(excitation)
+    return Episode(packets[:n].copy(), stiffness[:n].copy(), subject, delay_ms, seed, u_all)
 
 
 def generate_dataset(spec: DatasetSpec, progress: bool = True) -> Dataset:

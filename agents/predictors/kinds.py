@@ -18,10 +18,28 @@ PREDICTOR_CLASSES: dict[str, tuple[str, str]] = {
     "kf": ("teleimp_env.agents.predictors.kf", "KalmanPredictor"),
     "sindy": ("teleimp_env.agents.predictors.sindy.predictor", "SindyPredictor"),
     "lstm": ("teleimp_env.agents.predictors.lstm.predictor", "LstmPredictor"),
+    "readout": ("teleimp_env.agents.predictors.readout.predictor", "LinearReadout"),
+    "readout-adapt": ("teleimp_env.agents.predictors.readout.predictor", "LinearReadout"),
+    "readout-noemg": ("teleimp_env.agents.predictors.readout.predictor", "LinearReadout"),
+    "readout-rawemg": ("teleimp_env.agents.predictors.readout.predictor", "LinearReadout"),
+}
+#: Constructor arguments of the kinds that are variants of one class (the modality ablation and
+#: the per-person adaptation of the linear read-out); the others take none.
+PREDICTOR_PARAMS: dict[str, dict[str, object]] = {
+    "readout": {"envelopes": "normalised"},
+    "readout-adapt": {"envelopes": "normalised", "adapt": True},
+    "readout-noemg": {"envelopes": "none"},
+    "readout-rawemg": {"envelopes": "raw"},
 }
 #: The kinds with learned parameters: fitted by ``teleimp train KIND``, calibrated on validation
 #: data and read from a checkpoint (``assets/checkpoints/KIND.npz``).
-TRAINED_KINDS: tuple[str, ...] = ("cv", "kf", "sindy", "lstm")
+TRAINED_KINDS: tuple[str, ...] = (
+    "cv",
+    "kf",
+    "sindy",
+    "lstm",
+    *(k for k in PREDICTOR_CLASSES if k.startswith("readout")),
+)
 
 
 def predictor_class(kind: str) -> type[Predictor]:

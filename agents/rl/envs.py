@@ -22,7 +22,7 @@ def make_rl_env(
     episode_s: float = RL_EPISODE_S,
     **env_kwargs: Any,
 ) -> gym.Env:
-    """``gym.make("TeleImp/PegInHole-v1", episode_s=episode_s, **env_kwargs)`` wrapped in
+    """``gym.make("TeleImp/PegInHole-v2", episode_s=episode_s, **env_kwargs)`` wrapped in
     :class:`ResidualAction` then :class:`RemoteObservation`: (31,) float32 observations in (−1, 1),
     (6,) float32 actions in [−1, 1].
 

@@ -3,12 +3,13 @@
 The recipe (a few minutes on 2 CPU cores):
 
 * training envs: one :func:`~teleimp_env.agents.rl.envs.make_rl_env` per training subject
-  (0–5), 200 ms delay, 8-s episodes, the policy acting every 20 ms (``action_repeat=10``);
+  (the 16 of ``TRAIN_SUBJECTS``), 200 ms delay, 8-s episodes, the policy acting every 20 ms
+  (``action_repeat=10``);
 * PPO (stable-baselines3) with a small MLP whose initial mean action is ~0, so training starts
   from ``naive``;
-* selection on validation subjects (8–9): every ``eval_every`` steps the deterministic policy
-  plays ``eval_episodes`` validation episodes; the best mean return is kept;
-* the test subjects (6–7) are never touched; the lineage stored in the policy says so.
+* selection on the validation subjects (``VALIDATION_SUBJECTS``): every ``eval_every`` steps
+  the deterministic policy plays ``eval_episodes`` validation episodes; the best mean return is kept;
+* the test subjects are never touched; the lineage stored in the policy says so.
 """
 
 from __future__ import annotations

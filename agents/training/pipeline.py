@@ -1,9 +1,10 @@
-"""``teleimp train sindy|lstm``: record datasets from the env, fit, calibrate, save a checkpoint.
+"""``teleimp train MODEL``: record datasets from the env, fit, calibrate, save a checkpoint.
 
 Pipeline (every step seeded from ``--seed``):
 
-1. record the training pool (default subjects 0–5) and the validation pool (8–9; the test
-   pool 6–7 is never used here) with
+1. record the training pool (default: the 16 training people of
+   :data:`~teleimp_env.operator.subjects.TRAIN_SUBJECTS`) and the validation pool (the test pool
+   is never used here) with
    :func:`teleimp_env.agents.data.dataset.generate_dataset` (or reuse them from ``--data-cache``);
 2. fit the predictor on the training pool (the LSTM keeps its best validation model);
 3. with ``--loso K``: subject ``K`` is left out of step 2, then the model is fine-tuned on
@@ -31,11 +32,21 @@ from teleimp_env.agents.data.calibration import CALIBRATION_HORIZONS_S, evaluate
 from teleimp_env.agents.data.dataset import GENERATORS, Dataset, DatasetSpec, generate_dataset
 from teleimp_env.agents.lineage import Lineage
 from teleimp_env.agents.predictors.calibrated import CalibratedPredictor
-from teleimp_env.agents.predictors.kinds import predictor_class
+from teleimp_env.agents.predictors.kinds import PREDICTOR_PARAMS, predictor_class
 from teleimp_env.operator.subjects import TRAIN_SUBJECTS, VALIDATION_SUBJECTS
 from teleimp_env.resources import checkpoint_dir
 
-MODELS = ("sindy", "lstm", "cv", "kf", "ppo-residual")
+MODELS = (
+    "sindy",
+    "lstm",
+    "cv",
+    "kf",
+    "readout",
+    "readout-adapt",
+    "readout-noemg",
+    "readout-rawemg",
+    "ppo-residual",
+)
 #: ms, delays the recording robot is driven at by default.
 RECORDING_DELAYS_MS = (50.0, 100.0, 200.0, 300.0)
 
@@ -44,14 +55,18 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     """Add the ``teleimp train`` arguments to ``parser`` (returns it)."""
     parser.add_argument("model", choices=MODELS, help="predictor to train")
     parser.add_argument(
-        "--subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS), help="training pool (default 0-5)"
+        "--subjects",
+        type=int,
+        nargs="+",
+        default=list(TRAIN_SUBJECTS),
+        help="training pool (default: the 16 training people)",
     )
     parser.add_argument(
         "--val-subjects",
         type=int,
         nargs="+",
         default=list(VALIDATION_SUBJECTS),
-        help="validation subjects: model selection, spread and gate calibration (default 8 9)",
+        help="validation subjects: selection, spread and gate calibration (default: the validation pool)",
     )
     parser.add_argument("--episodes", type=int, default=8, help="episodes per training subject")
     parser.add_argument("--val-episodes", type=int, default=4, help="episodes per validation subject")
@@ -216,6 +231,20 @@ def train_lstm(
     return model.calibrate(validation, CALIBRATION_HORIZONS_S)
 
 
+def train_readout(kind: str, train: Dataset, validation: Dataset) -> CalibratedPredictor:
+    """Fit a linear read-out variant (``readout``, ``readout-adapt``, ``readout-noemg``,
+    ``readout-rawemg``) on ``train``, calibrate it on ``validation``. ``readout-adapt`` is the
+    ``readout`` fit with online adaptation switched on; its spread and gate are calibrated
+    without adaptation (conservative: adapting lowers the error)."""
+    if kind not in PREDICTOR_PARAMS or not kind.startswith("readout"):
+        raise ValueError(f"kind must be a readout variant, got {kind!r}")
+    params = dict(PREDICTOR_PARAMS[kind])
+    adapt = bool(params.pop("adapt", False))
+    model = predictor_class(kind)(**params).fit(train).calibrate(validation, CALIBRATION_HORIZONS_S)
+    model.adapt = adapt  # the adaptive twin keeps the pre-trained read-out's spread and gate
+    return model
+
+
 def train_kinematic(kind: str, train: Dataset, validation: Dataset) -> CalibratedPredictor:
     """Fit a kinematic baseline (``cv`` or ``kf``) on ``train``, calibrate it on ``validation``."""
     if kind not in ("cv", "kf"):
@@ -287,6 +316,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         model = train_sindy(train, val, args.seed, finetune, progress, **params)
     elif args.model == "lstm":
         model = train_lstm(train, val, args.seed, finetune, progress, n_iter=args.iters)
+    elif args.model.startswith("readout"):
+        model = train_readout(args.model, Dataset([*train, *(finetune or [])]), val)
     else:
         model = train_kinematic(args.model, Dataset([*train, *(finetune or [])]), val)
     fitted = [*train, *(finetune or [])]

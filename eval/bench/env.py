@@ -56,7 +56,7 @@ def _clone(model: mujoco.MjModel, data: mujoco.MjData) -> mujoco.MjData:
 
 
 def _teleimp_step_us(n_steps: int, repeats: int, seed: int, operator: str) -> dict[str, float]:
-    env = gym.make("TeleImp/PegInHole-v1", operator=operator, episode_s=600.0).unwrapped
+    env = gym.make("TeleImp/PegInHole-v2", operator=operator, episode_s=600.0).unwrapped
     obs, _ = env.reset(seed=seed)
     zeros = np.zeros(3)
     state = {"obs": obs}

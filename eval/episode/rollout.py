@@ -35,7 +35,7 @@ def make_stack(name: str, seed: int, env: gym.Env | None = None) -> Any:
 
 
 def make_env(env_kwargs: Mapping[str, Any], render: bool = False) -> gym.Env:
-    """``gym.make("TeleImp/PegInHole-v1", **env_kwargs)`` (with ``render_mode="rgb_array"`` if asked)."""
+    """``gym.make("TeleImp/PegInHole-v2", **env_kwargs)`` (with ``render_mode="rgb_array"`` if asked)."""
     import teleimp_env
 
     kwargs = dict(env_kwargs)

@@ -21,11 +21,11 @@ def add_fidelity_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     """Add the ``teleimp fidelity`` options to ``parser`` (returns it)."""
     parser.add_argument(
         "--subjects", type=int, nargs="+", default=list(TEST_SUBJECTS),
-        help="held-out subjects the claims are measured on (default: the test pool 6 7)",
+        help="held-out subjects the claims are measured on (default: the 16-person test pool)",
     )  # fmt: skip
     parser.add_argument(
         "--train-subjects", type=int, nargs="+", default=list(TRAIN_SUBJECTS),
-        help="subjects the forecast ridge is fitted on (default: the training pool 0-5)",
+        help="subjects the forecast read-outs are fitted on (default: the 16-person training pool)",
     )  # fmt: skip
     parser.add_argument(
         "--generator", choices=GENERATORS, default="physiological", help="sEMG generator preset"

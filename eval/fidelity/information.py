@@ -1,143 +1,93 @@
 """How much the sEMG envelopes tell about what the hand will do next (the benchmark's premise).
 
-Ridge regression forecasts, ``h`` ahead, the hand's displacement ``x(t+h) − x(t)`` and the arm's
-stiffness ``K(t+h)`` from
+The scorecard's information rows measure it with the linear read-out
+(:class:`~teleimp_env.agents.predictors.readout.predictor.LinearReadout`) on the pools of many
+people, through the same code as ``teleimp semg`` (:mod:`teleimp_env.eval.semg.information`):
+the read-out with envelopes against its no-envelope twin (position, velocity *and the master's
+stiffness estimate*), fitted on the training people, scored on the held-out people's episodes
+after their calibration block; ``gain = 1 − RMSE(with)/RMSE(without)`` (3-D error) with a 95 %
+CI clustered by person (people, then episodes within people, resampled).
 
-* the baseline features: hand position and velocity at ``t`` (what a kinematic extrapolator
-  knows), and
-* the same plus the 8 envelopes at ``t`` and at a short history of lags (:data:`LAGS_S`),
-
-fitted on training subjects and scored on subjects it never saw (:func:`forecast_gains`) or, as
-real EMG interfaces are used, also fitted on a short calibration session of the held-out
-subject itself (:func:`calibrated_gains`). The improvement is
-``1 − RMSE_emg / RMSE_baseline`` with RMSE of the 3-D error. Samples are taken every
-:data:`STRIDE_S`; the ridge weight is fixed (:data:`ALPHA`, on standardised features), not
-selected on the test subjects.
+The settings are fixed here, not chosen on the held-out people: the read-out's default
+half-life (:data:`HALF_LIFE_S`) and the per-person training normalisation
+(:data:`PERSON_FIT`; ``teleimp semg`` selects both on the validation pool and reports the choice).
+The held-out recordings are the scorecard's own (shared with its other rows); the training pool
+is recorded here (:data:`TRAIN_EPISODES` per person, with the operator's traces so that the true
+excitation ceiling can be fitted).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from teleimp_env.agents.data.dataset import Episode
+from teleimp_env.agents.predictors.readout.predictor import LinearReadout
 from teleimp_env.eval.fidelity.record import Recording
-from teleimp_env.packet import EMG_ENVELOPE, HAND_POS, HAND_VEL
+from teleimp_env.eval.semg.information import InfoRow, Settings, information
+from teleimp_env.eval.semg.record import split_people
 
-#: Envelope history used besides the current envelopes, s.
-LAGS_S = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08)
-#: Sample spacing of the regression, s.
-STRIDE_S = 0.01
-#: Ridge weight on standardised features (fraction of the sample count).
-ALPHA = 1e-3
-
-
-@dataclass(frozen=True)
-class ForecastGain:
-    """One row of the information test.
-
-    Attributes:
-        target: ``"position"`` (mm) or ``"stiffness"`` (N/m).
-        horizon_s: s, how far ahead.
-        rmse_baseline: RMSE of the position + velocity ridge.
-        rmse_emg: RMSE of the ridge that also sees the envelopes.
-        improvement: ``1 − rmse_emg / rmse_baseline``.
-        n_train / n_test: samples.
-    """
-
-    target: str
-    horizon_s: float
-    rmse_baseline: float
-    rmse_emg: float
-    improvement: float
-    n_train: int
-    n_test: int
-
-    def as_dict(self) -> dict[str, float | str | int]:
-        return asdict(self)
+#: Recorded episodes per training person.
+TRAIN_EPISODES = 4
+#: Episodes of each held-out person whose envelopes form its calibration block (not scored).
+CALIBRATION_EPISODES = 2
+#: s, half-life of the running normalisation (the read-out's default, chosen on the validation
+#: people by ``teleimp semg``).
+HALF_LIFE_S = LinearReadout().half_life_s
+#: How the person read-out's training people are normalised (by their own calibration block).
+PERSON_FIT = "own"
+#: s, horizons of the rows.
+HORIZONS_S: tuple[float, ...] = (0.05, 0.1)
+#: Bootstrap resamples of every interval.
+N_BOOT = 2000
 
 
-class Ridge:
-    """Closed-form ridge regression on standardised features with an unpenalised intercept."""
-
-    def __init__(self, alpha: float = ALPHA) -> None:
-        self.alpha = float(alpha)
-
-    def fit(self, x: np.ndarray, y: np.ndarray) -> Ridge:
-        self.mean_, self.scale_ = x.mean(axis=0), x.std(axis=0) + 1e-12
-        z = np.hstack(((x - self.mean_) / self.scale_, np.ones((len(x), 1))))
-        gram = z.T @ z
-        penalty = self.alpha * len(x) * np.eye(z.shape[1])
-        penalty[-1, -1] = 0.0
-        self.coef_ = np.linalg.solve(gram + penalty, z.T @ y)
-        return self
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        z = np.hstack(((x - self.mean_) / self.scale_, np.ones((len(x), 1))))
-        return z @ self.coef_
+def as_episode(rec: Recording) -> Episode:
+    """A fidelity :class:`Recording` as a dataset :class:`Episode` (delay 0 ms: the scorecard's
+    recordings drive the robot by the undelayed hold); the traced excitation (periods 1…T−1)
+    becomes ``Episode.excitation`` with row 0 repeating period 1, when traced."""
+    u = rec.traces.get("excitation")
+    excitation = None
+    if u is not None and len(u) == len(rec) - 1 and len(u) > 0:
+        excitation = np.vstack((u[:1], u)).astype(np.float64)
+    return Episode(rec.packets, rec.true_stiffness, rec.subject, 0.0, rec.seed, excitation)
 
 
-def _features(rec: Recording, horizon_s: float) -> tuple[np.ndarray, ...]:
-    """(baseline X, envelope X, displacement y (m), stiffness y (N/m)) of one recording."""
-    step = round(horizon_s / rec.dt)
-    lags = [round(lag / rec.dt) for lag in LAGS_S]
-    stride = max(1, round(STRIDE_S / rec.dt))
-    idx = np.arange(max(lags), len(rec) - step, stride)
-    p = rec.packets
-    pos, vel, env = p[:, HAND_POS], p[:, HAND_VEL], p[:, EMG_ENVELOPE]
-    base = np.hstack((pos[idx], vel[idx]))
-    emg = np.hstack([base, env[idx], *(env[idx - lag] for lag in lags)])
-    return base, emg, pos[idx + step] - pos[idx], rec.true_stiffness[idx + step]
-
-
-def _rmse(err: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.sum(err * err, axis=1))))
-
-
-def forecast_gains(
-    train: Sequence[Recording], test: Sequence[Recording], horizons_s: Sequence[float] = (0.05, 0.1)
-) -> list[ForecastGain]:
-    """Position and stiffness forecast gains of the envelopes at each horizon (see module doc)."""
-    out = []
-    for h in horizons_s:
-        tr = [_features(r, h) for r in train]
-        te = [_features(r, h) for r in test]
-        cols = [np.vstack([f[i] for f in tr]) for i in range(4)]
-        tcols = [np.vstack([f[i] for f in te]) for i in range(4)]
-        for target, k, scale in (("position", 2, 1e3), ("stiffness", 3, 1.0)):
-            base = _rmse(Ridge().fit(cols[0], cols[k]).predict(tcols[0]) - tcols[k]) * scale
-            emg = _rmse(Ridge().fit(cols[1], cols[k]).predict(tcols[1]) - tcols[k]) * scale
-            out.append(ForecastGain(target, h, base, emg, 1.0 - emg / base, len(cols[0]), len(tcols[0])))
-    return out
-
-
-def calibrated_gains(
+def readout_information(
     train: Sequence[Recording],
     held_out: Sequence[Recording],
-    calibration_episodes: int = 2,
-    horizons_s: Sequence[float] = (0.05, 0.1),
-) -> list[ForecastGain]:
-    """Gains when the ridge also sees the first ``calibration_episodes`` of each held-out subject.
+    calibration_episodes: int = CALIBRATION_EPISODES,
+    horizons_s: Sequence[float] = HORIZONS_S,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> list[InfoRow]:
+    """The information rows (``raw``, ``normalised/person``, ``normalised/running`` and the
+    ceilings ``within-person`` and ``true excitation``) of the read-out fitted on ``train``,
+    scored on each held-out person's episodes after its first ``calibration_episodes``.
 
-    One fit per held-out subject (training pool + its calibration episodes), scored on its other
-    episodes; RMSEs are pooled over subjects (root of the sample-weighted mean square).
+    Raises ``ValueError`` if a held-out person has no more than ``calibration_episodes`` episodes.
     """
-    by_subject: dict[int, list[Recording]] = {}
-    for r in held_out:
-        by_subject.setdefault(r.subject, []).append(r)
-    parts: dict[tuple[str, float], list[ForecastGain]] = {}
-    for recs in by_subject.values():
-        if len(recs) <= calibration_episodes:
-            raise ValueError(f"need more than {calibration_episodes} episodes per held-out subject")
-        for g in forecast_gains(
-            [*train, *recs[:calibration_episodes]], recs[calibration_episodes:], horizons_s
-        ):
-            parts.setdefault((g.target, g.horizon_s), []).append(g)
-    out = []
-    for (target, h), gains in parts.items():
-        n = np.array([g.n_test for g in gains], dtype=float)
-        base = float(np.sqrt(np.sum(n * np.array([g.rmse_baseline for g in gains]) ** 2) / n.sum()))
-        emg = float(np.sqrt(np.sum(n * np.array([g.rmse_emg for g in gains]) ** 2) / n.sum()))
-        out.append(ForecastGain(target, h, base, emg, 1.0 - emg / base, gains[0].n_train, int(n.sum())))
-    return out
+    eps = [as_episode(r) for r in held_out]
+    counts = {s: sum(e.subject == s for e in eps) for s in {e.subject for e in eps}}
+    if not counts:
+        raise ValueError("no held-out recording")
+    fewest = min(counts.values())
+    if fewest <= calibration_episodes:
+        raise ValueError(f"need more than {calibration_episodes} episodes per held-out subject, got {fewest}")
+    by: dict[int, list[Episode]] = {}
+    for e in eps:
+        by.setdefault(e.subject, []).append(e)
+    splits = [sp for person in by.values() for sp in split_people(person, len(person) - calibration_episodes)]
+    settings = Settings(HALF_LIFE_S, PERSON_FIT, calibration_episodes)
+    train_eps = [as_episode(r) for r in train]
+    return information(train_eps, splits, horizons_s, settings, n_boot=n_boot, seed=seed).rows
+
+
+def best_label_free(rows: Sequence[InfoRow], horizons_s: Sequence[float] = HORIZONS_S) -> InfoRow:
+    """The normalised label-free row (``normalised/person`` or ``normalised/running``) with the
+    larger mean position gain over ``horizons_s`` (one choice for every horizon)."""
+    candidates = [r for r in rows if r.name.startswith("normalised/") and r.gains]
+    return max(
+        candidates, key=lambda r: (float(np.mean([r.gains[h].position.mean for h in horizons_s])), r.name)
+    )

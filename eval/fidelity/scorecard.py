@@ -20,7 +20,13 @@ from teleimp_env.eval.fidelity.closed_loop import delay_cost
 from teleimp_env.eval.fidelity.effort import effort
 from teleimp_env.eval.fidelity.envelope import envelope_quality
 from teleimp_env.eval.fidelity.fatigue import fatigue_fidelity
-from teleimp_env.eval.fidelity.information import calibrated_gains, forecast_gains
+from teleimp_env.eval.fidelity.information import (
+    CALIBRATION_EPISODES,
+    HORIZONS_S,
+    TRAIN_EPISODES,
+    best_label_free,
+    readout_information,
+)
 from teleimp_env.eval.fidelity.motion import motion_fidelity
 from teleimp_env.eval.fidelity.record import record_set
 from teleimp_env.eval.fidelity.stiffness import stiffness_stats
@@ -82,36 +88,85 @@ def _pct(x: float) -> str:
     return f"{100.0 * x:+.1f} %"
 
 
+def _gain_text(g: Any) -> str:
+    """``"+12.3 % [+4.5, +20.1] (0.36 → 0.32 mm)"`` of a position gain."""
+    p = g.position
+    return f"{_pct(p.mean)} [{_pct(p.lo)}, {_pct(p.hi)}] ({g.pos_rmse_mm[1]:.3g} → {g.pos_rmse_mm[0]:.3g} mm)"
+
+
+def _stiffness_text(g: Any) -> str:
+    k = g.stiffness
+    rmse = f"{g.stiffness_rmse[1]:.0f} → {g.stiffness_rmse[0]:.0f} N/m"
+    return f"{_pct(k.mean)} [{_pct(k.lo)}, {_pct(k.hi)}] ({rmse})"
+
+
 def _rows_information(cfg: ScorecardConfig, held: list, progress: bool) -> list[Row]:
-    train = record_set(cfg.train_subjects, cfg.episodes, cfg.seed + 1, progress, generator=cfg.generator)
-    gains = {(g.target, g.horizon_s): g for g in forecast_gains(train, held)}
+    if cfg.episodes <= CALIBRATION_EPISODES:
+        need = f"needs more than {CALIBRATION_EPISODES} episodes per held-out subject"
+        return [
+            Row("information", "envelopes improve the read-out's forecast", need, str(cfg.episodes), None)
+        ]
+    train = record_set(
+        cfg.train_subjects, TRAIN_EPISODES, cfg.seed + 1, progress, generator=cfg.generator, traces=True
+    )
+    info = readout_information(train, held, seed=cfg.seed)
+    best = best_label_free(info)
     rows = []
-    for target, h, need, unit in (
-        ("position", 0.05, 0.10, "mm"),
-        ("position", 0.1, 0.05, "mm"),
-        ("stiffness", 0.1, 0.10, "N/m"),
-    ):
-        g = gains[(target, h)]
+    for h in HORIZONS_S:
+        g = best.gains[h]
         rows.append(
             Row(
                 "information",
-                f"envelopes improve the ridge forecast of {target}, {1000 * h:.0f} ms ahead",
-                f">= {100 * need:.0f} % RMSE vs position + velocity",
-                f"{_pct(g.improvement)} ({g.rmse_baseline:.3g} → {g.rmse_emg:.3g} {unit})",
-                g.improvement >= need,
+                f"envelopes improve the read-out's forecast of position, {1000 * h:.0f} ms ahead "
+                f"(best label-free normalisation: {best.name})",
+                ">= +8 % RMSE vs the no-envelope read-out, 95 % CI (clustered by person) above 0",
+                _gain_text(g),
+                bool(g.position.mean >= 0.08 and g.position.lo > 0.0),
                 g.as_dict(),
             )
         )
-    if cfg.episodes > 2:
-        for g in calibrated_gains(train, held, 2):
-            unit = "mm" if g.target == "position" else "N/m"
+    g = best.gains[HORIZONS_S[-1]]
+    rows.append(
+        Row(
+            "information",
+            f"envelopes improve the read-out's forecast of stiffness, {1000 * HORIZONS_S[-1]:.0f} ms ahead "
+            f"({best.name}; the baseline has the master's estimate)",
+            "95 % CI (clustered by person) above 0",
+            _stiffness_text(g),
+            bool(g.stiffness.lo > 0.0),
+            g.as_dict(),
+        )
+    )
+    within = next((r for r in info if r.name == "within-person" and r.gains), None)
+    if within is not None:
+        h = HORIZONS_S[-1]
+        share_p = best.gains[h].position.mean / within.gains[h].position.mean
+        share_k = best.gains[h].stiffness.mean / within.gains[h].stiffness.mean
+        rows.append(
+            Row(
+                "information",
+                f"cross-person gain as a share of the within-person gain, {1000 * h:.0f} ms ({best.name})",
+                "reported; real sEMG decoders lose a large share of their within-person performance "
+                "across people without calibration (e.g. Côté-Allard et al. 2019, IEEE TNSRE 27:760)",
+                f"position {100 * share_p:.0f} %, stiffness {100 * share_k:.0f} %",
+                None,
+                {"position": share_p, "stiffness": share_k},
+            )
+        )
+    for r in info:
+        if r is best:
+            continue
+        if not r.gains:
+            rows.append(Row("information", f"… {r.name} ({r.kind})", "reported", r.note, None))
+            continue
+        for h in HORIZONS_S:
+            g = r.gains[h]
             rows.append(
                 Row(
                     "information",
-                    f"… same, with 2 calibration episodes of each held-out subject: {g.target}, "
-                    f"{1000 * g.horizon_s:.0f} ms",
+                    f"… {r.name} ({r.kind}): position and stiffness, {1000 * h:.0f} ms",
                     "reported",
-                    f"{_pct(g.improvement)} ({g.rmse_baseline:.3g} → {g.rmse_emg:.3g} {unit})",
+                    f"{_gain_text(g)}; stiffness {_stiffness_text(g)}",
                     None,
                     g.as_dict(),
                 )
@@ -152,15 +207,28 @@ def _rows_envelope(subjects: Sequence[int]) -> list[Row]:
     ]  # fmt: skip
 
 
-def _rows_stiffness(held: list) -> list[Row]:
+#: Recording seeds of the distinct-axes row besides the scorecard's own (offsets from its seed).
+AXES_EXTRA_SEEDS: tuple[int, ...] = (1000, 1001)
+#: Episodes per subject recorded for each extra seed of the distinct-axes row.
+AXES_EXTRA_EPISODES = 2
+
+
+def _rows_stiffness(cfg: ScorecardConfig, held: list, progress: bool) -> list[Row]:
     st = stiffness_stats(held)
-    r = st.max_pair_correlation
-    below = float(np.mean(r < 0.9))
+    per_seed = [st.max_pair_correlation]
+    for offset in AXES_EXTRA_SEEDS:
+        more = record_set(
+            cfg.subjects, AXES_EXTRA_EPISODES, cfg.seed + offset, progress, generator=cfg.generator
+        )
+        per_seed.append(stiffness_stats(more).max_pair_correlation)
+    r = np.concatenate(per_seed)
+    below = [float(np.mean(x < 0.9)) for x in per_seed]
     relaxed, co = st.relaxed[:2], st.cocontracted_lateral
+    seeds = ", ".join(f"{100 * b:.0f} %" for b in below)
     return [
         Row("stiffness", "axes are distinct signals: largest within-episode r between two axes",
-            "< 0.9 in >= 90 % of episodes", f"median {np.median(r):.2f}; {100 * below:.0f} % below 0.9",
-            below >= 0.9, r.tolist()),
+            f"< 0.9 in >= 90 % of episodes, each of {len(per_seed)} seeds",
+            f"median {np.median(r):.2f}; below 0.9: {seeds}", min(below) >= 0.9, r.tolist()),
         Row("stiffness", "relaxed (reaching), lateral axes", "200–500 N/m",
             f"x {relaxed[0]:.0f}, y {relaxed[1]:.0f} (z {st.relaxed[2]:.0f}: it holds the arm up)",
             bool(np.all((relaxed >= 200) & (relaxed <= 500))), st.relaxed.tolist()),
@@ -243,7 +311,7 @@ def run_scorecard(cfg: ScorecardConfig, progress: bool = True) -> list[Row]:
     held = record_set(cfg.subjects, cfg.episodes, cfg.seed, progress, generator=cfg.generator, traces=True)
     steps: list[tuple[str, Callable[[], list[Row]]]] = [
         ("information", lambda: _rows_information(cfg, held, progress)),
-        ("stiffness", lambda: _rows_stiffness(held)),
+        ("stiffness", lambda: _rows_stiffness(cfg, held, progress)),
         ("effort", lambda: _rows_effort(held)),
         ("motion", lambda: _rows_motion(cfg.subjects)),
         ("fatigue", lambda: _rows_fatigue(cfg.subjects)),

@@ -16,6 +16,13 @@ Nothing of the predictors is re-implemented here.
   ``fit(train, validation)``: per-component thresholds chosen on the validation split.
 * ``lstm`` — :func:`~teleimp_env.agents.predictors.lstm.predictor.fit_lstm_predictor` (the shipped
   architecture and recipe, with the study's iteration budget): best iterate on the validation split.
+* ``readout`` — :class:`~teleimp_env.agents.predictors.readout.predictor.LinearReadout` with
+  ``envelopes="raw"`` (the envelopes standardised by the training population only, i.e. the
+  predictor kind ``readout-rawemg``), ``fit(train)``, ridge read-outs fitted at exactly the study's
+  horizons. It reads whatever the study's modality left in the envelope columns: as sent
+  (``readout``), zeros (``readout·noemg``, the kind ``readout-noemg`` up to constant features) or
+  the per-person running normalisation (``readout·norm``, the kind ``readout``: the same 4-s
+  half-life, and the ridge re-standardises its features).
 
 Seeds: a row's ``SeedSequence`` becomes the predictor's int seed by its first 32-bit state word, the
 convention of ``fit_lstm_predictor`` (:func:`int_seed`).
@@ -165,3 +172,27 @@ class LstmRow(AgentRow):
 
     def n_params(self) -> int:
         return int(sum(p.numel() for p in self.predictor_.net_.parameters() if p.requires_grad))
+
+
+class ReadoutRow(AgentRow):
+    """The agents' linear read-out on the envelope columns as the modality leaves them.
+
+    Args:
+        params: keyword arguments of ``LinearReadout`` (default: ``envelopes="raw"``, the grid
+            ``horizons_s`` = the study's horizons); nothing of it is random (the seed is unused).
+    """
+
+    family = "readout"
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        self.params = dict(params or {})
+
+    def fit(self, data: StudyData, seed: np.random.SeedSequence) -> ReadoutRow:
+        from teleimp_env.agents.predictors.readout.predictor import LinearReadout
+
+        params = {"envelopes": "raw", "horizons_s": tuple(data.layout.horizons_s.tolist()), **self.params}
+        self.predictor_ = LinearReadout(**params).fit(self.fit_dataset(data))
+        return self
+
+    def n_params(self) -> int:
+        return int(self.predictor_.coef_.size)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from teleimp_env.agents.data.envelope_inputs import MODALITIES
 from teleimp_env.eval.study.families import FAMILIES
 from teleimp_env.operator.subjects import TEST_SUBJECTS, TRAIN_SUBJECTS, VALIDATION_SUBJECTS
 
@@ -92,6 +93,11 @@ class StudyConfig:
     stays on the validation subjects)."""
     families: tuple[str, ...] = FAMILIES
     """``--families``: predictor families (see :mod:`teleimp_env.eval.study.families`)."""
+    modalities: tuple[str, ...] = ("emg",)
+    """``--modalities``: what the envelope-reading families see, from ``emg`` (as sent), ``noemg``
+    (envelope columns zeroed), ``norm`` (per-person running normalisation); each such family is
+    fitted and scored once per modality (rows ``family``, ``family·noemg``, ``family·norm``; see
+    :mod:`teleimp_env.eval.study.families`). Kept in this canonical order."""
     episodes_per_subject: int = 4
     """``--episodes``: recorded episodes per subject and generator, in [1, 100]."""
     episode_s: float = 12.0
@@ -129,6 +135,12 @@ class StudyConfig:
         parse_names("--families", ",".join(self.families), FAMILIES)
         object.__setattr__(self, "generators", tuple(dict.fromkeys(self.generators)))
         object.__setattr__(self, "families", tuple(dict.fromkeys(self.families)))
+        if isinstance(self.modalities, str):
+            raise ValueError(
+                f"--modalities must be a list of names from {', '.join(MODALITIES)}, got {self.modalities!r}"
+            )
+        parse_names("--modalities", ",".join(self.modalities), MODALITIES)
+        object.__setattr__(self, "modalities", tuple(m for m in MODALITIES if m in self.modalities))
         hs = tuple(float(h) for h in self.horizons_ms)
         for h in hs:
             steps = h / PACKET_MS

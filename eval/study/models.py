@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from teleimp_env.eval.study.agent_rows import CvRow, KfRow, LstmRow, NaiveRow, SindyRow
+from teleimp_env.eval.study.agent_rows import CvRow, KfRow, LstmRow, NaiveRow, ReadoutRow, SindyRow
 from teleimp_env.eval.study.base import StudyModel
 from teleimp_env.eval.study.esn import EchoStateNetwork, ESNParams
 from teleimp_env.eval.study.families import FAMILIES
@@ -42,7 +42,7 @@ def make_model(family: str, budgets: Budgets | None = None) -> StudyModel:
     b = budgets or Budgets()
     if family.startswith("shipped-") and family in FAMILIES:
         return ShippedRow(family.removeprefix("shipped-"))
-    simple = {"naive": NaiveRow, "cv": CvRow, "kf": KfRow, "ridge": RidgeWindow}
+    simple = {"naive": NaiveRow, "cv": CvRow, "kf": KfRow, "readout": ReadoutRow, "ridge": RidgeWindow}
     if family in simple:
         return simple[family]()
     if family == "sindy":

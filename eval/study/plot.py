@@ -6,12 +6,17 @@ from pathlib import Path
 
 import numpy as np
 
-from teleimp_env.eval.study.families import AGENT_FAMILIES, SHIPPED_FAMILIES
+from teleimp_env.eval.study.families import AGENT_FAMILIES, SHIPPED_FAMILIES, split_row_name
 from teleimp_env.eval.study.result import StudyResult
+
+#: Marker of a row's envelope modality.
+MARKERS = {"emg": "o", "noemg": "x", "norm": "s"}
 
 
 def line_style(family: str) -> str:
-    """Solid for the agents' predictors, dotted for shipped checkpoints, dashed for window models."""
+    """Solid for the agents' predictors, dotted for shipped checkpoints, dashed for window models
+    (``family`` may be a row name such as ``lstm·noemg``)."""
+    family = split_row_name(family)[0]
     if family in AGENT_FAMILIES:
         return "-"
     return ":" if family in SHIPPED_FAMILIES else "--"
@@ -23,7 +28,8 @@ def error_plot(result: StudyResult, path: Path) -> Path | None:
     Rows: position error (mm), stiffness error (N/m); columns: generators; one line per family
     with its 95 % CI over test episodes as error bars when there are at least 3 test episodes
     (LOSO: the mean over held-out subjects, no bars). Families are offset slightly along x; the
-    line style tells the family's kind (:func:`line_style`), the colour its name (tab20); position
+    line style tells the family's kind (:func:`line_style`), the marker its envelope modality
+    (:data:`MARKERS`), the colour its row name (tab20); position
     errors are on a log axis (they span two decades).
     """
     try:
@@ -55,7 +61,7 @@ def error_plot(result: StudyResult, path: Path) -> Path | None:
                     hs + shift,
                     mean,
                     yerr=yerr,
-                    marker="o",
+                    marker=MARKERS.get(split_row_name(family)[1], "o"),
                     ms=4,
                     capsize=2,
                     label=family,

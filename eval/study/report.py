@@ -13,16 +13,21 @@ Files under the output directory:
 * ``sindy_terms.csv`` — term counts and thresholds per component; ``sindy_equations.txt`` —
   ``SindyPredictor.equations()`` per generator; deterministic.
 * ``timings.csv`` / ``timings.md`` — training and prediction wall time (not reproducible).
+* ``modality_ablation.json`` — only when ``--modalities`` includes ``noemg`` and another modality:
+  the section "Does sEMG help? (paired by person)" of ``study.md`` as data
+  (:mod:`~teleimp_env.eval.study.ablation`); deterministic.
 * ``error_vs_horizon.png`` — error vs horizon per family, one column per generator.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 
+from teleimp_env.eval.study.ablation import ABLATION_TITLE, ablation_json, ablation_section, comparisons_of
 from teleimp_env.eval.study.plot import error_plot
 from teleimp_env.eval.study.result import StudyResult
 from teleimp_env.eval.study.sindy_report import beats_hold_line, equations_text, sindy_csv, sindy_section
@@ -251,6 +256,9 @@ def markdown_summary(result: StudyResult) -> str:
             parts.append(f"## `{g}` (leave one subject out)\n\n" + loso_section(result, g))
         else:
             parts.append(f"## `{g}` (errors on test subjects only)\n\n" + generator_table(_rows(result, g)))
+    ablation = ablation_section(result)
+    if ablation:
+        parts.append(f"## {ABLATION_TITLE}\n\n" + ablation)
     if result.sindy:
         parts.append("## SINDy\n\n" + sindy_section(result))
     return "\n\n".join(parts)
@@ -264,7 +272,8 @@ def study_markdown(result: StudyResult) -> str:
         "",
         f"Operator: `{c.operator}` (env used `{result.operator_kind}`); "
         f"{c.episodes_per_subject} episode(s) of ≤ {c.episode_s:g} s per subject; seed {c.seed}.",
-        "Agents' rows (`naive`, `cv`, `kf`, `sindy`, `lstm`) are the predictor classes the stacks run, "
+        "Agents' rows (`naive`, `cv`, `kf`, `sindy`, `lstm`, `readout`) are the predictor classes the "
+        "stacks run (`readout`: `LinearReadout` on the envelopes as the modality leaves them), "
         f"retrained here (LSTM: {c.lstm_iters} steps, {c.lstm_samples} MC-Dropout streams) and "
         "evaluated through their offline path; `shipped-*` rows are the shipped checkpoints as they are.",
         f"Window models: {c.window} frames every {c.frame_ms:g} ms; every PyTorch window model trains "
@@ -275,6 +284,13 @@ def study_markdown(result: StudyResult) -> str:
         f"`params` = learned scalars (SINDy: nonzero terms of the full-data member; ESN: the readout, its "
         f"{c.esn_units}-unit reservoir is fixed and random; cv/kf: spread and filter parameters).",
     ]
+    if c.modalities != ("emg",):
+        head.append(
+            f"Envelope inputs (`--modalities {','.join(c.modalities)}`): every family that learns from "
+            "the envelopes is fitted once per modality with the same seed; no suffix = as sent, "
+            "`·noemg` = envelope columns zeroed, `·norm` = per-person running normalisation "
+            "(population statistics of the training subjects; label-free)."
+        )
     if result.operator_kind == "ScriptedOperator":
         head.append(
             "\n**Warning:** the scripted operator ignores the generator preset; generator "
@@ -293,6 +309,9 @@ def study_markdown(result: StudyResult) -> str:
                 + "\n\n"
                 + beats_naive_section(result, g)
             )
+    ablation = ablation_section(result)
+    if ablation:
+        parts.append(f"## {ABLATION_TITLE}\n\n" + ablation)
     parts.append("## SINDy (the agents' `SindyPredictor`)\n\n" + sindy_section(result))
     if result.sindy:
         parts.append(
@@ -340,6 +359,11 @@ def write_outputs(result: StudyResult, out_dir: str | Path) -> list[Path]:
     }
     if result.sindy:
         texts["sindy_equations.txt"] = equations_text(result)
+    comparisons = comparisons_of(result)
+    if comparisons:
+        texts["modality_ablation.json"] = (
+            json.dumps(ablation_json(result, comparisons), indent=2, ensure_ascii=False) + "\n"
+        )
     paths = []
     for name, text in texts.items():
         p = out / name

@@ -20,6 +20,7 @@ class SindyReport:
         thresholds: per component, the sparsity threshold chosen on the validation subjects.
         equations: ``SindyPredictor.equations()``: the library, the thresholds, one equation per
             component (standardised units) and the ensemble's term-count ranges.
+        row: the row's name (``sindy``, or ``sindy·noemg`` / ``sindy·norm`` with ``--modalities``).
     """
 
     generator: str
@@ -30,6 +31,7 @@ class SindyReport:
     terms_range: dict[str, tuple[int, int]]
     thresholds: dict[str, float]
     equations: str
+    row: str = "sindy"
 
 
 @dataclass
@@ -39,11 +41,14 @@ class StudyResult:
     Attributes:
         config: the configuration that produced it.
         rows: one :class:`FamilyResult` per (generator, fold, family).
-        sindy: one :class:`SindyReport` per (generator, fold) where SINDy ran.
+        sindy: one :class:`SindyReport` per (generator, fold, modality) where SINDy ran.
         samples: (generator, fold, subject) → (n_train, n_validation, n_test) sample counts.
         operator_kind: class name of the operator the env actually used (a check that the
             generator presets were really exercised).
         runtime_s: wall time of the whole run, s.
+        ablation: the modality comparisons ("Does sEMG help?",
+            :class:`~teleimp_env.eval.study.ablation.ModalityComparison`), filled at the end of
+            the run (or on first use by the report); empty unless ``noemg`` and another modality ran.
     """
 
     config: StudyConfig
@@ -52,3 +57,4 @@ class StudyResult:
     samples: dict[tuple[str, str, int | None], tuple[int, int, int]] = field(default_factory=dict)
     operator_kind: str = ""
     runtime_s: float = 0.0
+    ablation: list | None = None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from teleimp_env.eval.study.config import (
     GENERATORS,
+    MODALITIES,
     StudyConfig,
     parse_names,
     parse_numbers,
@@ -29,6 +30,7 @@ from teleimp_env.eval.study.tables import subjects
 __all__ = [
     "FAMILIES",
     "GENERATORS",
+    "MODALITIES",
     "StudyConfig",
     "StudyResult",
     "add_study_arguments",
@@ -69,6 +71,14 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     )
     parser.add_argument(
         "--families", default="all", help=f"families, from {', '.join(FAMILIES)} (default: all)"
+    )
+    parser.add_argument(
+        "--modalities",
+        default=",".join(d.modalities),
+        help=f"envelope inputs of the families that learn from them, from {', '.join(MODALITIES)} "
+        "or 'all': emg = as sent, noemg = envelopes zeroed, norm = per-person running "
+        "normalisation; one row per family and modality (lstm, lstm·noemg, lstm·norm) and, with "
+        "noemg, the paired table 'Does sEMG help?' (default: emg)",
     )
     parser.add_argument(
         "--episodes", type=int, default=None, help="episodes per subject (default: 4; quick: 1)"
@@ -118,6 +128,7 @@ def config_from_args(args: argparse.Namespace) -> StudyConfig:
         test_subjects=parse_subjects("--test-subjects", args.test_subjects),
         loso=bool(args.loso),
         families=parse_names("--families", args.families, FAMILIES),
+        modalities=parse_names("--modalities", args.modalities, MODALITIES),
         operator=args.operator,
         threads=args.threads,
         progress=not args.no_progress,

@@ -10,10 +10,20 @@ fitted and selected on are checked against the subjects it is scored on; an over
 raises. With ``loso`` every subject of train ∪ test is held out once (validation stays on the
 validation subjects).
 
+Modalities (``config.modalities``): the families that learn from the envelopes
+(:data:`~teleimp_env.eval.study.families.ENVELOPE_FAMILIES`) are fitted and scored once per
+modality, on the fold's episodes with rewritten envelope columns
+(:class:`~teleimp_env.agents.data.envelope_inputs.EnvelopeInputs`; ``norm``'s population
+statistics from the fold's training episodes only), then cut and standardised as usual; the
+other families run once on the packets as sent. Rows are named by
+:func:`~teleimp_env.eval.study.families.row_name` (``lstm``, ``lstm·noemg``, ``lstm·norm``).
+
 Reproducibility: :attr:`StudyConfig.seed` is the only seed. Recording uses
 ``SeedSequence([seed, subject, episode])`` (the same episodes under every generator); each fitted
 model draws from ``SeedSequence([seed, generator index, fold, family index])`` where the indices
-are positions in the canonical lists, so a subset run reproduces its part of a full run. Torch and
+are positions in the canonical lists (:func:`~teleimp_env.eval.study.families.seed_index`), so a
+subset run reproduces its part of a full run; a family's modalities share its seed, so twins
+differ in their envelope inputs only. Torch and
 BLAS run on ``config.threads`` threads and torch's deterministic-algorithms flag is restored
 afterwards. The same seed gives the same tables bit for bit (wall times are kept apart).
 
@@ -37,18 +47,30 @@ from collections.abc import Iterator
 import numpy as np
 from tqdm import tqdm
 
+from teleimp_env.agents.data.envelope_inputs import MODALITIES, EnvelopeInputs
+from teleimp_env.eval.study.ablation import modality_comparisons
 from teleimp_env.eval.study.base import FamilyUnavailable, StudyModel
 from teleimp_env.eval.study.config import GENERATORS, PACKET_MS, StudyConfig
 from teleimp_env.eval.study.data import Layout, StudyData, prepare, record
 from teleimp_env.eval.study.esn import ESNParams
-from teleimp_env.eval.study.families import FAMILIES
+from teleimp_env.eval.study.families import reads_envelopes, row_name, seed_index
 from teleimp_env.eval.study.models import Budgets, make_model
 from teleimp_env.eval.study.result import StudyResult
 from teleimp_env.eval.study.sequence import TrainBudget
 from teleimp_env.eval.study.sindy_report import sindy_report
 from teleimp_env.eval.study.stats import FamilyResult, summarise, unavailable
 
-__all__ = ["LeakError", "StudyConfig", "StudyResult", "check_held_out", "fit_one", "folds", "run"]
+__all__ = [
+    "LeakError",
+    "StudyConfig",
+    "StudyResult",
+    "check_held_out",
+    "fit_one",
+    "folds",
+    "modalities_run",
+    "row_jobs",
+    "run",
+]
 
 
 class LeakError(RuntimeError):
@@ -125,6 +147,7 @@ def fit_one(
     checkpoint) or that fails gets a row saying so (and a warning on stderr); the study goes on.
     A leak of test subjects into fitting or selection raises :class:`LeakError`."""
     where = (base.generator, base.fold, base.subject, base.family, base.horizons_ms)
+    modality = base.modality
     try:
         t0 = time.perf_counter()
         model.fit(data, seed)
@@ -137,13 +160,13 @@ def fit_one(
     except LeakError:
         raise
     except (FamilyUnavailable, ImportError) as exc:
-        return unavailable(*where, str(exc)), None
+        return unavailable(*where, str(exc), modality), None
     except Exception as exc:  # one broken family must not lose a long study
         print(
             f"teleimp study: warning: family {base.family!r} failed on {base.generator}: {exc!r}",
             file=sys.stderr,
         )
-        return unavailable(*where, f"failed: {type(exc).__name__}: {exc}"), None
+        return unavailable(*where, f"failed: {type(exc).__name__}: {exc}", modality), None
     tr, te = data.train.samples, data.test.samples
     subjects = np.asarray([ep.subject for ep in data.test.episodes])
     summarise(base, pred_test, te.target, te.episode, subjects, pred_train, tr.target, tr.episode)
@@ -173,6 +196,28 @@ def numeric_threads(threads: int | None) -> Iterator[None]:
         torch.use_deterministic_algorithms(old_det)
 
 
+def row_jobs(config: StudyConfig) -> list[tuple[str, str]]:
+    """``(family, modality)`` of every row of a fold, in table order: each family of
+    ``config.families``, once per modality if it learns from the envelopes, else once as sent."""
+    return [
+        (family, modality)
+        for family in config.families
+        for modality in (config.modalities if reads_envelopes(family) else ("emg",))
+    ]
+
+
+def modalities_run(config: StudyConfig) -> tuple[str, ...]:
+    """The modalities whose data a fold needs (canonical order)."""
+    needed = {m for _, m in row_jobs(config)}
+    return tuple(m for m in MODALITIES if m in needed)
+
+
+def _modality_data(modality: str, train: list, val: list, test: list, layout: Layout) -> StudyData:
+    """The fold's splits with ``modality``'s envelope inputs (``norm`` fitted on ``train``), prepared."""
+    inputs = EnvelopeInputs(modality).fit(train)
+    return prepare(inputs.episodes(train), inputs.episodes(val), inputs.episodes(test), layout)
+
+
 def run(config: StudyConfig) -> StudyResult:
     """Run the study described by ``config`` and return its measurements (nothing is written)."""
     t_start = time.perf_counter()
@@ -195,20 +240,26 @@ def run(config: StudyConfig) -> StudyResult:
             subjects_of = np.asarray([ep.subject for ep in episodes])
             for fold, held_out, *masks in folds(config, subjects_of):
                 train, val, test = ([e for e, m in zip(episodes, mask, strict=True) if m] for mask in masks)
-                data = prepare(train, val, test, layout)
+                datas = {m: _modality_data(m, train, val, test, layout) for m in modalities_run(config)}
+                first = next(iter(datas.values()))
                 result.samples[(generator, fold, held_out)] = tuple(
-                    len(s.samples) for s in (data.train, data.validation, data.test)
+                    len(s.samples) for s in (first.train, first.validation, first.test)
                 )
                 fold_code = 0 if held_out is None else held_out + 1
                 desc = generator + ("" if held_out is None else f" (held out: subject {held_out})")
-                bar = tqdm(config.families, desc=desc, unit="family", disable=not config.progress)
-                for family in bar:
-                    bar.set_postfix_str(family)
-                    seed = np.random.SeedSequence([config.seed, g_idx, fold_code, FAMILIES.index(family)])
-                    row = FamilyResult(generator, fold, held_out, family, config.horizons_ms)
-                    row, fitted = fit_one(make_model(family, budgets), data, seed, row)
+                jobs = row_jobs(config)
+                bar = tqdm(jobs, desc=desc, unit="row", disable=not config.progress)
+                for family, modality in bar:
+                    name = row_name(family, modality)
+                    bar.set_postfix_str(name)
+                    seed = np.random.SeedSequence([config.seed, g_idx, fold_code, seed_index(family)])
+                    row = FamilyResult(generator, fold, held_out, name, config.horizons_ms, modality=modality)
+                    row, fitted = fit_one(make_model(family, budgets), datas[modality], seed, row)
                     result.rows.append(row)
                     if family == "sindy" and fitted is not None:
-                        result.sindy.append(sindy_report(fitted.predictor_, generator, fold, held_out))
+                        report = sindy_report(fitted.predictor_, generator, fold, held_out)
+                        report.row = name
+                        result.sindy.append(report)
+    result.ablation = modality_comparisons(result)
     result.runtime_s = time.perf_counter() - t_start
     return result

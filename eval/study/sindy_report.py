@@ -36,18 +36,27 @@ def sindy_report(predictor, generator: str, fold: str, subject: int | None) -> S
     )
 
 
-def _where(s: SindyReport, loso: bool) -> list[str]:
-    return [s.generator, *([f"subject {s.subject}"] if loso else [])]
+def _several_rows(result: StudyResult) -> bool:
+    """Whether SINDy ran under several modalities (then every table names the row)."""
+    return len({s.row for s in result.sindy}) > 1
+
+
+def _where(s: SindyReport, loso: bool, rows: bool = False) -> list[str]:
+    return [s.generator, *([f"subject {s.subject}"] if loso else []), *([s.row] if rows else [])]
+
+
+def _where_header(loso: bool, rows: bool) -> list[str]:
+    return ["generator", *(["held out"] if loso else []), *(["row"] if rows else [])]
 
 
 def terms_table(result: StudyResult) -> str:
     """Markdown: nonzero terms per component (full-data member; ensemble min–max in brackets)."""
     comps = result.sindy[0].components
-    loso = result.config.loso
-    header = ["generator", *(["held out"] if loso else []), *(f"{c}'" for c in comps), "total"]
+    loso, rows = result.config.loso, _several_rows(result)
+    header = [*_where_header(loso, rows), *(f"{c}'" for c in comps), "total"]
     body = [
         [
-            *_where(s, loso),
+            *_where(s, loso, rows),
             *(f"{s.terms[c]} ({s.terms_range[c][0]}–{s.terms_range[c][1]})" for c in comps),
             str(sum(s.terms.values())),
         ]
@@ -59,9 +68,9 @@ def terms_table(result: StudyResult) -> str:
 def thresholds_table(result: StudyResult) -> str:
     """Markdown: the threshold each component chose on the validation subjects."""
     comps = result.sindy[0].components
-    loso = result.config.loso
-    header = ["generator", *(["held out"] if loso else []), *comps]
-    body = [[*_where(s, loso), *(f"{s.thresholds[c]:g}" for c in comps)] for s in result.sindy]
+    loso, rows = result.config.loso, _several_rows(result)
+    header = [*_where_header(loso, rows), *comps]
+    body = [[*_where(s, loso, rows), *(f"{s.thresholds[c]:g}" for c in comps)] for s in result.sindy]
     return md_table(header, body)
 
 
@@ -70,7 +79,8 @@ def equations_text(result: StudyResult) -> str:
     blocks = []
     for s in result.sindy:
         where = "" if s.subject is None else f" subject {s.subject}"
-        blocks.append(f"[{s.generator}, {s.fold}{where}]\n{s.equations}")
+        row = "" if s.row == "sindy" else f", {s.row}"
+        blocks.append(f"[{s.generator}, {s.fold}{where}{row}]\n{s.equations}")
     return "\n\n".join(blocks) + "\n"
 
 
@@ -116,12 +126,15 @@ def sindy_csv(result: StudyResult) -> str:
     if not result.sindy:
         return csv_text(["generator", "fold", "subject"], [])
     comps = result.sindy[0].components
-    header = ["generator", "fold", "subject", *comps, "total", *(f"threshold_{c}" for c in comps)]
+    several = _several_rows(result)
+    header = ["generator", "fold", "subject", *(["row"] if several else []), *comps, "total"]
+    header += [f"threshold_{c}" for c in comps]
     rows = [
         [
             s.generator,
             s.fold,
             "" if s.subject is None else s.subject,
+            *([s.row] if several else []),
             *(s.terms[c] for c in comps),
             sum(s.terms.values()),
             *(f"{s.thresholds[c]:g}" for c in comps),

@@ -56,7 +56,8 @@ class FamilyResult:
         generator: sEMG generator preset.
         fold: ``"test"`` (train/test split) or ``"loso"`` (leave one subject out).
         subject: the held-out subject in LOSO mode, ``None`` otherwise.
-        family: predictor family.
+        family: the row's name: the predictor family, ``family·modality`` for a modality other
+            than ``emg`` (:func:`~teleimp_env.eval.study.families.row_name`).
         horizons_ms: (H,) horizons, ms.
         available: False when the family could not run (``note`` says why); errors are then nan.
         note: free text (why unavailable, or a caveat).
@@ -64,12 +65,15 @@ class FamilyResult:
         pos_train / stiff_train: per horizon, mean over the training episodes (nan if not evaluated).
         per_subject: subject id → (pos (H,), stiff (H,)) means over that subject's test episodes.
         episodes: (E,) test episode indices of ``pos_episodes`` / ``stiff_episodes`` rows.
+        episode_subjects: (E,) subject id of each of those episodes.
         pos_episodes / stiff_episodes: (E, H) per-episode mean errors (mm, N/m).
         fit_subjects / selection_subjects: subjects the model was fitted / selected on.
         test_subjects: subjects of the episodes it was scored on.
         n_params: trainable (learned) scalars.
         train_s / predict_s: wall time of fitting and of predicting the test split, s (not
             reproducible; kept out of the deterministic tables).
+        modality: the envelope inputs the row was fitted and scored on (``emg``: as sent; see
+            :mod:`teleimp_env.agents.data.envelope_inputs`).
     """
 
     generator: str
@@ -85,6 +89,7 @@ class FamilyResult:
     stiff_train: list[float] = field(default_factory=list)
     per_subject: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     episodes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    episode_subjects: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     pos_episodes: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     stiff_episodes: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     fit_subjects: tuple[int, ...] = ()
@@ -93,10 +98,17 @@ class FamilyResult:
     n_params: int = 0
     train_s: float = 0.0
     predict_s: float = 0.0
+    modality: str = "emg"
 
 
 def unavailable(
-    generator: str, fold: str, subject: int | None, family: str, horizons_ms: tuple[float, ...], note: str
+    generator: str,
+    fold: str,
+    subject: int | None,
+    family: str,
+    horizons_ms: tuple[float, ...],
+    note: str,
+    modality: str = "emg",
 ) -> FamilyResult:
     """A row that says the family did not run, with nan errors (never invented numbers)."""
     h = len(horizons_ms)
@@ -112,6 +124,7 @@ def unavailable(
         stiff=[NAN_STAT] * h,
         pos_train=[math.nan] * h,
         stiff_train=[math.nan] * h,
+        modality=modality,
     )
 
 
@@ -139,6 +152,7 @@ def summarise(
     result.pos = [mean_ci(pos_m[:, k]) for k in range(h)]
     result.stiff = [mean_ci(stiff_m[:, k]) for k in range(h)]
     subj = np.asarray(subject_of_episode)[ids]
+    result.episode_subjects = subj.astype(np.intp)
     result.per_subject = {
         int(s): (pos_m[subj == s].mean(axis=0), stiff_m[subj == s].mean(axis=0)) for s in np.unique(subj)
     }

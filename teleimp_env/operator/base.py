@@ -77,6 +77,11 @@ class OperatorStep:
         phase: index into :data:`PHASES`.
         raw_emg: (n, 8) raw sEMG samples of this period (volts, arbitrary scale) or ``None`` when
             the operator does not synthesise a raw signal.
+        excitation: (6,) neural excitation of each muscle in [0, 1] at the end of this period
+            (order :data:`~teleimp_env.operator.subjects.MUSCLES`), or ``None`` for an operator
+            without muscles (ground truth).
+        activation: (6,) muscle activation in [0, 1] at the end of this period (force follows it
+            one electromechanical delay later), or ``None`` without muscles (ground truth).
     """
 
     hand_pos: np.ndarray
@@ -87,6 +92,8 @@ class OperatorStep:
     master_energy: float
     phase: int
     raw_emg: np.ndarray | None = None
+    excitation: np.ndarray | None = None
+    activation: np.ndarray | None = None
 
     def write_packet(self, out: np.ndarray, t_send: float, seq: int) -> np.ndarray:
         """Fill ``out`` (shape ``(PACKET_SIZE,)``) with this step's packet and return it."""

@@ -236,6 +236,8 @@ class PhysiologicalOperator(Operator):
             master_energy=0.0,
             phase=self.planner.phase,
             raw_emg=np.zeros((self.raw_samples_per_step(dt), 8)) if self.provides_raw_emg else None,
+            excitation=a0.copy(),  # the excitation that holds the activation at a0
+            activation=a0.copy(),
         )
 
     def advance(self, t: float, view: RobotView | None, displayed_force: np.ndarray | None) -> OperatorStep:
@@ -274,6 +276,8 @@ class PhysiologicalOperator(Operator):
             master_energy=self._energy,
             phase=self._phase,
             raw_emg=self._raw[i] if self.provides_raw_emg else None,
+            excitation=self._u[i],
+            activation=self._act[i],
         )
 
     # ------------------------------------------------------------------ internals
@@ -414,6 +418,7 @@ class PhysiologicalOperator(Operator):
         acc /= p.arm_mass
         acc += ref_acc
         self._ktrue = stiff
+        self._u, self._act = u, act
         if self.emg is not None:  # the sEMG follows the neural excitation
             raw = self.emg.block(u, acc, self._spectral())
             env = self.detector.process(raw)

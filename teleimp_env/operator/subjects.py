@@ -18,10 +18,12 @@ from teleimp_env.operator.config import check_subject
 
 #: Constant mixed into every subject's seed (the subject stream); never change it.
 SUBJECT_STREAM = 0x7E1E_0005
-#: Default pools: training, validation (model selection, calibration) and test; never overlapping.
-TRAIN_SUBJECTS: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
-VALIDATION_SUBJECTS: tuple[int, ...] = (8, 9)
-TEST_SUBJECTS: tuple[int, ...] = (6, 7)
+#: Default pools: training (16 people), validation (6: model selection, calibration) and test
+#: (16); never overlapping. The 0.3 pools (train 0–5, validation 8–9, test 6–7) are subsets, so
+#: a checkpoint trained on 0–5 has still never seen a test person.
+TRAIN_SUBJECTS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, *range(10, 20))
+VALIDATION_SUBJECTS: tuple[int, ...] = (8, 9, 20, 21, 22, 23)
+TEST_SUBJECTS: tuple[int, ...] = (6, 7, *range(24, 38))
 #: Relative stiffness per co-contraction along x, y, z shared by the population (the ellipse's
 #: shape); each subject scatters ±10 % about it.
 STIFFNESS_SHAPE: tuple[float, float, float] = (1.15, 0.85, 1.0)
@@ -196,6 +198,44 @@ class SubjectParams:
     """[0.01, 0.02]: σ0 of the ``hard`` preset's state-dependent noise floor."""
     drift_pattern: tuple[tuple[float, ...], ...]
     """(8, 9) in [−1, 1]: ΔW = W0 ⊙ pattern, the ``hard`` preset's map drift."""
+    # --- cross-person sEMG variation (drawn after everything above, so adding these changed no
+    # earlier parameter; docs/operator.md "Cross-person variation"; sEMG path only) ----------
+    fat_thickness: float
+    """m, [0.002, 0.012]: subcutaneous fat under the armband (forearm/upper arm: a few mm up to
+    over 10 mm). Thicker fat attenuates the sEMG (RMS × exp(−Δd/8 mm), fitted to the finite-element
+    model of Kuiken et al. 2003: −31 / −80 / −90 % at 3 / 9 / 18 mm), widens each muscle's spread
+    around the band (more crosstalk; Kuiken et al. 2003, De la Barrera & Milner 1994) and low-passes
+    it (lower median frequency; De la Barrera & Milner 1994, Farina & Rainoldi 1999)."""
+    muscle_spread: Vec6
+    """[0.8, 1.25] per muscle: factor on the muscle's angular spread under the band (muscle width
+    and fibre geometry; the population's ``crosstalk`` sets the reference spread). Estimate."""
+    muscle_depth: Vec6
+    """m, [0, 0.004] per muscle: depth of the muscle's active territory below the fascia, added to
+    the fat for its amplitude and spread (deeper sources give smaller, broader surface
+    potentials; Fuglevand et al. 1992, Roeleveld et al. 1997). Range is an estimate."""
+    synergy: tuple[tuple[float, ...], ...]
+    """(6, 6), off-diagonal in [0, 0.1], diagonal 0: row i is the share of each other muscle's
+    (recruitment-shaped) drive that shows in muscle i's sEMG — person-specific accessory activity
+    (individual synergies, Hug et al. 2010). sEMG only: forces and motion do not see it. The
+    range is an estimate."""
+    band_shift: float
+    """m, [−0.02, 0.02]: longitudinal donning offset of the armband along the arm (shifts of
+    ~1 cm degrade sEMG pattern recognition; Hargrove et al. 2008, Young et al. 2011)."""
+    muscle_belly: Vec6
+    """m, [−0.02, 0.02] per muscle: position along the arm, relative to the nominal ring, where
+    the muscle's surface amplitude peaks (belly between innervation zone and tendon). The gain is
+    exp(−(band_shift − belly)²/(2·(3 cm)²)): a 1-cm shift changes the most affected muscle's gain
+    by 7–46 % (median 27 % over subjects 0–199). Estimate."""
+    contact_noise: tuple[float, ...]
+    """(8,) log-uniform in [0.5, 2] (2^U(−1, 1)): per-electrode factor on the electrode–skin part
+    of the noise floor (half its power at factor 1; the amplifier's half is common) and on the
+    low-frequency electrode–skin noise: contact-impedance differences between electrodes (the
+    electrode–skin interface dominates electrode noise, Huigen et al. 2002). Range is an
+    estimate."""
+    skin_noise: float
+    """V, [1e-6, 5e-6]: RMS of the low-frequency (≲ 2 Hz corner, 1/f² above it) electrode–skin
+    noise at contact factor 1, added to the raw signal like the motion artefacts (the master's
+    20 Hz high-pass removes most of it). Estimate."""
 
     def array(self, name: str) -> np.ndarray:
         """The parameter ``name`` as a float64 array (a copy)."""
@@ -307,4 +347,19 @@ def subject_params(subject: int) -> SubjectParams:
         linear_noise=u(0.05, 0.1),
         hard_floor=u(0.01, 0.02),
         drift_pattern=tuple(tuple(float(v) for v in row) for row in rng.uniform(-1, 1, (8, 9))),
+        # Everything below is drawn after every parameter above (in this order; never reorder).
+        fat_thickness=u(0.002, 0.012),
+        muscle_spread=un(0.8, 1.25, 6),
+        muscle_depth=un(0.0, 0.004, 6),
+        synergy=_synergy(un(0.0, 0.1, 30)),
+        band_shift=u(-0.02, 0.02),
+        muscle_belly=un(-0.02, 0.02, 6),
+        contact_noise=tuple(2.0**v for v in un(-1.0, 1.0, 8)),
+        skin_noise=u(1e-6, 5e-6),
     )
+
+
+def _synergy(off_diagonal: tuple[float, ...]) -> tuple[tuple[float, ...], ...]:
+    """(6, 6) rows with a zero diagonal, the 30 off-diagonal weights filled row by row."""
+    it = iter(off_diagonal)
+    return tuple(tuple(0.0 if i == j else next(it) for j in range(6)) for i in range(6))

@@ -63,8 +63,9 @@ def test_naive_takes_no_checkpoint(name):
     assert str(err.value).startswith(
         f"stack {name!r} takes no checkpoint= (the naive predictor has no learned"
     )
-    assert "checkpoint= applies to cv, kf, sindy, lstm (and their +eo stacks) and ppo-residual" in str(
-        err.value
+    assert (
+        "checkpoint= applies to cv, kf, sindy, lstm, readout, readout-adapt, readout-noemg, "
+        "readout-rawemg (and their +eo stacks) and ppo-residual" in str(err.value)
     )
 
 

@@ -11,7 +11,10 @@ from teleimp_env.agents.checkpoint import checkpoint_dir
 from teleimp_env.agents.lineage import Lineage, TestSubjectWarning
 from teleimp_env.operator.subjects import TEST_SUBJECTS, TRAIN_SUBJECTS, VALIDATION_SUBJECTS
 
-LEARNED = ("cv", "kf", "sindy", "lstm", "ppo-residual")
+LEARNED = (
+    "cv", "kf", "sindy", "lstm", "readout", "readout-adapt", "readout-noemg", "readout-rawemg",
+    "ppo-residual",
+)  # fmt: skip
 
 
 def _lineage(name: str) -> Lineage:
@@ -32,6 +35,13 @@ def test_shipped_checkpoints_never_saw_a_test_subject(name):
     assert not set(lineage.selection_subjects) & set(TEST_SUBJECTS), f"{name} selected on test subjects"
     assert set(lineage.fit_subjects) <= set(TRAIN_SUBJECTS)
     assert set(lineage.selection_subjects) <= set(VALIDATION_SUBJECTS)
+
+
+@pytest.mark.parametrize("name", LEARNED)
+def test_shipped_checkpoints_were_fitted_on_the_16_person_training_pool(name):
+    lineage = _lineage(name)
+    assert set(lineage.fit_subjects) == set(TRAIN_SUBJECTS) and len(lineage.fit_subjects) >= 16
+    assert set(lineage.selection_subjects) == set(VALIDATION_SUBJECTS)
 
 
 def test_every_shipped_checkpoint_is_covered():

@@ -32,7 +32,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 def test_every_option_of_every_command_is_explained():
     subs = _subparsers(build_parser())
-    assert set(subs) == {"tournament", "train", "render", "study", "fidelity", "export", "bench"}
+    assert set(subs) == {"tournament", "train", "render", "study", "fidelity", "semg", "export", "bench"}
     for name, sub in subs.items():
         for action in sub._actions:
             if isinstance(action, argparse._HelpAction):
@@ -53,6 +53,7 @@ def test_every_option_of_every_command_is_explained():
         ("study", "teleimp_env.eval.study.run"),
         ("train", "teleimp_env.agents.training.pipeline"),
         ("fidelity", "teleimp_env.eval.fidelity.cli"),
+        ("semg", "teleimp_env.eval.semg.cli"),
         ("export", "teleimp_env.eval.export.cli"),
     ],
 )
@@ -109,7 +110,7 @@ def test_unknown_stack_and_preset_list_the_valid_ones(tmp_path, capsys):
     assert main(["tournament", "--preset", "quick", "--stacks", "naive,bogus", "--out", out]) == 2
     assert "unknown stack 'bogus'; valid stacks: naive, naive+eo" in capsys.readouterr().err
     assert main(["tournament", "--preset", "huge", "--out", out]) == 2
-    assert "unknown preset 'huge'; valid presets: full, heldout, quick" in capsys.readouterr().err
+    assert "unknown preset 'huge'; valid presets: full, heldout, quick, semg" in capsys.readouterr().err
     assert main(["tournament", "--preset", "quick", "--generators", "gauss", "--out", out]) == 2
     assert "valid generators: linear, hard, physiological" in capsys.readouterr().err
 

@@ -112,6 +112,8 @@ CASES: dict[str, tuple[dict[str, Any], str, int, int]] = {
     "stack-cv": ({"subject": 6, "delay_ms": 200}, "cv", 20, 200),
     "stack-kf+eo-bilateral": ({"subject": 7, "delay_ms": 200, "force_feedback": True}, "kf+eo", 21, 300),
     "stack-ppo-residual": ({"subject": 6, "delay_ms": 200}, "ppo-residual", 22, 200),
+    "stack-readout-adapt": ({"subject": 24, "delay_ms": 200}, "readout-adapt", 23, 200),
+    "stack-readout-rawemg+loss": ({"subject": 30, "delay_ms": 100, "loss": 0.1}, "readout-rawemg", 24, 200),
 }
 
 

@@ -26,6 +26,7 @@ OFFLINE: dict[str, set[str] | None] = {
     "agents/training": None,  # datasets, calibration and fits
     "agents/predictors/lstm/training.py": None,  # torch training
     "agents/predictors/sindy/fit.py": None,  # pysindy fits
+    "agents/predictors/readout/fit.py": None,  # ridge fits
     "agents/rl/train.py": None,  # PPO training
     "agents/predictors/sindy/predictor.py": {"_fit_stiffness_map"},  # called by fit()
     "teleimp_env/rendering": None,  # pictures, not episodes

@@ -8,7 +8,7 @@ import numpy as np
 import teleimp_env  # noqa: F401
 from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
 
-ENV_ID = "TeleImp/PegInHole-v1"
+ENV_ID = "TeleImp/PegInHole-v2"
 
 
 def naive_action(obs: dict, offset=(0.0, 0.0, 0.0)) -> np.ndarray:

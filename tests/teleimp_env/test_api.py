@@ -82,9 +82,14 @@ def test_observation_layout_and_reward_is_the_sum_of_its_terms():
         "passivity_violation",
         "energy_deficit",
         "instability",
+        "operator_excitation",
+        "operator_activation",
     ):
         assert key in info
     assert np.all(info["intent_stiffness"] > 0)
+    # The scripted operator has no muscles: its excitation and activation are NaN (6,) arrays.
+    for key in ("operator_excitation", "operator_activation"):
+        assert info[key].shape == (6,) and np.all(np.isnan(info[key]))
 
 
 def test_packet_age_equals_the_constant_delay():

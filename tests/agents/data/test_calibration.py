@@ -55,3 +55,36 @@ def test_calibrated_spread_covers_95_percent(small_train, small_val):
     assert pooled == pytest.approx(0.95, abs=0.01)
     with pytest.raises(ValueError, match="level must be in"):
         calibrate_std(model, small_val, horizons, level=1.5)
+
+
+class _ScriptedSpread(NaivePredictor):
+    """The naive hold's position plus a designed error, with a designed spread per packet: at
+    rest (small spread) it is slightly off where holding is exact, in mid spreads it extrapolates
+    perfectly, in the largest spreads it is far off."""
+
+    def predict_offline(self, packets, horizon_s):
+        n = len(packets)
+        k = round(horizon_s / 0.002)
+        third = n // 3
+        truth = np.vstack((packets[k:, HAND_POS], np.repeat(packets[-1:, HAND_POS], k, axis=0)))
+        pos = truth.copy()
+        pos[:third] = packets[:third, HAND_POS] + 1e-4  # at rest: holding is exact, this is not
+        pos[2 * third :] += 0.01  # far off
+        spread = np.empty((n, 3))
+        spread[:third], spread[third : 2 * third], spread[2 * third :] = 1e-4, 1e-3, 1e-2
+        stiff = packets[:, STIFFNESS_ESTIMATE]
+        return pos, spread, stiff, np.zeros((n, 3))
+
+
+def test_gate_threshold_is_set_by_the_high_spread_tail_not_by_a_hand_at_rest():
+    n = 900
+    packets = np.zeros((n, 20))
+    packets[:, T_SEND], packets[:, SEQ] = 0.002 * np.arange(n), np.arange(n)
+    packets[300:, HAND_POS.start] = 0.02 * 0.002 * np.arange(n - 300)  # at rest, then moving
+    packets[300:, HAND_VEL.start] = 0.02
+    packets[:, STIFFNESS_ESTIMATE] = 450.0
+    data = Dataset([Episode(packets, np.full((n, 3), 450.0), subject=0, delay_ms=0.0, seed=0)])
+    gate = calibrate_gate(_ScriptedSpread(), data, horizons_s=(0.05,), n_bins=6)
+    # not set by the at-rest bins (‖spread‖ = 1e-4·√3, where holding is exact): the mid bins stay
+    # trusted; the edge lies where the far-off tail starts (its first bin also holds a few mid ones)
+    assert 1e-3 * math.sqrt(3) <= gate.max_pos_std_m < 1e-2 * math.sqrt(3)

@@ -96,3 +96,16 @@ def test_lstm_row_is_the_agents_lstm_with_the_studys_budget(data):
     np.testing.assert_array_equal(row.predict(data, data.test), offline_at_samples(ref, data))
     assert row.n_params() == sum(p.numel() for p in ref.net_.parameters())
     assert row.seen_subjects(data) == ((0, 1, 2, 3), (8, 9))
+
+
+def test_readout_row_is_the_agents_linear_readout_on_the_envelopes_as_given(data):
+    from teleimp_env.agents.predictors.readout.predictor import LinearReadout
+    from teleimp_env.eval.study.agent_rows import ReadoutRow
+
+    row = ReadoutRow().fit(data, np.random.SeedSequence(0))
+    ref = LinearReadout(envelopes="raw", horizons_s=tuple(LAYOUT.horizons_s.tolist()))
+    ref.fit(Dataset(data.train.episodes))
+    np.testing.assert_array_equal(row.predictor_.coef_, ref.coef_)
+    np.testing.assert_array_equal(row.predict(data, data.test), offline_at_samples(ref, data))
+    assert row.predictor_.envelopes == "raw" and row.n_params() == ref.coef_.size
+    assert row.seen_subjects(data) == ((0, 1, 2, 3), ())

@@ -38,6 +38,9 @@ def test_defaults_are_the_projects_subject_pools():
         ({"lstm_iters": 0}, "--lstm-iters"),
         ({"operator": "robot"}, "--operator"),
         ({"seed": -1}, "--seed"),
+        ({"modalities": ("emg", "raw")}, "--modalities"),
+        ({"modalities": ()}, "--modalities"),
+        ({"modalities": "emg"}, "--modalities"),
     ],
 )
 def test_bad_configuration_names_the_flag(kwargs, flag):
@@ -67,10 +70,46 @@ def test_cli_flags_build_the_config_and_bad_flags_exit_2(capsys, tmp_path):
     assert cfg.episodes_per_subject == 1 and cfg.lstm_iters == 7 and cfg.lstm_samples == 10
     default = config_from_args(parser.parse_args([]))
     assert (default.train_subjects, default.val_subjects, default.test_subjects) == (
-        (0, 1, 2, 3, 4, 5),
-        (8, 9),
-        (6, 7),
+        TRAIN_SUBJECTS,
+        VALIDATION_SUBJECTS,
+        TEST_SUBJECTS,
     )
+    assert default.modalities == ("emg",) and default == StudyConfig(progress=True)
     bad = parser.parse_args(["--val-subjects", "6", "--out", str(tmp_path)])
     assert run_study(bad) == 2
     assert "--val-subjects and --test-subjects" in capsys.readouterr().err
+
+
+def test_modalities_flag_all_or_a_list_in_canonical_order_and_bad_names_exit_2(capsys, tmp_path):
+    parser = add_study_arguments(argparse.ArgumentParser())
+    assert config_from_args(parser.parse_args(["--modalities", "all"])).modalities == ("emg", "noemg", "norm")
+    assert config_from_args(parser.parse_args(["--modalities", "norm,noemg"])).modalities == ("noemg", "norm")
+    assert StudyConfig(modalities=("noemg", "emg", "noemg")).modalities == ("emg", "noemg")
+    bad = parser.parse_args(["--modalities", "emg,semg", "--out", str(tmp_path)])
+    assert run_study(bad) == 2
+    err = capsys.readouterr().err
+    assert "--modalities" in err and "semg" in err and "emg, noemg, norm" in err
+
+
+def test_row_names_work_in_markdown_csv_and_families_parsing():
+    from teleimp_env.eval.study.families import (
+        ENVELOPE_FAMILIES,
+        MODALITY_SEP,
+        reads_envelopes,
+        row_name,
+        seed_index,
+        split_row_name,
+    )
+
+    assert row_name("lstm") == "lstm" and row_name("lstm", "noemg") == "lstm·noemg"
+    for family in FAMILIES:
+        assert MODALITY_SEP not in family and "," not in family and "|" not in family
+        for m in ("emg", "noemg", "norm"):
+            assert split_row_name(row_name(family, m)) == (family, m)
+    assert {"sindy", "lstm", "readout", "ridge", "gru"} <= set(ENVELOPE_FAMILIES)
+    assert not any(reads_envelopes(f) for f in ("naive", "cv", "kf", "shipped-lstm"))
+    # the families' seeds did not move when readout was added
+    assert [seed_index(f) for f in ("naive", "lstm", "ridge", "shipped-lstm")] == [0, 4, 5, 15]
+    assert sorted(seed_index(f) for f in FAMILIES) == list(range(len(FAMILIES)))
+    with pytest.raises(ValueError, match="--families"):
+        parse_names("--families", "lstm·noemg", FAMILIES)

@@ -14,6 +14,7 @@ from teleimp_env.operator.emg import (
     EmgSynthesizer,
     band_filter,
     electrode_angles,
+    fat_corner,
     mixing_matrix,
     muap_filter,
     recruitment,
@@ -214,10 +215,10 @@ def test_electrode_shift_drifts_the_mixing_matrix_only_when_enabled():
 def test_innovations_are_heavier_tailed_at_low_effort():
     """One muscle active, no sensor noise: the electrode sees that muscle's band-passed carrier,
     whose innovations are z1·exp(σ·z2 − σ²) with σ = tail_heaviness·(1 − recruitment): excess
-    kurtosis 3·(e^{4σ²} − 1) before filtering, times Σg⁴/(Σg²)² for the MUAP and band-pass
-    impulse response g after it."""
+    kurtosis 3·(e^{4σ²} − 1) before filtering, times Σg⁴/(Σg²)² for the MUAP (with the subject's
+    fat-layer low-pass) and band-pass impulse response g after it."""
     p = subject_params(5)
-    b, a = muap_filter(p.spectrum_low_hz, p.spectrum_high_hz, 1.0, FS)
+    b, a = muap_filter(p.spectrum_low_hz, p.spectrum_high_hz, 1.0, FS, fat_corner(p.fat_thickness, FS))
     g = signal.lfilter(*band_filter(FS), signal.lfilter(b, a, np.r_[1.0, np.zeros(8191)]))
     shrink = np.sum(g**4) / np.sum(g**2) ** 2
 
@@ -232,7 +233,7 @@ def test_innovations_are_heavier_tailed_at_low_effort():
 
     low, low_theory = kurtosis(0.03)
     mid, mid_theory = kurtosis(0.3)
-    assert low > mid + 0.25
+    assert low > mid + 0.5 * (low_theory - mid_theory)
     assert 0.6 * low_theory < low < 1.5 * low_theory
     assert 0.6 * mid_theory < mid < 1.5 * mid_theory
 
@@ -312,8 +313,10 @@ def test_rotation_estimates_land_near_the_true_rotation_across_subjects():
 def test_calibrated_alignment_puts_the_x_pair_on_channels_0_and_4_for_every_subject():
     """A contraction of the x+ (x−) muscle alone peaks on canonical channel 0 (4) after the
     master's alignment, whatever the subject's armband rotation (without alignment it does not
-    for some subjects)."""
-    unaligned = []
+    for some subjects) — within one channel for every subject, exactly for most: per-muscle
+    amplitude differences (fat, depth, band shift along the arm) can tip a near-tie between
+    neighbouring electrodes, as they do on people."""
+    unaligned, exact = [], 0
     for subject in range(10):
         synth, det = calibrated_chain(subject, OperatorConfig(), seed=1)
         peaks = []
@@ -323,6 +326,9 @@ def test_calibrated_alignment_puts_the_x_pair_on_channels_0_and_4_for_every_subj
             exc[:, muscle] = 0.5
             env = det.process(synth.block(exc, np.zeros((300, 3)), np.ones(6)))[150:].mean(axis=0)
             peaks.append(int(np.argmax(env)))
-        assert peaks == [0, 4]
+        distance = [min((p - c) % 8, (c - p) % 8) for p, c in zip(peaks, (0, 4), strict=True)]
+        assert max(distance) <= 1, (subject, peaks)
+        exact += peaks == [0, 4]
         unaligned.append(tuple(np.argmax(synth.mixing[:, :2], axis=0)))
+    assert exact >= 8
     assert any(u != (0, 4) for u in unaligned)

@@ -10,7 +10,7 @@ import pytest
 from scipy import signal
 
 from teleimp_env.operator import FatigueSpec, OperatorConfig, subject_params
-from teleimp_env.operator.emg import band_filter, muap_filter, recruitment
+from teleimp_env.operator.emg import band_filter, fat_corner, muap_filter, recruitment
 from teleimp_env.operator.fatigue import (
     MAX_STEP,
     FatigueState,
@@ -176,12 +176,14 @@ def _median(f: np.ndarray, pxx: np.ndarray) -> float:
     return float(np.interp(0.5 * cum[-1], cum, f))
 
 
-def _spectrum_median(subject: int, scale: float, band: bool = True) -> float:
+def _spectrum_median(subject: int, scale: float, band: bool = True, fat: bool = False) -> float:
     """Median frequency (Hz) of the carrier's exact spectrum: the MUAP filter compressed by
-    ``scale``, then (``band``) the 20–450 Hz amplifier band-pass, for white innovations."""
+    ``scale`` (with ``fat``: and the subject's fat-layer low-pass, as the synthesiser runs it),
+    then (``band``) the 20–450 Hz amplifier band-pass, for white innovations."""
     p = subject_params(subject)
     f = np.linspace(0.0, 1000.0, 20001)
-    _, h = signal.freqz(*muap_filter(p.spectrum_low_hz, p.spectrum_high_hz, scale, FS), worN=f, fs=FS)
+    fat_hz = fat_corner(p.fat_thickness, FS) if fat else 0.0
+    _, h = signal.freqz(*muap_filter(p.spectrum_low_hz, p.spectrum_high_hz, scale, FS, fat_hz), worN=f, fs=FS)
     if band:
         h = h * signal.freqz(*band_filter(FS), worN=f, fs=FS)[1]
     return _median(f, np.abs(h) ** 2)
@@ -221,7 +223,7 @@ def test_fatigue_raises_the_envelope_for_the_same_force_and_lowers_the_median_fr
     assert env1 / env0 == pytest.approx(recruitment(a1, k) / recruitment(a0, k), rel=0.04)
     # … and the median frequency falls with the spectrum's compression (a 4.5 s estimate of a
     # broadband spectrum scatters by a few per cent about the exact one).
-    expected = [_spectrum_median(subject, 1.0 - p.mdf_sensitivity * mf) for mf in (0.0, 0.4)]
+    expected = [_spectrum_median(subject, 1.0 - p.mdf_sensitivity * mf, fat=True) for mf in (0.0, 0.4)]
     assert mdf0 == pytest.approx(expected[0], rel=0.08) and mdf1 == pytest.approx(expected[1], rel=0.08)
     assert mdf1 / mdf0 == pytest.approx(expected[1] / expected[0], abs=0.035)
     assert mdf1 / mdf0 < 0.93

@@ -269,7 +269,7 @@ def test_rendering_without_a_gl_backend_lists_mujoco_gl_values():
         import gymnasium as gym
         import teleimp_env
         from teleimp_env.rendering.frames import FrameRenderer
-        env = gym.make("TeleImp/PegInHole-v1", operator="scripted")
+        env = gym.make("TeleImp/PegInHole-v2", operator="scripted")
         try:
             FrameRenderer(env.unwrapped.model, 32, 24)
         except RuntimeError as err:
