@@ -8,6 +8,9 @@ shipped in ``assets/checkpoints``::
     stack.reset(seed=0)
     action = stack.act(obs)        # the oracle: stack.act(obs, info)
 
+N envs at once (the vector env, ``gym.make_vec``) take a batch of N stacks, ``agents.make_batch``;
+``batch.act_batch(obs)`` gives the N actions the N stacks' ``act`` would (``agents.batch``).
+
 Your own controller (anything with ``reset(seed=None)`` and ``act(obs, info=None)``, see
 ``agents.protocol``) joins by name: ``agents.register("mine", build_mine)``, an entry point in the
 ``teleimp_env.stacks`` group, or a ``"package.module:build_mine"`` reference (``agents.registry``).
@@ -19,6 +22,7 @@ Predictors live in ``teleimp_env.agents.predictors`` (``naive``, ``cv``, ``kf``,
 """
 
 from teleimp_env.agents.base import Decision, Fallback, Intent, NotFittedError, Predictor
+from teleimp_env.agents.batch import StackBatch, make_batch
 from teleimp_env.agents.factory import STACK_NAMES, make
 from teleimp_env.agents.protocol import Controller
 from teleimp_env.agents.registry import ENTRY_POINT_GROUP, available, register, unregister
@@ -35,8 +39,10 @@ __all__ = [
     "OracleStack",
     "Predictor",
     "Stack",
+    "StackBatch",
     "available",
     "make",
+    "make_batch",
     "register",
     "unregister",
 ]

@@ -21,6 +21,7 @@ predictors' spread factors, gate thresholds and lineage too, through ``calibrate
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,34 @@ class Predictor(ABC):
     def load(cls, path: Any) -> Predictor:
         """Read a predictor written by :meth:`save`."""
         raise NotImplementedError(f"{cls.__name__} has no checkpoint format")
+
+
+class PredictorBatch:
+    """The batched kernel of N predictors of one class; this default loops over them.
+
+    Subclasses (the kernels of :func:`teleimp_env.agents.batch.batch_kernel`) compute all members at
+    once and must give exactly what the members' own ``update``/``predict`` would.
+
+    Args:
+        members: the N predictors, in env order (fitted; one per member stack).
+    """
+
+    def __init__(self, members: Sequence[Predictor]) -> None:
+        self.members = list(members)
+
+    def sync(self, index: int) -> None:
+        """Member ``index`` was just reset (new episode): re-read its state."""
+
+    def update(self, index: np.ndarray, rows: np.ndarray) -> None:
+        """Give member ``index[j]`` the packet ``rows[j]``: (M,) ints, (M, 20) rows, one per member."""
+        members = self.members
+        for i, row in zip(index.tolist(), rows, strict=True):
+            members[i].update(row)
+
+    def predict(self, index: np.ndarray, horizons_s: np.ndarray) -> list[Intent]:
+        """Intents of members ``index`` (M,) at their horizons (M,) s, in that order."""
+        members = self.members
+        return [members[i].predict(h) for i, h in zip(index.tolist(), horizons_s.tolist(), strict=True)]
 
 
 class Fallback(ABC):

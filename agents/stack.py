@@ -15,10 +15,12 @@ seeded by ``seed`` and re-seeded by ``reset(seed=...)``; the same seed gives the
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 
 from teleimp_env.action import K_D, X_D, make_action
-from teleimp_env.agents.base import Decision, Fallback, Intent, Predictor
+from teleimp_env.agents.base import Decision, Fallback, Intent, Predictor, PredictorBatch
 from teleimp_env.agents.gate import Gate
 from teleimp_env.packet import SEQ
 
@@ -85,6 +87,56 @@ class Stack:
             intent = Intent(pos=action[X_D].copy(), vel=np.zeros(3), stiffness=action[K_D].copy())
         self.decision = Decision(intent=intent, horizon_s=age, trust=trust, action=action)
         return action
+
+    @staticmethod
+    def act_many(
+        stacks: Sequence[Stack],
+        kernel: PredictorBatch,
+        obs: Mapping[str, np.ndarray],
+        ages: np.ndarray,
+        on: np.ndarray,
+    ) -> np.ndarray:
+        """:meth:`act` of every stack ``stacks[i]`` with ``on[i]`` on env i of a batched ``obs``,
+        the predictors' work through ``kernel`` (their batch); exactly what N ``act`` calls give.
+
+        Args:
+            stacks: the N stacks (env order); ``kernel.members`` are their predictors.
+            kernel: the predictors' batched kernel (:class:`~teleimp_env.agents.base.PredictorBatch`).
+            obs: the vector env's observation (each key ``(N, ...)``).
+            ages: (N,) s, ``obs["packet_age"][:, 0]``.
+            on: (N,) bool, the stacks that act; the others' rows are zeros.
+
+        Returns:
+            (N, 9) actions; each acting stack's ``decision`` is set as :meth:`act` sets it.
+        """
+        n = len(stacks)
+        packets, mask = obs["packets"], obs["packet_mask"]
+        last_seq = np.array([st._last_seq for st in stacks])
+        fresh = (mask > 0.0) & (packets[:, :, SEQ] > last_seq[:, None]) & on[:, None]
+        counts = fresh.sum(axis=1)
+        if counts.any():  # round r gives every stack its r-th unseen packet, oldest first
+            order = [np.flatnonzero(row) for row in fresh]
+            for r in range(int(counts.max())):
+                index = np.flatnonzero(counts > r)
+                kernel.update(index, packets[index, [order[i][r] for i in index.tolist()]])
+            for i in np.flatnonzero(counts).tolist():
+                stacks[i]._last_seq = float(packets[i, order[i][-1], SEQ])
+                stacks[i]._arrival_age = float(ages[i])
+        ready = np.flatnonzero((np.array([st._last_seq for st in stacks]) >= 0.0) & on)
+        intents: list[Intent | None] = [None] * n
+        if ready.size:
+            for i, intent in zip(ready.tolist(), kernel.predict(ready, ages[ready]), strict=True):
+                intents[i] = intent
+        out = np.zeros((n, 9))
+        for i in np.flatnonzero(on).tolist():
+            st, age, intent = stacks[i], float(ages[i]), intents[i]
+            trust = 0.0 if intent is None else st.gate.trust(intent, age, age - st._arrival_age)
+            action = st.fallback.command(intent, {key: value[i] for key, value in obs.items()}, trust)
+            if intent is None:
+                intent = Intent(pos=action[X_D].copy(), vel=np.zeros(3), stiffness=action[K_D].copy())
+            st.decision = Decision(intent=intent, horizon_s=age, trust=trust, action=action)
+            out[i] = action
+        return out
 
     def __repr__(self) -> str:
         return f"Stack({self.name!r}, predictor={type(self.predictor).__name__}, gate={self.gate})"

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from teleimp_env.eval.tournament import DEFAULT_BATCH
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -59,6 +61,13 @@ def _add_tournament(sub: Any) -> None:
         "--address",
         default=None,
         help="Ray cluster address (with --backend ray); default: start a local Ray with --workers CPUs",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=DEFAULT_BATCH,
+        help=f"episodes of one stack each worker runs together in the vector env (default {DEFAULT_BATCH}; "
+        "the stored rows are the same for any value)",
     )
     p.add_argument(
         "--workers", type=int, default=None, help="parallel episodes (default: the CPU cores available)"
@@ -248,13 +257,15 @@ def cmd_tournament(args: argparse.Namespace) -> int:
         )  # fmt: skip
         if args.workers is not None and args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
+        if args.batch < 1:
+            raise ValueError(f"--batch must be >= 1, got {args.batch}")
     except (ValueError, OSError) as err:
         return _fail("tournament", err)
     try:  # run_and_report refuses (writing nothing) before it creates --out or anything in it
         outcome = run_and_report(
             spec, args.out, backend=args.backend, workers=args.workers, address=args.address,
             render=not args.no_render, report=not args.no_report, progress=not args.no_progress,
-            save_logs=not args.no_logs,
+            save_logs=not args.no_logs, batch=args.batch,
         )  # fmt: skip
     except KeyboardInterrupt as stop:  # TournamentInterrupted, or Ctrl-C before the episodes or in the report
         if not isinstance(stop, TournamentInterrupted):

@@ -78,6 +78,7 @@ def run_and_report(
     report: bool = True,
     progress: bool = True,
     save_logs: bool = True,
+    batch: int = 1,
 ) -> Outcome:
     """Run ``spec`` into ``out_dir`` (resuming stored episodes), then aggregate and write the report.
 
@@ -97,7 +98,7 @@ def run_and_report(
     with FolderLock(out):  # the run and the report: one writer in the folder throughout
         run = run_tournament(
             spec, out, lambda: make_backend(backend, workers, address), progress=progress,
-            save_logs=save_logs, preflighted=plan.checked,
+            save_logs=save_logs, preflighted=plan.checked, batch=batch,
         )  # fmt: skip
         summary = summarize(spec, run.rows)
         paths = None

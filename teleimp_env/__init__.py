@@ -39,6 +39,7 @@ def register_envs() -> None:
         gym.register(
             id=ENV_ID,
             entry_point="teleimp_env.env:PegInHoleEnv",
+            vector_entry_point="teleimp_env.vector:PegInHoleVectorEnv",
             disable_env_checker=False,
         )
 

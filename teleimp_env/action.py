@@ -81,6 +81,36 @@ def as_action(action: object) -> np.ndarray:
     return a
 
 
+def as_action_batch(actions: object, n: int) -> np.ndarray:
+    """``actions`` as an (n, 9) float64 array (one :func:`as_action` row per env), or ``ValueError``.
+
+    The same rules as :func:`as_action`, checked for the whole batch at once; the message names
+    the first bad env (row).
+    """
+    if (
+        isinstance(actions, np.ndarray)
+        and actions.dtype.kind in "fiu"
+        and not isinstance(actions, _MASKED_ARRAY)
+    ):
+        a = actions.astype(np.float64, copy=False)
+        if a.shape != (n, ACTION_SIZE):
+            raise ValueError(f"actions must have shape ({n}, 9) = num_envs × {_LAYOUT}, got shape {a.shape}")
+        if not math.isfinite(float(np.add.reduce(a, axis=None))) and not np.isfinite(a).all():
+            row = int(np.flatnonzero(~np.isfinite(a).all(axis=1))[0])
+            raise ValueError(f"actions must be finite, got {a[row]} for env {row}")
+        return a
+    rows = list(actions) if not isinstance(actions, np.ndarray) else list(np.ma.asarray(actions))
+    if len(rows) != n:
+        raise ValueError(f"actions must hold one (9,) action per env ({n}), got {len(rows)}")
+    out = np.empty((n, ACTION_SIZE))
+    for i, row in enumerate(rows):
+        try:
+            out[i] = as_action(row)
+        except ValueError as err:
+            raise ValueError(f"env {i}: {err}") from None
+    return out
+
+
 def _is_real_type(kind: type) -> bool:
     if issubclass(kind, (bool, np.bool_, complex, np.complexfloating, str, bytes)):
         return False

@@ -301,6 +301,15 @@ class PegInHoleEnv(gym.Env, EzPickle):
         if not self._ready:
             raise gym.error.ResetNeeded("call env.reset() before env.step()")
         x_d, k_d, d_d = self._validate(action)
+        return self.advance(x_d, k_d, d_d)
+
+    def advance(self, x_d: np.ndarray, k_d: np.ndarray, d_d: np.ndarray):
+        """:meth:`step` with an already validated and clipped command (each (3,): m, N/m, N·s/m).
+
+        The vector env validates all rows at once and hands each env its slices; ``step`` is
+        ``_validate`` then this. The arrays are kept (``info["command_pos"]`` is ``x_d``): pass
+        ones nobody writes to afterwards.
+        """
         robot = self.robot
         x_err = robot.tip_pos() - x_d
         injected = stiffness_injection(x_err, robot.stiffness, k_d)

@@ -5,6 +5,10 @@ for ``n_steps`` control steps; only the ``act`` call is timed (``time.perf_count
 ``warmup`` untimed calls. Torch is limited to one thread (``torch.set_num_threads(1)``, restored
 afterwards) and so are the BLAS pools (``threadpoolctl``, when installed). The budget
 (§11) is p99 ≤ 1 ms at the default 500 Hz.
+
+Batched: the same stack as ``agents.make_batch`` over :data:`BATCH_N` envs of the native vector env
+(seeds ``seed + i``) for ``n_steps // BATCH_N`` steps; each ``act_batch`` call's time divided by
+the envs it acted for is one env's share (``batch_p50_ms``, ``batch_p99_ms``; the same budget).
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import numpy as np
 import teleimp_env
 from teleimp_env import agents
 from teleimp_env.eval.tournament.spec import check_stack
+from teleimp_env.vector.infos import env_info
 
 #: The budget for every shipped stack's act() p99, ms.
 BUDGET_P99_MS = 1.0
+#: Envs per batch in the batched timing.
+BATCH_N = 8
 
 
 @contextlib.contextmanager
@@ -72,6 +79,32 @@ def time_stack(name: str, n_steps: int, seed: int, delay_ms: float, warmup: int)
     return times
 
 
+def time_batch(name: str, n_envs: int, n_steps: int, seed: int, delay_ms: float, warmup: int) -> np.ndarray:
+    """Per-env shares (s) of ``act_batch`` over ``n_steps`` vector-env steps of ``n_envs`` envs."""
+    vec = gym.make_vec(teleimp_env.ENV_ID, num_envs=n_envs, delay_ms=delay_ms, subject=6)
+    seeds = [seed + i for i in range(n_envs)]
+    batch = agents.make_batch(name, seeds, env=vec)
+    obs, vinfo = vec.reset(seed=seeds)
+    batch.reset(seeds)
+    ended = np.zeros(n_envs, dtype=bool)
+    times = np.empty(n_steps)
+    clock = time.perf_counter_ns
+    for i in range(warmup + n_steps):
+        infos = [env_info(vinfo, j) for j in range(n_envs)] if batch.privileged else None
+        acting = ~ended  # an ended env's action is ignored: the vector env resets it in this step
+        t0 = clock()
+        actions = batch.act_batch(obs, infos, acting)
+        t1 = clock()
+        if i >= warmup:
+            times[i - warmup] = 1e-9 * (t1 - t0) / max(int(acting.sum()), 1)
+        obs, _, terminated, truncated, vinfo = vec.step(actions)
+        for j in np.flatnonzero(ended).tolist():  # obs now holds env j's new episode
+            batch.reset_one(j)
+        ended = terminated | truncated
+    vec.close()
+    return times
+
+
 def bench_agents(
     stacks: Sequence[str] | None = None,
     n_steps: int = 3000,
@@ -89,7 +122,7 @@ def bench_agents(
         warmup: untimed calls first.
 
     Returns:
-        per stack ``{"p50_ms", "p99_ms", "mean_ms", "max_ms", "n"}``.
+        per stack ``{"p50_ms", "p99_ms", "mean_ms", "max_ms", "n", "batch_p50_ms", "batch_p99_ms"}``.
     """
     names = tuple(agents.STACK_NAMES if stacks is None else stacks)
     for n in names:
@@ -102,12 +135,16 @@ def bench_agents(
     with one_thread():
         for name in names:
             t = 1e3 * time_stack(name, n_steps, seed, delay_ms, warmup)
+            batch_steps = max(n_steps // BATCH_N, 1)
+            tb = 1e3 * time_batch(name, BATCH_N, batch_steps, seed, delay_ms, warmup // BATCH_N)
             results[name] = {
                 "p50_ms": float(np.percentile(t, 50)),
                 "p99_ms": float(np.percentile(t, 99)),
                 "mean_ms": float(t.mean()),
                 "max_ms": float(t.max()),
                 "n": float(n_steps),
+                "batch_p50_ms": float(np.percentile(tb, 50)),
+                "batch_p99_ms": float(np.percentile(tb, 99)),
             }
     return results
 
@@ -115,10 +152,18 @@ def bench_agents(
 def format_table(results: dict[str, dict[str, float]]) -> str:
     """A plain-text table of :func:`bench_agents` results with the budget verdict."""
     w = max([5, *map(len, results)])
-    lines = [f"{'stack':<{w}} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}  budget p99 <= {BUDGET_P99_MS} ms"]
+    batched = f"batch of {BATCH_N}, per env:"
+    lines = [
+        f"{'stack':<{w}} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}  {batched:>22}"
+        f" {'p50 ms':>8} {'p99 ms':>8}  budget p99 <= {BUDGET_P99_MS} ms"
+    ]
     for name, r in results.items():
-        verdict = "ok" if r["p99_ms"] <= BUDGET_P99_MS else "OVER"
-        lines.append(f"{name:<{w}} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['mean_ms']:8.3f}  {verdict}")
+        worst = max(r["p99_ms"], r["batch_p99_ms"])
+        verdict = "ok" if worst <= BUDGET_P99_MS else "OVER"
+        lines.append(
+            f"{name:<{w}} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['mean_ms']:8.3f}  {'':>22}"
+            f" {r['batch_p50_ms']:8.3f} {r['batch_p99_ms']:8.3f}  {verdict}"
+        )
     return "\n".join(lines)
 
 

@@ -13,7 +13,10 @@ Figures, all in µs per control step and measured in the same process and run:
 * ``env_only_us = step_us − operator_in_step_us − physics_in_step_us``: the env's own code;
 * ``hopper_overhead_us``: Gymnasium ``Hopper-v5``'s ``step`` minus its own
   ``mj_step(nstep=frame_skip)``, the reference;
-* ``ratio = overhead_us / hopper_overhead_us`` (budget: ≤ 1).
+* ``ratio = overhead_us / hopper_overhead_us`` (budget: ≤ 1);
+* ``vector_per_env_step_us``: the native vector env's ``step`` (``gym.make_vec``, N envs driven by
+  the same naive command) divided by N, keyed by N (1, 8, 32);
+  ``vector_ratio_32 = vector_per_env_step_us[32] / step_us`` (budget: ≤ 0.35).
 
 Each figure is the median over ``repeats`` blocks of ``n_steps`` steps, so a noisy neighbour
 process inflates one block, not the result.
@@ -29,6 +32,7 @@ import mujoco
 import numpy as np
 
 import teleimp_env  # noqa: F401  (registers the env)
+from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
 
 
 def _median_block_us(fn: Callable[[], None], n_steps: int, repeats: int) -> float:
@@ -142,6 +146,29 @@ def _hopper_overhead_us(n_steps: int, repeats: int, seed: int) -> dict[str, floa
     return {"hopper_step_us": step_us, "hopper_physics_us": physics, "hopper_overhead_us": step_us - physics}
 
 
+def _vector_per_env_step_us(num_envs: int, n_steps: int, repeats: int, seed: int, operator: str) -> float:
+    """µs per env-step of the vector env at ``num_envs`` (median over ``repeats`` blocks)."""
+    vec = gym.make_vec("TeleImp/PegInHole-v2", num_envs=num_envs, operator=operator, episode_s=600.0)
+    state = {"obs": vec.reset(seed=seed)[0]}
+    zeros = np.zeros((num_envs, 3))
+
+    def step() -> None:
+        newest = state["obs"]["packets"][:, -1, :]  # (N, 20): each env's newest packet
+        command = (newest[:, HAND_POS], np.maximum(newest[:, STIFFNESS_ESTIMATE], 10.0), zeros)
+        state["obs"] = vec.step(np.concatenate(command, axis=1))[0]
+
+    for _ in range(200):  # warm up into the reach phase, as the single env
+        step()
+    steps = max(n_steps // num_envs, 20)
+    us = _median_block_us(step, steps, repeats) / num_envs
+    vec.close()
+    return us
+
+
+#: Batch sizes ``teleimp bench env`` times the vector env at.
+VECTOR_SIZES = (1, 8, 32)
+
+
 def bench_env(
     n_steps: int = 2000, repeats: int = 5, seed: int = 0, operator: str = "physiological"
 ) -> dict[str, float]:
@@ -150,6 +177,7 @@ def bench_env(
         raise ValueError(f"n_steps must be >= 10 and repeats >= 1, got {n_steps}, {repeats}")
     ours = _teleimp_step_us(n_steps, repeats, seed, operator)
     hopper = _hopper_overhead_us(n_steps, repeats, seed)
+    vector = {n: _vector_per_env_step_us(n, n_steps, repeats, seed, operator) for n in VECTOR_SIZES}
     overhead = ours["step_us"] - ours["physics_us"]
     return {
         "overhead_us": overhead,
@@ -157,6 +185,8 @@ def bench_env(
         **hopper,
         "ratio": overhead / hopper["hopper_overhead_us"],
         "env_only_us": ours["step_us"] - ours["operator_in_step_us"] - ours["physics_in_step_us"],
+        "vector_per_env_step_us": vector,
+        "vector_ratio_32": vector[32] / ours["step_us"],
         "n_steps": n_steps,
         "repeats": repeats,
     }
@@ -174,5 +204,11 @@ def format_env_bench(result: dict[str, float]) -> str:
         f"  physics (mj_step) {result['hopper_physics_us']:8.1f} µs",
         f"  overhead          {result['hopper_overhead_us']:8.1f} µs",
         f"ratio (ours/Hopper) {result['ratio']:8.2f}     budget ≤ 1.00",
+        "vector env, per env-step (gym.make_vec, vector_entry_point):",
+        *(
+            f"  N = {n:<3}           {us:8.1f} µs   ({us / result['step_us']:.2f}× the single step)"
+            for n, us in result["vector_per_env_step_us"].items()
+        ),
+        f"ratio at N = 32     {result['vector_ratio_32']:8.2f}     budget ≤ 0.35",
     ]
     return "\n".join(lines)

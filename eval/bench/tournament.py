@@ -20,6 +20,7 @@ from __future__ import annotations
 import tempfile
 import time
 
+from teleimp_env.eval.tournament import DEFAULT_BATCH
 from teleimp_env.eval.tournament.backends import LocalBackend, default_workers
 from teleimp_env.eval.tournament.runner import run_tournament, warm_worker
 from teleimp_env.eval.tournament.spec import TournamentSpec
@@ -42,12 +43,12 @@ def bench_spec(n_episodes: int, episode_s: float, stacks: tuple[str, ...], seed:
     return build_spec(data, source="<bench tournament>")
 
 
-def _round(spec: TournamentSpec, workers: int) -> tuple[float, float]:
+def _round(spec: TournamentSpec, workers: int, batch: int = 1) -> tuple[float, float]:
     """(episodes per minute, CPUs the workers actually got = their CPU time / wall time)."""
     with tempfile.TemporaryDirectory(prefix="teleimp-bench-") as tmp, LocalBackend(workers) as be:
         be.warmup(warm_worker)
         t0 = time.perf_counter()
-        report = run_tournament(spec, tmp, be, progress=False)
+        report = run_tournament(spec, tmp, be, progress=False, batch=batch)
         dt = time.perf_counter() - t0
     if report.failed:
         raise RuntimeError(f"benchmark episodes failed: {report.failed[:3]}")
@@ -60,13 +61,14 @@ def bench_tournament(
     stacks: tuple[str, ...] = ("naive", "lstm+eo"),
     seed: int = 0,
     repeats: int = 2,
+    batch: int = DEFAULT_BATCH,
 ) -> dict[str, object]:
-    """Measure episodes per minute with 1 and 2 workers (keys in the module docstring)."""
+    """Measure episodes per minute with 1 and 2 workers, and 2 batched workers (keys above)."""
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     spec = bench_spec(n_episodes, episode_s, stacks, seed)
-    rounds = [(_round(spec, 1), _round(spec, 2)) for _ in range(repeats)]
-    (one, cpu_one), (two, cpu_two) = (max(r[i] for r in rounds) for i in (0, 1))
+    rounds = [(_round(spec, 1), _round(spec, 2), _round(spec, 2, batch)) for _ in range(repeats)]
+    (one, cpu_one), (two, cpu_two), (two_b, _) = (max(r[i] for r in rounds) for i in (0, 1, 2))
     speedup = two / one
     return {
         "episodes": spec.n_seeds * len(spec.stacks),
@@ -82,6 +84,9 @@ def bench_tournament(
         "cpus_used_1_worker": cpu_one,
         "cpus_used_2_workers": cpu_two,
         "contended": cpu_two < 1.7,
+        "batch": batch,
+        "episodes_per_min_2_workers_batched": two_b,
+        "batched_speedup": two_b / two,
     }
 
 
@@ -97,6 +102,8 @@ def format_tournament_bench(r: dict[str, object]) -> str:
         f"  1 worker : {r['episodes_per_min_1_worker']:.1f} episodes/min\n"
         f"  2 workers: {r['episodes_per_min_2_workers']:.1f} episodes/min\n"
         f"  speed-up : {r['speedup_2_workers']:.2f}x (budget >= {r['budget']}x: {ok})\n"
+        f"  2 workers, batches of {r['batch']}: {r['episodes_per_min_2_workers_batched']:.1f} episodes/min "
+        f"({r['batched_speedup']:.2f}x unbatched)\n"
         f"  CPUs the workers got: {r['cpus_used_1_worker']:.2f} (1 worker), {r['cpus_used_2_workers']:.2f} "
         f"(2 workers){note}"
     )

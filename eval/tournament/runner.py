@@ -181,6 +181,45 @@ def run_task(task: Task) -> EpisodeResult:
     return EpisodeResult(task, metrics, data, time.perf_counter() - t0, time.process_time() - c0)
 
 
+def run_batch_task(tasks: tuple[Task, ...]) -> list[EpisodeResult]:
+    """Run episodes of one stack together (the vector env and the batched stack) and score each.
+
+    Every result equals :func:`run_task`'s for its task (the same log and metrics; ``wall_s`` and
+    ``cpu_s`` are the batch's, shared equally, and the latency metrics each env's share of the
+    batched ``act_batch`` calls).
+    """
+    from teleimp_env.eval.episode.batch import run_episodes
+
+    if len({t.build_name for t in tasks}) != 1:
+        raise ValueError("a batch holds episodes of one stack")
+    t0, c0 = time.perf_counter(), time.process_time()
+    logs = run_episodes(
+        tasks[0].stack,
+        [dict(t.env_kwargs) for t in tasks],
+        [t.seed for t in tasks],
+        build_as=tasks[0].build_name,
+    )
+    out = []
+    for task, log in zip(tasks, logs, strict=True):
+        out.append((task, episode_metrics(log, MetricsConfig(task.force_limit_n)), log.to_bytes()))
+    wall, cpu = (time.perf_counter() - t0) / len(tasks), (time.process_time() - c0) / len(tasks)
+    return [EpisodeResult(task, metrics, data, wall, cpu) for task, metrics, data in out]
+
+
+def batches(tasks: Sequence[Task], size: int, workers: int = 1) -> list[tuple[Task, ...]]:
+    """``tasks`` cut into batches of episodes of one stack (in their order): at most ``size``, and
+    small enough that each stack's episodes spread over all ``workers`` (stacks differ several-fold
+    in cost; one batch per stack would leave workers idle while the slowest stack finishes)."""
+    by_stack: dict[str, list[Task]] = {}
+    for task in tasks:
+        by_stack.setdefault(task.build_name, []).append(task)
+    out = []
+    for group in by_stack.values():
+        step = max(1, min(size, -(-len(group) // max(workers, 1))))
+        out.extend(tuple(group[i : i + step]) for i in range(0, len(group), step))
+    return out
+
+
 def warm_worker(_i: int) -> int:
     """Pay a worker's start-up costs (imports, scene compilation) before timing; returns its pid."""
     from teleimp_env import agents  # noqa: F401
@@ -336,6 +375,7 @@ def run_tournament(
     progress: bool = True,
     save_logs: bool = True,
     preflighted: Collection[str] = (),
+    batch: int = 1,
 ) -> RunReport:
     """Run every episode of ``spec`` not yet stored in ``out_dir``'s database.
 
@@ -349,6 +389,8 @@ def run_tournament(
         progress: show a tqdm bar with ETA on stderr.
         save_logs: write each episode's log under ``logs/`` (needed for re-scoring and rendering).
         preflighted: stacks the caller already built with :func:`preflight` (not built again).
+        batch: episodes of one stack each worker runs together in the vector env (1: one at a
+            time); the stored rows are the same either way, except the wall-time fields.
 
     Raises:
         TournamentInterrupted: on Ctrl-C (SIGINT), once the backend stopped: the episodes not started
@@ -357,6 +399,8 @@ def run_tournament(
         StoreError: the results database is corrupt, read-only or locked.
         ValueError: a stack cannot be built, or a registered controller cannot reach the workers.
     """
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be an int >= 1, got {batch!r}")
     t0 = time.perf_counter()
     plan = plan_tournament(spec, out_dir, preflighted)
     tid = spec.tournament_id
@@ -379,7 +423,7 @@ def run_tournament(
                     check_portable(todo)
                 store.record_run(tid, provenance())
                 try:
-                    _drive(be, todo, store, tid, out, report, progress, save_logs)
+                    _drive(be, todo, store, tid, out, report, progress, save_logs, batch)
                 except KeyboardInterrupt:
                     report.wall_s = time.perf_counter() - t0
                     raise TournamentInterrupted(report, out) from None
@@ -446,23 +490,38 @@ def _drive(
     report: RunReport,
     progress: bool,
     save_logs: bool,
+    batch: int = 1,
 ) -> None:
-    """Run ``todo`` on ``be``, storing each finished episode; raises ``KeyboardInterrupt`` after a
-    Ctrl-C, once what finished before the backend stopped is stored."""
+    """Run ``todo`` on ``be`` (one episode, or one batch of ``batch`` episodes, per job), storing
+    each finished episode; raises ``KeyboardInterrupt`` after a Ctrl-C, once what finished before
+    the backend stopped is stored."""
     bar = tqdm(
         total=report.total, initial=report.skipped, desc=f"tournament ({be.name}, {be.workers} workers)",
         unit="ep", disable=not progress, file=sys.stderr, dynamic_ncols=True,
     )  # fmt: skip
     try:
         with _CtrlC(be.in_process) as ctrl_c:
-            with closing(be.map_unordered(run_task, todo, stop=ctrl_c.stop)) as results:
-                for task, outcome in results:
-                    with ctrl_c.storing_now():
-                        _store(task, outcome, store, tid, out, report, bar, save_logs)
+            if batch == 1:
+                with closing(be.map_unordered(run_task, todo, stop=ctrl_c.stop)) as results:
+                    for task, outcome in results:
+                        with ctrl_c.storing_now():
+                            _store(task, outcome, store, tid, out, report, bar, save_logs)
+            else:
+                jobs = batches(todo, batch, be.workers)
+                with closing(be.map_unordered(run_batch_task, jobs, stop=ctrl_c.stop)) as results:
+                    for tasks, outcome in results:
+                        with ctrl_c.storing_now():
+                            for task, one in zip(tasks, _per_task(tasks, outcome), strict=True):
+                                _store(task, one, store, tid, out, report, bar, save_logs)
     finally:
         bar.close()
     if ctrl_c.stop.is_set():
         raise KeyboardInterrupt
+
+
+def _per_task(tasks: tuple[Task, ...], outcome: list[EpisodeResult] | BaseException) -> list[Any]:
+    """A batch's outcome per task (a failed batch fails each of its episodes with its error)."""
+    return [outcome] * len(tasks) if isinstance(outcome, BaseException) else outcome
 
 
 def _store(

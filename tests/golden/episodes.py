@@ -183,6 +183,59 @@ def run_case(name: str) -> CaseRun:
     return CaseRun(digest.hexdigest(), {key: np.array(value) for key, value in rows.items()})
 
 
+def vector_digests(names: list[str]) -> dict[str, str]:
+    """The digests of cases ``names`` run together, one env each, in the native vector env.
+
+    Each case keeps its own controller (stepped on its env's row); the vector env must give every
+    case the bits the single env gives it. The cases must share an observation shape.
+    """
+    from teleimp_env.vector import PegInHoleVectorEnv
+    from teleimp_env.vector.infos import env_info
+
+    per_env = [{k: (str(TRACE) if v == "TRACE" else v) for k, v in CASES[n][0].items()} for n in names]
+    seeds = [CASES[n][2] for n in names]
+    vec = PegInHoleVectorEnv(len(names), per_env=per_env, autoreset_mode="Disabled")
+    stacks = [
+        _controller(CASES[n][1], CASES[n][2], bool(kw.get("force_feedback", False)))
+        for n, kw in zip(names, per_env, strict=True)
+    ]
+    digests = [hashlib.sha256() for _ in names]
+    running = [True] * len(names)
+    obs, vinfo = vec.reset(seed=seeds)
+    step = 0
+    while any(running):
+        actions = np.zeros((len(names), 9))
+        for i, name in enumerate(names):
+            if not running[i]:
+                continue
+            row, controller = {k: v[i] for k, v in obs.items()}, CASES[name][1]
+            if stacks[i] is None:
+                actions[i] = _packet_action(row)
+            elif controller == "oracle":
+                actions[i] = stacks[i].act(row, env_info(vinfo, i))
+            else:
+                actions[i] = stacks[i].act(row)
+            digests[i].update(actions[i].tobytes())
+        obs, rewards, terminated, truncated, vinfo = vec.step(actions)
+        step += 1
+        for i, name in enumerate(names):
+            if not running[i]:
+                continue
+            d = digests[i]
+            for key in sorted(obs):
+                d.update(np.ascontiguousarray(obs[key][i]).tobytes())
+            d.update(np.float64(rewards[i]).tobytes())
+            info = env_info(vinfo, i)
+            for key in sorted(info):
+                value = info[key]  # the vector info's bools are numpy bools: hashed as the single's
+                if isinstance(value, (int, float, bool, np.ndarray, np.floating, np.integer, np.bool_)):
+                    d.update(np.asarray(value, dtype=np.float64).tobytes())
+            if terminated[i] or truncated[i] or step >= CASES[name][3]:
+                running[i] = False
+    vec.close()
+    return {name: d.hexdigest() for name, d in zip(names, digests, strict=True)}
+
+
 def case_digest(name: str) -> str:
     """The exact digest of case ``name`` on this platform."""
     return run_case(name).digest

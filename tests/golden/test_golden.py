@@ -29,6 +29,7 @@ from tests.golden.episodes import (
     recorded_trajectories,
     run_case,
     trajectory_mismatches,
+    vector_digests,
 )
 
 RECORD_COMMAND = ".venv/bin/python -m tests.golden.episodes --record-platform"
@@ -55,6 +56,17 @@ def test_seeded_episode_matches_this_platforms_golden_digest(name):
         f"golden digest of {name!r} changed on platform {fingerprint_key()}: "
         "behaviour differs from the stored episode"
     )
+
+
+def test_the_vector_env_gives_every_case_its_golden_digest():
+    """All cases (but the one observing raw sEMG, whose observation differs) in one vector env."""
+    digests = platform_digests()
+    if digests is None:
+        pytest.skip(f"no exact digests recorded for platform {fingerprint_key()}: {RECORD_COMMAND}")
+    names = sorted(n for n in CASES if not CASES[n][0].get("raw_emg"))
+    got = vector_digests(names)
+    changed = [n for n in names if got[n] != digests[n]]
+    assert not changed, f"the vector env changes the episodes of {changed}"
 
 
 def test_every_case_has_a_trajectory_and_every_platform_every_digest():

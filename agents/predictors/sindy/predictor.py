@@ -284,7 +284,15 @@ class SindyPredictor(CalibratedPredictor):
         return pos, pos_std, k, k_std
 
     def _integrate(self, s0: np.ndarray, u0: np.ndarray, horizon_s: float):
-        end = self.field_.integrate(s0, u0, float(horizon_s), self.max_step_s, self.method)
+        # one start state per ensemble member, spelled out: a (N, n) batch of states with N equal
+        # to the ensemble size would otherwise be taken for per-member states of one start
+        starts = np.broadcast_to(s0[..., None, :], (*s0.shape[:-1], self.field_.n_members, s0.shape[-1]))
+        end = self.field_.integrate(starts, u0, float(horizon_s), self.max_step_s, self.method)
+        return self._summarise(s0, u0, end)
+
+    def _summarise(self, s0: np.ndarray, u0: np.ndarray, end: np.ndarray):
+        """``(pos, vel, stiffness, pos_std, stiffness_std)`` (m, m/s, N/m) of the ensemble's end
+        states ``end`` (..., E, n) integrated from ``s0`` (..., n) under ``u0`` (..., m)."""
         if not np.all(np.isfinite(end)):
             end = np.where(np.isfinite(end), end, s0[..., None, :])
         raw = end * self.state_scale_ + self.state_mean_  # (..., E, n)

@@ -13,8 +13,9 @@ def test_report_has_percentiles_per_stack_and_restores_threads():
     result = bench_agents(["naive", "oracle", "lstm+eo"], n_steps=40, warmup=5)
     assert list(result) == ["naive", "oracle", "lstm+eo"]
     for r in result.values():
-        assert set(r) == {"p50_ms", "p99_ms", "mean_ms", "max_ms", "n"}
+        assert set(r) == {"p50_ms", "p99_ms", "mean_ms", "max_ms", "n", "batch_p50_ms", "batch_p99_ms"}
         assert 0.0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"] and r["n"] == 40
+        assert 0.0 < r["batch_p50_ms"] <= r["batch_p99_ms"]
     assert torch.get_num_threads() == threads
     assert "lstm+eo" in format_table(result)
 

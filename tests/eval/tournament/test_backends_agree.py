@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
+
 from teleimp_env.eval.episode.metrics import TIMING_METRICS
 from teleimp_env.eval.tournament.backends import InlineBackend, LocalBackend
-from teleimp_env.eval.tournament.runner import run_tournament
+from teleimp_env.eval.tournament.runner import load_episode, run_tournament
 from teleimp_env.eval.tournament.spec_load import build_spec
 
 SPEC = {
@@ -63,3 +66,44 @@ def test_local_workers_limit_every_numeric_library_to_one_thread(monkeypatch):
         assert not isinstance(counts, BaseException), counts
         assert counts["torch"] == 1 and any(k.startswith("openblas") for k in counts)
         assert set(counts.values()) == {1}, counts
+
+
+def test_batched_tournament_stores_the_same_rows_and_logs(tmp_path):
+    """``--batch``: episodes of one stack in the vector env give the rows and logs of one at a time."""
+    spec = build_spec(
+        {**SPEC, "delay": [*SPEC["delay"], {"name": "80ms", "delay_ms": 80, "jitter": ["uniform", 20]}]}
+    )
+    with InlineBackend() as backend:
+        single = run_tournament(spec, tmp_path / "single", backend, progress=False)
+    with LocalBackend(2) as backend:
+        batched = run_tournament(spec, tmp_path / "batched", backend, progress=False, batch=3)
+    assert batched.ran == single.ran == 24 and not batched.failed
+    a, b = _metrics(single), _metrics(batched)
+    assert a.keys() == b.keys()
+    differing = [f"{k} {m}" for k, ms in a.items() for m, v in ms.items() if not _same(v, b[k][m])]
+    assert not differing, "\n".join(differing)
+    rows_b = {(r.cell_key, r.seed): r for r in batched.rows}
+    for row in single.rows:
+        la, lb = (
+            load_episode(tmp_path / "single", row),
+            load_episode(tmp_path / "batched", rows_b[row.cell_key, row.seed]),
+        )
+        assert la.meta == lb.meta
+        for name, column in la.arrays.items():
+            if name != "latency_us":
+                assert np.array_equal(column, lb.arrays[name], equal_nan=True), (row.cell_key, name)
+    with pytest.raises(ValueError, match="batch must be an int >= 1"):
+        run_tournament(spec, tmp_path / "bad", InlineBackend(), progress=False, batch=0)
+
+
+def test_batches_hold_one_stack_and_spread_each_stack_over_the_workers():
+    from teleimp_env.eval.tournament.runner import batches, expand
+
+    tasks = expand(build_spec({**SPEC, "seeds": 8, "stacks": ["naive", "lstm"]}))  # 8 episodes per stack
+    jobs = batches(tasks, 8, workers=2)
+    assert [len(j) for j in jobs] == [4, 4, 4, 4]  # not one 8-episode job per stack: both workers get lstm
+    assert all(len({t.stack for t in job}) == 1 for job in jobs)
+    by_stack = [t for stack in ("naive", "lstm") for t in tasks if t.stack == stack]
+    assert [t for job in jobs for t in job] == by_stack  # every task once, in order within its stack
+    assert [len(j) for j in batches(tasks, 3, workers=2)] == [3, 3, 2, 3, 3, 2]  # at most 3
+    assert len(batches(tasks, 1)) == 16
