@@ -55,6 +55,8 @@ class PegInHoleEnv(gym.Env, EzPickle):
     impedance. One ``step`` = one packet sent by the operator, one agent decision and
     ``frame_skip`` MuJoCo steps of 1 ms. The operator sees the robot through a second, backward
     channel (video latency added), so its corrections react to what the delayed robot did.
+    ``gym.make_vec("TeleImp/PegInHole-v2", num_envs=N, per_env=[...])`` steps N of these in one
+    process (:class:`teleimp_env.vector.PegInHoleVectorEnv`), each bit-identical to this env.
 
     ## Action Space
 

@@ -51,7 +51,7 @@ class InfoMerger:
     """Merges N sub-env info dicts into the vector layout (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._plan: tuple[tuple[str, ...], dict[str, list[str]]] | None = None
+        self._plan: tuple[tuple[str, ...], dict[Any, list[str]]] | None = None
 
     def __call__(self, infos: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
         """The vector info of ``infos`` (N dicts in env order; ``None``: the env reported nothing)."""
@@ -64,21 +64,28 @@ class InfoMerger:
         full: list[dict[str, Any]] = infos  # type: ignore[assignment]
         keys = tuple(full[0])
         if self._plan is None or self._plan[0] != keys:
-            groups: dict[str, list[str]] = {_FLOAT: [], _INT: [], _BOOL: [], _ARRAY: [], _OBJECT: []}
+            groups: dict[Any, list[str]] = {_FLOAT: [], _INT: [], _BOOL: [], _OBJECT: []}
             for key, value in full[0].items():
-                groups[_kind(value)].append(key)
+                kind = _kind(value)
+                # arrays grouped by shape and dtype: one (N, K, *shape) table per group
+                group = (_ARRAY, value.shape, value.dtype.str) if kind == _ARRAY else kind
+                groups.setdefault(group, []).append(key)
             self._plan = (keys, groups)
         groups = self._plan[1]
         out: dict[str, Any] = {}
         try:
-            for kind, dtype in ((_FLOAT, np.float64), (_INT, np.int64), (_BOOL, bool)):
-                names = groups[kind]
-                if names:
+            for group, names in groups.items():
+                if not names or group == _OBJECT:
+                    continue
+                if isinstance(group, tuple):
+                    table = np.array([[info[k] for k in names] for info in full])
+                    if table.shape[2:] != group[1] or table.dtype.str != group[2]:
+                        raise ValueError("an array changed shape or dtype")
+                else:
+                    dtype = {_FLOAT: np.float64, _INT: np.int64, _BOOL: bool}[group]
                     table = np.array([[info[k] for k in names] for info in full], dtype=dtype)
-                    for j, key in enumerate(names):
-                        out[key] = table[:, j]
-            for key in groups[_ARRAY]:
-                out[key] = np.array([info[key] for info in full])  # np.stack, with less dispatch
+                for j, key in enumerate(names):
+                    out[key] = table[:, j]
         except (TypeError, ValueError):
             return _partial(infos, present, n)
         for key in groups[_OBJECT]:
@@ -86,7 +93,7 @@ class InfoMerger:
         mask = np.ones(n, dtype=bool)
         for key in keys:
             out["_" + key] = mask
-        return out
+        return {key: out[key] for key in keys} | {"_" + key: mask for key in keys}
 
 
 def _partial(infos: Sequence[dict[str, Any] | None], present: list[int], n: int) -> dict[str, Any]:
