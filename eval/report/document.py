@@ -257,8 +257,10 @@ def latency_note() -> str:
         "`act p99 (ms)` is wall time: the 99th percentile of each `act()` call, timed inside the "
         "tournament's worker processes while they share the machine's cores with each other (and with "
         "whatever else runs), so it grows with the number of workers and the load, and is not the "
-        "per-call budget. For that figure run `teleimp bench agents`, which times `act()` alone on one "
-        "thread (the README's budget table comes from it). The composite score leaves latency out."
+        "per-call budget; in a batched run (`--batch` > 1) each step's figure is the env's share of "
+        "the batched `act_batch` call. For the budget figure run `teleimp bench agents`, which times "
+        "`act()` alone on one thread, and in batches (the README's budget table comes from it). The "
+        "composite score leaves latency out."
     )
 
 
