@@ -90,10 +90,7 @@ class InfoMerger:
             return _partial(infos, present, n)
         for key in groups[_OBJECT]:
             out[key] = _column([info[key] for info in full])
-        mask = np.ones(n, dtype=bool)
-        for key in keys:
-            out["_" + key] = mask
-        return {key: out[key] for key in keys} | {"_" + key: mask for key in keys}
+        return {key: out[key] for key in keys} | {"_" + key: np.ones(n, dtype=bool) for key in keys}
 
 
 def _partial(infos: Sequence[dict[str, Any] | None], present: list[int], n: int) -> dict[str, Any]:
