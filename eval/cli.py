@@ -41,9 +41,11 @@ def _add_tournament(sub: Any) -> None:
         "episodes are never repeated. Flags given next to --preset/--spec override the spec's fields.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--preset", default=None, help="a shipped spec: quick (minutes on 2 cores), heldout "
-                   "(the README evidence), semg (the sEMG modality ablation on 16 test people) or full; "
-                   "default quick when --spec is not given")  # fmt: skip
+    p.add_argument("--preset", default=None, help="a shipped spec: quick (minutes on 2 cores), evidence "
+                   "(the README's verdicts: main stacks, 16 test people, discriminating conditions), sweep "
+                   "(naive vs oracle per candidate condition), heldout (every stack and ablation on 2 test "
+                   "people), semg (the sEMG modality ablation on 16 test people) or full; default quick when "
+                   "--spec is not given")  # fmt: skip
     p.add_argument(
         "--spec", metavar="FILE", default=None, help="a TOML spec file (format: docs/tournaments.md)"
     )
@@ -105,6 +107,18 @@ def _add_tournament(sub: Any) -> None:
         action="store_true",
         help="do not keep per-episode logs (DIR/logs/*.npz, ~0.3 MB per 6-s episode); "
         "without them episodes cannot be re-scored or re-rendered",
+    )
+    seq = p.add_argument_group(
+        "until decided", "after the spec, add rounds of new people at the focus delay for the pairs of main "
+        "stacks whose anytime-valid intervals still include 0, until all are decided or the budget is spent "
+        "(docs/tournaments.md)",
+    )  # fmt: skip
+    seq.add_argument("--until-decided", action="store_true", help="run rounds until every pair is decided")
+    seq.add_argument("--budget-episodes", type=int, default=1000, help="extra episodes the rounds may add")
+    seq.add_argument("--budget-minutes", type=float, default=None, help="stop adding rounds after this long")
+    seq.add_argument("--round-people", type=int, default=8, help="new people per round")
+    seq.add_argument(
+        "--decide-on", default="rmst_s", choices=("rmst_s", "success"), help="the decision metric"
     )
 
 
@@ -259,13 +273,18 @@ def cmd_tournament(args: argparse.Namespace) -> int:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
         if args.batch < 1:
             raise ValueError(f"--batch must be >= 1, got {args.batch}")
+        until = None
+        if args.until_decided:
+            from teleimp_env.eval.tournament.sequential import Budget
+
+            until = Budget(args.budget_episodes, args.budget_minutes, args.round_people, args.decide_on)
     except (ValueError, OSError) as err:
         return _fail("tournament", err)
     try:  # run_and_report refuses (writing nothing) before it creates --out or anything in it
         outcome = run_and_report(
             spec, args.out, backend=args.backend, workers=args.workers, address=args.address,
             render=not args.no_render, report=not args.no_report, progress=not args.no_progress,
-            save_logs=not args.no_logs, batch=args.batch,
+            save_logs=not args.no_logs, batch=args.batch, until_decided=until,
         )  # fmt: skip
     except KeyboardInterrupt as stop:  # TournamentInterrupted, or Ctrl-C before the episodes or in the report
         if not isinstance(stop, TournamentInterrupted):
@@ -284,6 +303,11 @@ def cmd_tournament(args: argparse.Namespace) -> int:
     print(f"\n{spec.name}: {run.total} episodes ({run.skipped} already stored, {run.ran} run now, "
           f"{len(run.failed)} failed) in {run.wall_s:.0f} s\n")  # fmt: skip
     print(summary_text(outcome.summary))
+    if outcome.sequential is not None:
+        seq = outcome.sequential
+        decided = sum(d.decided for d in seq.decisions)
+        print(f"\nuntil decided: {seq.rounds} rounds, {seq.added} episodes added, stopped: {seq.stopped} "
+              f"({decided} of {len(seq.decisions)} pairs decided)")  # fmt: skip
     if outcome.report is not None:
         print(f"\nreport: {outcome.report.html}\n        {outcome.report.markdown}")
     if run.failed:

@@ -13,6 +13,7 @@ from teleimp_env.eval.tournament.aggregate import Summary, summarize
 from teleimp_env.eval.tournament.backends import check_backend, make_backend
 from teleimp_env.eval.tournament.folder_lock import FolderLock
 from teleimp_env.eval.tournament.runner import RunReport, check_output_dir, plan_tournament, run_tournament
+from teleimp_env.eval.tournament.sequential import Budget, Sequential, run_until_decided
 from teleimp_env.eval.tournament.spec import TournamentSpec
 
 
@@ -23,6 +24,7 @@ class Outcome:
     run: RunReport
     summary: Summary
     report: Paths | None
+    sequential: Sequential | None = None
 
 
 def render_stills(spec: TournamentSpec, progress: bool = True) -> tuple[dict[str, bytes], str]:
@@ -45,7 +47,7 @@ def render_stills(spec: TournamentSpec, progress: bool = True) -> tuple[dict[str
         "subject": spec.subjects[0],
         "generator": spec.generators[0],
     }
-    seed = spec.episode_seeds()[0]
+    seed = spec.episode_seeds(spec.subjects[0])[0]
     groups: list[list] = []  # [still, stack, stack, ...]: stacks with one identical episode
     for stack in tqdm(
         spec.stacks, desc="rendering rollouts", unit="stack", disable=not progress, file=sys.stderr
@@ -79,8 +81,13 @@ def run_and_report(
     progress: bool = True,
     save_logs: bool = True,
     batch: int = 1,
+    until_decided: Budget | None = None,
 ) -> Outcome:
     """Run ``spec`` into ``out_dir`` (resuming stored episodes), then aggregate and write the report.
+
+    With ``until_decided``, rounds of new people follow the spec until every pair of main stacks is
+    decided or the budget is spent (:mod:`teleimp_env.eval.tournament.sequential`); the summary
+    and report cover the spec extended by those people.
 
     Everything that can refuse the run is checked before anything is written: the backend (known,
     installed), the folder (free, writable) and the stacks still to run (built once,
@@ -96,39 +103,45 @@ def run_and_report(
     plan = plan_tournament(spec, out_dir)
     out = check_output_dir(plan.out)
     with FolderLock(out):  # the run and the report: one writer in the folder throughout
-        run = run_tournament(
-            spec, out, lambda: make_backend(backend, workers, address), progress=progress,
-            save_logs=save_logs, preflighted=plan.checked, batch=batch,
-        )  # fmt: skip
-        summary = summarize(spec, run.rows)
+        factory = lambda: make_backend(backend, workers, address)  # noqa: E731
+        seq = None
+        if until_decided is None:
+            run = run_tournament(
+                spec, out, factory, progress=progress, save_logs=save_logs, preflighted=plan.checked,
+                batch=batch,
+            )  # fmt: skip
+        else:
+            seq = run_until_decided(
+                spec, out, factory, until_decided, progress=progress, save_logs=save_logs, batch=batch,
+                preflighted=sorted(plan.checked),
+            )  # fmt: skip
+            run = seq.report
+        summary = summarize(seq.spec if seq else spec, run.rows)
         paths = None
         if report:
             stills, note = render_stills(spec, progress) if render else ({}, "disabled with --no-render")
-            paths = write_report(out, build_document(spec, summary, stills, note, run.runs))
-    return Outcome(run, summary, paths)
+            doc = build_document(seq.spec if seq else spec, summary, stills, note, run.runs, sequential=seq)
+            paths = write_report(out, doc)
+    return Outcome(run, summary, paths, seq)
 
 
 def summary_text(summary: Summary, focus_metric: str = "pred_err_pos_mm") -> str:
-    """A plain-text leaderboard for the terminal."""
-    cols = [("score", 2), ("success", 2), ("peak_force_n", 1), ("passivity_violations", 0)]
-    header = [
-        "rank",
-        "stack",
-        "win",
-        "score",
-        "success",
-        "peak F (N)",
-        "pas.viol",
-        f"pos err@{summary.focus_delay} (mm)",
-    ]
+    """A plain-text leaderboard for the terminal: the headline metrics at the focus delay (RMST,
+    peak force, success), the score (secondary rank) and the prediction error; rows by RMST."""
+    from teleimp_env.eval.report.document import headline_order
+
+    focus = summary.focus_delay
+    cols = [("rmst_s", 2), ("peak_force_n", 1), ("success", 2)]
+    header = ["stack", "rank", f"RMST@{focus} (s)", f"peak F@{focus} (N)", f"success@{focus}", "score",
+              f"pos err@{focus} (mm)"]  # fmt: skip
+    rank = {st: str(i + 1) for i, st in enumerate(summary.ranking)}
     lines = []
-    for i, st in enumerate(summary.ranking + summary.bound):
-        rank = "bound" if st in summary.bound else str(i + 1)
-        mw = summary.mean_win_rate.get(st, float("nan"))
-        win = "-" if mw != mw else f"{100 * mw:.0f}%"
-        cells = [summary.overall[st][m].fmt(d) if m in summary.overall[st] else "-" for m, d in cols]
-        focus = summary.by_delay[st][summary.focus_delay].get(focus_metric)
-        lines.append([rank, st, win, *cells, focus.fmt(1) if focus else "-"])
+    for st in headline_order(summary):
+        at = summary.by_delay[st][focus]
+        cells = [at[m].fmt(d) if m in at else "-" for m, d in cols]
+        score = summary.overall[st]["score"].fmt(2) if "score" in summary.overall[st] else "-"
+        err = at.get(focus_metric)
+        lines.append([st, rank.get(st, "bound"), *cells, score, err.fmt(1) if err else "-"])
     widths = [max(len(r[j]) for r in [header, *lines]) for j in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" if j < 2 else f"{{:>{w}}}" for j, w in enumerate(widths))
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))

@@ -54,7 +54,7 @@ def run_episodes(
 
 
 #: Columns copied from the vector info before ``act`` (``_record_decision``) and after ``step``.
-_INFO_BEFORE = ("time", "intent_pos", "intent_vel", "intent_stiffness")
+_INFO_BEFORE = ("time", "intent_pos", "intent_vel", "intent_stiffness", "operator_phase")
 _INFO_AFTER = (
     "contact_force", "contact_force_vec", "tank_energy", "observer_w", "energy_deficit",
     "passivity_violation", "insertion_depth", "success",

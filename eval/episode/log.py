@@ -24,7 +24,10 @@ from typing import Any
 import numpy as np
 
 #: Log format version (bumped when the fields change).
-LOG_VERSION = 2
+LOG_VERSION = 3
+#: Versions :func:`EpisodeLog.from_bytes` reads; a version-2 log (before ``operator_phase``) gets
+#: ``operator_phase`` = −1 (unknown) on every row.
+READABLE_VERSIONS = (2, 3)
 
 #: name -> (per-step shape, dtype, unit, meaning). ``n`` rows per log, one per control step.
 FIELDS: dict[str, tuple[tuple[int, ...], str, str, str]] = {
@@ -32,6 +35,7 @@ FIELDS: dict[str, tuple[tuple[int, ...], str, str, str]] = {
     "intent_pos": ((3,), "float32", "m", "true current intent (operator hand) position"),
     "intent_vel": ((3,), "float32", "m/s", "true current intent velocity"),
     "intent_stiffness": ((3,), "float32", "N/m", "true current arm stiffness"),
+    "operator_phase": ((), "int8", "-", "operator phase at decision time (index into PHASES; −1 unknown)"),
     "received_pos": ((3,), "float32", "m", "hand position of the newest received packet (NaN: none yet)"),
     "received_stiffness": ((3,), "float32", "N/m", "stiffness estimate of the newest received packet"),
     "packet_age": ((), "float32", "s", "age of the newest received packet"),
@@ -135,6 +139,8 @@ class EpisodeLog:
                 arrays = {k: npz[k] for k in npz.files if k != "__meta__"}
         except (OSError, ValueError, KeyError) as err:
             raise ValueError(f"{source}: not a readable episode log ({err})") from err
+        if meta.get("version") == 2 and "operator_phase" not in arrays and "time" in arrays:
+            arrays["operator_phase"] = np.full(len(arrays["time"]), -1, dtype=np.int8)
         try:
             return cls(meta=meta, arrays=arrays)
         except ValueError as err:

@@ -33,7 +33,11 @@ metric                      unit   definition
 ``fallback_rate``           –      fraction of steps the gate did not trust the prediction
 ``mean_distrust``           –      mean of 1 − the gate's trust (how much the fallback softened the command)
 ``latency_p50_ms``/``p99``  ms     percentiles of the ``act()`` wall time (not deterministic)
-``score``                   –      the composite score (:func:`composite_score`)
+``score``                   –      the composite score (:func:`composite_score`): a secondary ranking
+``rmst_s``, outcomes, …     s, 0/1 the headline metrics: :mod:`teleimp_env.eval.episode.outcome`
+                                   (time to insert with failures at the episode length, whose mean
+                                   is the RMST; ``no_attempt`` / ``jammed`` / ``timeout`` /
+                                   ``unstable``; ``attempt_time_s``; ``peak_force_contact_n``)
 ==========================  =====  ==========================================================
 
 ¹ steps where a packet had been received and the stack made a prediction.
@@ -50,6 +54,7 @@ import numpy as np
 from scipy.stats import norm
 
 from teleimp_env.eval.episode.log import EpisodeLog
+from teleimp_env.eval.episode.outcome import outcome_metrics
 
 #: Nominal central-interval levels for coverage (calibration) and the ones with widths reported.
 COVERAGE_LEVELS = (0.5, 0.8, 0.9, 0.95)
@@ -106,6 +111,7 @@ def episode_metrics(log: EpisodeLog, config: MetricsConfig | None = None) -> dic
     m["success"] = float(hit.size > 0)
     m["time_to_insert_s"] = float(a["time"][hit[0]] + dt) if hit.size else math.nan
     m["duration_s"] = n * dt
+    m.update(outcome_metrics(log, m["time_to_insert_s"]))
     m["abort"] = float(bool(meta["abort"]))
     m["instability"] = float(meta["instability"] is not None)
     m["peak_force_n"] = float(force.max()) if n else 0.0

@@ -45,9 +45,12 @@ def make_env(env_kwargs: Mapping[str, Any], render: bool = False) -> gym.Env:
 
 
 def _empty(n: int, shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    """A recording buffer: float64 NaNs for float columns (cast to float32 at the end), False for flags."""
+    """A recording buffer: float64 NaNs for float columns (cast to float32 at the end), False for
+    flags, −1 for integer codes."""
     if dtype == "bool":
         return np.zeros((n, *shape), dtype=bool)
+    if np.dtype(dtype).kind == "i":
+        return np.full((n, *shape), -1, dtype=dtype)
     return np.full((n, *shape), np.nan)
 
 
@@ -149,6 +152,7 @@ def _record_decision(
     cols["intent_pos"][k] = info["intent_pos"]
     cols["intent_vel"][k] = info["intent_vel"]
     cols["intent_stiffness"][k] = info["intent_stiffness"]
+    cols["operator_phase"][k] = info["operator_phase"]
     packet = _newest_packet(obs)
     if packet is not None:
         cols["received_pos"][k] = packet[HAND_POS]

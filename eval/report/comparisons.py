@@ -1,8 +1,9 @@
 """Report blocks for the paired comparisons: *gap closed* and identical-results flags.
 
 ``gap closed = (m̄_stack − m̄_naive) / (m̄_oracle − m̄_naive)`` per delay profile, on the paired
-episodes (see :mod:`teleimp_env.eval.tournament.paired`), for the success rate and the peak
-contact force (N, lower is better; the formula holds as is). Dimensionless: 0 = naive, 1 = oracle.
+episodes (see :mod:`teleimp_env.eval.tournament.paired`), for the RMST (s, lower is better), the
+success rate and the peak contact force (N, lower is better; the formula holds as is), only where
+the naive→oracle difference is significant. Dimensionless: 0 = naive, 1 = oracle.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from teleimp_env.eval.tournament.aggregate import Summary
 from teleimp_env.eval.tournament.paired import BASELINE, BOUND, GAP_METRICS, Gap
 
 #: Display names of the gap metrics.
-GAP_LABELS = {"success": "success", "peak_force_n": "peak F"}
+GAP_LABELS = {"rmst_s": "RMST", "success": "success", "peak_force_n": "peak F"}
 
 
 def gap_cell(s: Summary, stack: str, metric: str = "success", digits: int = 2) -> str:
@@ -21,8 +22,10 @@ def gap_cell(s: Summary, stack: str, metric: str = "success", digits: int = 2) -
     The reference stacks read ``0 (baseline)`` / ``1 (bound)`` (their gap by construction).
     """
     g = s.gap_closed.get(stack, {}).get(s.focus_delay, {}).get(metric)
-    if g is None or g.value is None:
+    if g is None:
         return "–"
+    if g.value is None:
+        return g.fmt(digits)
     if stack == BASELINE:
         return "0 (baseline)"
     if stack == BOUND:
@@ -48,11 +51,13 @@ def gap_text(s: Summary, bootstrap: int) -> list[str]:
         "Gap closed = (m_stack − m_naive) / (m_oracle − m_naive): the share of the naive→oracle "
         "difference a stack recovers (0 = no better than naive, 1 = as good as the oracle, below 0 worse "
         "than naive, above 1 beyond the oracle). The means m are over the paired episodes of the delay "
-        "profile (the same subject, generator and seed for the stack, naive and oracle), for the success "
-        "rate and for the peak contact force (N), where lower is better and the formula holds unchanged. "
-        f"95% CI: paired percentile bootstrap ({bootstrap} resamples, the same resampled episodes for the "
-        "three stacks, the seed of the other CIs); a resample with oracle − naive = 0 counts beyond both "
-        "tails, so a `–` inside the brackets marks an unbounded side."
+        "profile (the same subject, generator and seed for the stack, naive and oracle), for the RMST (s) "
+        "and the peak contact force (N), where lower is better and the formula holds unchanged, and for "
+        "the success rate. It is computed only where the naive→oracle difference is significant (its 95% CI "
+        "excludes 0); elsewhere the cell reads `n.s.` and the difference is given below. "
+        f"95% CI: paired percentile bootstrap clustered by person ({bootstrap} resamples, the same resampled "
+        "people and episodes for the three stacks, the seed of the other CIs); a resample with oracle − "
+        "naive = 0 counts beyond both tails, so a `–` inside the brackets marks an unbounded side."
     ]
     undefined = undefined_line(s)
     if undefined:
@@ -74,8 +79,8 @@ def undefined_line(s: Summary) -> str | None:
     parts = []
     for (d, m, note), stacks in cells.items():
         who = "" if set(stacks) == set(s.gap_closed) else " (" + ", ".join(f"`{x}`" for x in stacks) + ")"
-        parts.append(f"{d}, {GAP_LABELS.get(m, m)}{who}: – because {note}")
-    return "Undefined cells (division by zero): " + "; ".join(parts) + "."
+        parts.append(f"{d}, {GAP_LABELS.get(m, m)}{who}: {note}")
+    return "Cells without a gap (no ratio): " + "; ".join(parts) + "."
 
 
 def unbounded_lines(s: Summary, bootstrap: int | None = None) -> list[str]:

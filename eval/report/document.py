@@ -1,9 +1,11 @@
 """Tournament report: ``report.md`` (+ ``report_files/*.png``) and a self-contained ``report.html``.
 
-Contents: a plain-language summary generated from the numbers (:mod:`.summary`), the leaderboard
-with 95 % CIs (the privileged ``oracle`` shown apart as the bound) and the gap closed on success at
-the focus delay, checks, flags for stacks with identical per-episode results, the paired win-rate
-matrix, per-delay tables (the gap closed on success and peak force among them), plots (small
+Contents: a plain-language summary generated from the numbers (:mod:`.summary`), the power line,
+the leaderboard with 95 % CIs clustered by person (headline: the restricted mean time to insert and
+the peak contact force at the focus delay; the privileged ``oracle`` shown apart as the bound) and
+the gap closed on the RMST, checks, flags for stacks with identical per-episode results, the
+failure breakdown and paired differences (:mod:`.evidence`), the paired win-rate matrix,
+per-delay tables (the gap closed on RMST, success and peak force among them), plots (small
 multiples per delay profile of success, peak force and passivity violations; prediction error vs
 horizon; calibration; one colour per stack family, :mod:`.style`), one rendered rollout per
 stack (one still for stacks with identical episodes, when rendering works), the definitions of
@@ -19,23 +21,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from teleimp_env.config import EnvConfig
 from teleimp_env.eval.episode.log import write_bytes_atomic
 from teleimp_env.eval.episode.metrics import SCORE_WEIGHTS, TRACKING_SCALE_MM
 from teleimp_env.eval.report.blocks import Document, Image, Table
 from teleimp_env.eval.report.comparisons import gap_cell, gap_table, gap_text, identical_lines
+from teleimp_env.eval.report.evidence import (
+    failure_table,
+    pairs_table,
+    power_line,
+    sequential_table,
+    sequential_text,
+)
 from teleimp_env.eval.report.plots import all_plots
 from teleimp_env.eval.report.style import stack_styles
 from teleimp_env.eval.report.summary import summary_paragraphs
 from teleimp_env.eval.tournament.aggregate import PRIVILEGED, Stat, Summary
+from teleimp_env.eval.tournament.sequential import Sequential
 from teleimp_env.eval.tournament.spec import TournamentSpec
 from teleimp_env.provenance import describe
 
-#: Leaderboard columns: (metric, header, digits, per focus delay?).
+#: Leaderboard columns: (metric, header, digits, per focus delay?). The first two are the
+#: co-primary headline metrics; the composite score is the secondary ranking.
 COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
+    ("rmst_s", "RMST @{focus} (s)", 2, True),
+    ("peak_force_n", "peak F @{focus} (N)", 1, True),
+    ("success", "success @{focus}", 2, True),
     ("score", "score", 2, False),
-    ("success", "success", 2, False),
-    ("time_to_insert_s", "t insert (s)", 2, False),
-    ("peak_force_n", "peak F (N)", 1, False),
     ("passivity_violations", "passivity viol. (steps)", 0, False),
     ("pred_err_pos_mm", "pos err @{focus} (mm)", 1, True),
     ("pred_err_stiffness_npm", "K err @{focus} (N/m)", 0, True),
@@ -60,29 +72,48 @@ def _stat(s: Summary, stack: str, metric: str, focus: bool) -> Stat:
     return src.get(metric, Stat(float("nan"), float("nan"), float("nan"), 0))
 
 
-def leaderboard(s: Summary) -> Table:
-    """Ranked stacks then the bound; cells are ``mean [95 % CI]``.
+def headline_order(s: Summary) -> list[str]:
+    """Ranked stacks by RMST at the focus delay (lower first; ties by peak force, then the score
+    rank; a stack without an RMST last), then the bound."""
+    score_rank = {st: i for i, st in enumerate(s.ranking)}
 
-    With both ``naive`` and ``oracle`` in the spec, a "gap closed (success)" column at the focus
-    delay follows the success column.
+    def key(st: str) -> tuple[float, float, int]:
+        r, f = _stat(s, st, "rmst_s", True).mean, _stat(s, st, "peak_force_n", True).mean
+        return (r if r == r else float("inf"), f if f == f else float("inf"), score_rank[st])
+
+    return sorted(s.ranking, key=key) + list(s.bound)
+
+
+def leaderboard(s: Summary) -> Table:
+    """Stacks by RMST at the focus delay, then the bound; cells are ``mean [95 % CI]``.
+
+    Columns: the score rank (the secondary ranking: paired win rate on the composite score) and
+    win rate, the headline metrics at the focus delay, and — with both ``naive`` and ``oracle`` in
+    the spec — a "gap closed (RMST)" column after the RMST.
     """
-    header = ["rank", "stack", "win rate"] + [h.format(focus=s.focus_delay) for _m, h, _d, _f in COLUMNS]
-    at = header.index("success") + 1
+    headline = [h.format(focus=s.focus_delay) for _m, h, _d, _f in COLUMNS]
+    header = ["stack", "score rank", "win rate", *headline]
     if s.gap_closed:
-        header.insert(at, f"gap closed (success) @{s.focus_delay}")
+        header.insert(4, f"gap closed (RMST) @{s.focus_delay}")
     rows, bound_rows = [], []
-    for i, stack in enumerate(s.ranking + s.bound):
+    score_rank = {st: i + 1 for i, st in enumerate(s.ranking)}
+    for stack in headline_order(s):
         is_bound = stack in s.bound
-        rank = "bound" if is_bound else str(i + 1)
+        rank = "bound" if is_bound else str(score_rank[stack])
         mw = s.mean_win_rate.get(stack, float("nan"))
         win = "–" if is_bound or mw != mw else f"{100 * mw:.0f}%"
         cells = [_stat(s, stack, m, f).fmt(d) for m, _h, d, f in COLUMNS]
         if s.gap_closed:
-            cells.insert(at - 3, gap_cell(s, stack))
+            cells.insert(1, gap_cell(s, stack, "rmst_s"))
         if is_bound:
             bound_rows.append(len(rows))
-        rows.append([rank, stack, win, *cells])
+        rows.append([stack, rank, win, *cells])
     return Table(header, rows, tuple(bound_rows))
+
+
+def restriction_s(spec: TournamentSpec) -> float:
+    """τ (s): the episode length, where the RMST counts a failure."""
+    return float(spec.env_kwargs.get("episode_s", EnvConfig().episode_s))
 
 
 def win_matrix(s: Summary) -> Table:
@@ -153,8 +184,12 @@ def build_document(
     stills: dict[str, bytes],
     stills_note: str = "",
     runs: Sequence[tuple[float, dict[str, Any]]] = (),
+    sequential: Sequential | None = None,
 ) -> Document:
     """The report as a :class:`~teleimp_env.eval.report.blocks.Document`.
+
+    ``sequential``: what ``--until-decided`` did (a section **Until decided**); ``spec`` is then
+    the spec extended by the rounds' people.
 
     ``runs``: ``(start Unix time, provenance)`` of the runs that produced the stored episodes
     (:meth:`~teleimp_env.eval.tournament.store.ResultStore.runs`), printed under **Provenance**.
@@ -172,21 +207,45 @@ def build_document(
     )
     extra = " with the same override flags" if " + flags" in spec.source else ""
     doc.p(f"Reproduce or resume (finished episodes are never re-run): `{_command(spec)}`{extra}.")
+    power = power_line(s)
+    if power:
+        doc.p(power)
     doc.h2("Leaderboard")
-    doc.p(f"Ranked by mean paired win rate on the composite score (ties: mean score); "
-          f"{', '.join(PRIVILEGED)} sees the true intent and is shown apart as the bound. "
-          f"Cells: mean [bootstrap 95% CI, {spec.bootstrap} resamples].")  # fmt: skip
+    tau = restriction_s(spec)
+    doc.p(f"Headline (co-primary), at {s.focus_delay}: the **RMST**, restricted mean time to insert with "
+          f"restriction time τ = {tau:g} s (the time to insert, a failed episode counting τ: success and "
+          f"speed in one number, lower is better), and the **peak contact force** (N, lower is better). "
+          f"Rows in order of RMST; the score rank is the secondary ranking (mean paired win rate on the "
+          f"composite score). {', '.join(PRIVILEGED)} sees the true intent and is shown apart as the bound. "
+          f"Cells: mean [95% CI clustered by person: {s.n_people} people resampled, then their "
+          f"episodes; {spec.bootstrap} resamples].")  # fmt: skip
     mark = _swatches(s)
-    doc.add(mark(leaderboard(s), 1))
+    doc.add(mark(leaderboard(s), 0))
     doc.p(latency_note())
     if s.gap_closed:
-        doc.p(f"Gap closed (success) @{s.focus_delay} = (success_stack − success_naive) / (success_oracle − "
-              f"success_naive) on the paired episodes of {s.focus_delay}: the share of the naive→oracle "
-              "difference the stack recovers [95% CI]; `–` where oracle and naive succeed equally often "
-              "(no gap to close). Details under **Gap closed**.")  # fmt: skip
+        doc.p(f"Gap closed (RMST) @{s.focus_delay} = (RMST_stack − RMST_naive) / (RMST_oracle − RMST_naive) "
+              f"on the paired episodes of {s.focus_delay}: the share of the naive→oracle difference the "
+              "stack recovers [95% CI]; `n.s.` where the naive→oracle difference is not significant (its CI "
+              "includes 0: no ratio). Details under **Gap closed**.")  # fmt: skip
     doc.h2("Checks")
     for line in checks(s) or ["(nothing to check in this spec)"]:
         doc.p(line)
+    doc.h2("How episodes end")
+    doc.p("Episodes per outcome (counts): `ok` inserted; `no attempt` ran out of time without the operator "
+          "ever starting to insert (it inserts only once the robot, seen through delayed video, looks still "
+          "and aligned); `jammed` stopped at the force limit; `timeout` ran out of time while inserting; "
+          "`unstable` physics instability. Definitions: `eval/episode/outcome.py`.")  # fmt: skip
+    doc.add(mark(failure_table(s), 0))
+    if s.pairs:
+        doc.h2("Paired differences")
+        doc.p(f"Every pair of main stacks at {s.focus_delay}: mean paired difference a − b [95% CI "
+              "clustered by person] (✓: decided, the CI excludes 0) and the smallest difference this run "
+              "could detect (80% power, two-sided 5%: 2.80 × the bootstrap standard error).")  # fmt: skip
+        doc.add(pairs_table(s))
+    if sequential is not None:
+        doc.h2("Until decided")
+        doc.p(sequential_text(sequential))
+        doc.add(sequential_table(sequential))
     doc.h2("Identical results")
     for line in identical_lines(s):
         doc.p(line)
@@ -197,8 +256,12 @@ def build_document(
     doc.add(mark(per_delay(s, "success", 2), 0))
     doc.p("Position prediction error (mm):")
     doc.add(mark(per_delay(s, "pred_err_pos_mm", 1), 0))
-    doc.p("Peak contact force (N):")
+    doc.p(f"RMST (s, τ = {tau:g} s):")
+    doc.add(mark(per_delay(s, "rmst_s", 2), 0))
+    doc.p("Peak contact force (N; an episode without contact counts 0):")
     doc.add(mark(per_delay(s, "peak_force_n", 1), 0))
+    doc.p("Peak contact force over the episodes with contact (N; `–`: no episode touched):")
+    doc.add(mark(per_delay(s, "peak_force_contact_n", 1), 0))
     doc.h2("Gap closed")
     if s.gap_closed:
         doc.add(mark(gap_table(s), 0))

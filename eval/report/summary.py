@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+from teleimp_env.eval.episode.outcome import FAILURES
+from teleimp_env.eval.report.evidence import OUTCOME_LABELS
 from teleimp_env.eval.tournament.aggregate import Stat, Summary
 from teleimp_env.eval.tournament.paired import BASELINE, BOUND, layers
 
@@ -84,7 +86,7 @@ def naive_vs_oracle_sentence(s: Summary, metric: str = "success") -> str | None:
             level.append(d)
     if not cells:
         return None
-    label = "Success" if metric == "success" else metric.replace("_", " ").capitalize()
+    label = {"success": "Success", "rmst_s": "RMST (s)"}.get(metric, metric.replace("_", " ").capitalize())
     text = f"{label} of `{BASELINE}` vs `{BOUND}` by profile: {', '.join(cells)}. "
     if disjoint:
         text += f"They differ with non-overlapping CIs at {', '.join(disjoint)}"
@@ -199,11 +201,34 @@ def layer_sentence(s: Summary, layer: str) -> str | None:
     return text + "."
 
 
+def failure_sentence(s: Summary) -> str | None:
+    """How the failed episodes at the focus delay ended, per stack with failures (counts)."""
+    parts = []
+    for st in s.stacks:
+        counts = {}
+        for f in FAILURES:
+            x = _get(s, st, f, s.focus_delay)
+            if x is not None and round(x.mean * x.n):
+                counts[f] = round(x.mean * x.n)
+        if counts:
+            n = _get(s, st, "success", s.focus_delay)
+            of = f" of {n.n}" if n is not None else ""
+            parts.append(f"`{st}` {', '.join(f'{c} {OUTCOME_LABELS[f]}' for f, c in counts.items())}{of}")
+    if not parts:
+        return None
+    return (f"**How episodes fail** at {s.focus_delay} (no attempt: the operator never started inserting; "
+            f"jammed: force limit; timeout: ran out of time while inserting): "
+            f"{'; '.join(parts)}.")  # fmt: skip
+
+
 def summary_paragraphs(s: Summary) -> list[str]:
-    """The summary's sentences, one paragraph each (leader, naive vs oracle, beats naive, layers)."""
+    """The summary's sentences, one paragraph each (leader, naive vs oracle on RMST and success, how
+    episodes fail, beats naive, layers)."""
     out = [
         leader_sentence(s),
+        naive_vs_oracle_sentence(s, "rmst_s"),
         naive_vs_oracle_sentence(s),
+        failure_sentence(s),
         beat_naive_sentence(s),
         layer_sentence(s, "eo"),
         layer_sentence(s, "trusting"),
@@ -212,6 +237,6 @@ def summary_paragraphs(s: Summary) -> list[str]:
 
 
 __all__ = [
-    "beat_naive_sentence", "layer_sentence", "leader_sentence", "naive_vs_oracle_sentence",
-    "summary_paragraphs",
+    "beat_naive_sentence", "failure_sentence", "layer_sentence", "leader_sentence",
+    "naive_vs_oracle_sentence", "summary_paragraphs",
 ]  # fmt: skip

@@ -1,23 +1,30 @@
-"""Aggregation of a tournament: means with paired bootstrap 95 % CIs, win rates, ranking.
+"""Aggregation of a tournament: means with 95 % CIs clustered by person, win rates, ranking.
 
 A *match* is one (delay profile, subject, generator, seed index): every stack plays every match
 on the same draws. Statistics:
 
-* **Mean and 95 % CI** of each metric per stack (overall and per delay profile): percentile
-  bootstrap of the mean over matches, ``B = spec.bootstrap`` resamples. The resampled match
-  indices are shared by all stacks (a paired bootstrap); the generator is
-  ``np.random.default_rng(spec.seed)``, so the CIs are reproducible. ``nan`` values (metric not
-  applicable) are left out of the mean.
+* **Mean and 95 % CI** of each metric per stack (overall and per delay profile): the mean over
+  matches and the percentile interval of a **two-stage (clustered) bootstrap**, ``B =
+  spec.bootstrap`` resamples: draw the subjects (people) with replacement, then each drawn
+  person's matches with replacement (:func:`teleimp_env.eval.clustered.resample_indices`).
+  Episodes of one person share the person and are not independent; resampling episodes alone
+  would give intervals too narrow for a claim about people. The resampled matches are shared by
+  all stacks (a paired bootstrap); the generator is ``np.random.default_rng(spec.seed)``, so the
+  CIs are reproducible. ``nan`` values (metric not applicable) are left out of the mean.
 * **Win rate** ``W[a][b]``: over the matches both stacks finished, the fraction where ``a``'s
-  composite score (:func:`teleimp_env.eval.episode.metrics.composite_score`) beats ``b``'s, ties counting ½.
+  composite score (:func:`teleimp_env.eval.episode.metrics.composite_score`) beats ``b``'s, ties
+  counting ½. The composite score is the secondary ranking; the headline metrics are the RMST
+  (``rmst_s``) and the peak contact force, with the failure breakdown
+  (:mod:`teleimp_env.eval.episode.outcome`).
 * **Ranking** of the non-privileged stacks: by mean win rate against the other ranked stacks,
   ties broken by mean score. Privileged stacks (``oracle``) are shown apart, as the bound.
-* **Gap closed** per stack, delay profile and metric (success rate; peak contact force, N, where
-  lower is better): ``gap = (m̄_stack − m̄_naive) / (m̄_oracle − m̄_naive)`` over the paired
-  episodes of that profile (stack, naive and oracle all finished), dimensionless (0 = naive,
-  1 = oracle), with a paired bootstrap 95 % CI on the same resample indices as the per-delay
-  means; ``None`` when the oracle–naive difference is 0. Details in
+* **Gap closed** per stack, delay profile and metric (:data:`~.paired.GAP_METRICS`: RMST, success,
+  peak force): the share of the naive→oracle difference the stack recovers, defined only where
+  that difference is itself significant (its 95 % CI excludes 0); details in
   :mod:`teleimp_env.eval.tournament.paired`.
+* **Paired differences and power** (:mod:`teleimp_env.eval.tournament.pairs`): for every pair of
+  main stacks at the focus delay, the difference with its clustered CI and the smallest
+  difference the run could detect.
 * **Identical results**: pairs of stacks whose stored per-episode metrics (all but the wall-time
   ones) are equal on every paired episode of a delay profile, per profile (e.g. ``X`` and
   ``X+eo`` when the energy observer never changed an action).
@@ -32,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from teleimp_env.eval.clustered import resample_indices
 from teleimp_env.eval.episode.metrics import TIMING_METRICS
 from teleimp_env.eval.stat import NAN_STAT, Stat
 from teleimp_env.eval.tournament.paired import (
@@ -44,11 +52,14 @@ from teleimp_env.eval.tournament.paired import (
     find_identical,
     gap_closed,
 )
+from teleimp_env.eval.tournament.pairs import PairDifference, pair_differences
 from teleimp_env.eval.tournament.spec import TournamentSpec
 from teleimp_env.eval.tournament.store import EpisodeRow
 
 #: Stacks handed the env's ground truth: shown as a bound, never ranked.
 PRIVILEGED = ("oracle",)
+#: Metrics whose paired differences and detectable differences the report prints (focus delay).
+PAIR_METRICS = ("rmst_s", "success", "peak_force_n")
 
 Match = MatchKey
 
@@ -74,6 +85,9 @@ class Summary:
             oracle 1 by construction); empty unless both ``naive`` and ``oracle`` are in the spec.
         identical: pairs of stacks with identical per-episode results on some delay profiles.
         bilateral_delays: delay profiles with force feedback.
+        pairs: metric -> paired differences of the main stacks at the focus delay, with the
+            smallest difference the run could detect (:mod:`~.pairs`).
+        n_people: distinct subjects (the clusters of the CIs).
     """
 
     stacks: list[str]
@@ -93,6 +107,8 @@ class Summary:
     gap_closed: dict[str, dict[str, dict[str, Gap]]] = field(default_factory=dict)
     identical: list[Identical] = field(default_factory=list)
     bilateral_delays: list[str] = field(default_factory=list)
+    pairs: dict[str, list[PairDifference]] = field(default_factory=dict)
+    n_people: int = 0
 
     def to_json(self, deterministic_only: bool = False) -> dict[str, Any]:
         """JSON-compatible dict; ``deterministic_only`` drops wall-time metrics (for comparisons)."""
@@ -115,6 +131,8 @@ class Summary:
             "gap_closed": {s: {d: {m: g.to_json() for m, g in dv.items()} for d, dv in sv.items()}
                            for s, sv in self.gap_closed.items()},
             "identical": [p.to_json() for p in self.identical], "bilateral_delays": self.bilateral_delays,
+            "pairs": {m: [p.to_json() for p in ps] for m, ps in self.pairs.items()},
+            "n_people": self.n_people,
         }  # fmt: skip
 
 
@@ -136,6 +154,17 @@ def _bootstrap(values: np.ndarray, idx: np.ndarray) -> Stat:
     means = means[~np.isnan(means)]
     lo, hi = np.percentile(means, [2.5, 97.5]) if means.size else (math.nan, math.nan)
     return Stat(mean, float(lo), float(hi), n)
+
+
+def clustered_indices(people: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot, M) two-stage resample indices into M matches whose subjects are ``people`` (M,).
+
+    Every subject has the same number of matches in a tournament (the spec is a full grid), so
+    every resample has M rows. No match: an empty (n_boot, 0) array.
+    """
+    if len(people) == 0:
+        return np.zeros((n_boot, 0), dtype=int)
+    return np.stack(list(resample_indices(people, n_boot, rng)))
 
 
 def _table(rows: list[EpisodeRow], stacks: list[str], matches: list[Match], metric: str) -> np.ndarray:
@@ -163,12 +192,11 @@ def summarize(spec: TournamentSpec, rows: list[EpisodeRow]) -> Summary:
     metrics = sorted({m for r in rows for m in r.metrics})
     rng = np.random.default_rng(spec.seed)
     m_all = len(matches)
-    idx_all = rng.integers(0, max(m_all, 1), size=(spec.bootstrap, m_all))
+    people = np.array([m[1] for m in matches])
+    idx_all = clustered_indices(people, spec.bootstrap, rng)
     delays = [d.name for d in spec.delays]
-    per_delay_cols = {d: np.array([j for j, m in enumerate(matches) if m[0] == d]) for d in delays}
-    idx_delay = {
-        d: rng.integers(0, max(len(c), 1), size=(spec.bootstrap, len(c))) for d, c in per_delay_cols.items()
-    }
+    per_delay_cols = {d: np.array([j for j, m in enumerate(matches) if m[0] == d], dtype=int) for d in delays}
+    idx_delay = {d: clustered_indices(people[c], spec.bootstrap, rng) for d, c in per_delay_cols.items()}
     overall: dict[str, dict[str, Stat]] = {s: {} for s in stacks}
     by_delay: dict[str, dict[str, dict[str, Stat]]] = {s: {d: {} for d in delays} for s in stacks}
     for metric in metrics:
@@ -215,12 +243,18 @@ def summarize(spec: TournamentSpec, rows: list[EpisodeRow]) -> Summary:
         if r.stack in results and key in match_set:
             results[r.stack][key] = r.metrics
     bilateral = [d.name for d in spec.delays if d.force_feedback]
+    focus = per_delay_cols.get(spec.focus_delay, np.zeros(0, dtype=int))
+    pairs = {
+        metric: pair_differences(stacks, _table(rows, stacks, matches, metric)[:, focus], idx_delay.get(
+            spec.focus_delay, np.zeros((spec.bootstrap, 0), dtype=int)))
+        for metric in PAIR_METRICS if metric in metrics
+    }  # fmt: skip
     return Summary(
         stacks=stacks, ranking=ranking, bound=bound, overall=overall, by_delay=by_delay, win_rate=win,
         mean_win_rate=mean_win, delays=delays, delay_ms={d.name: d.nominal_ms for d in spec.delays},
         focus_delay=spec.focus_delay, n_matches=m_all, n_episodes=len(rows), oracle_is_bound=bound_ok,
         metrics=metrics, gap_closed=gaps, identical=find_identical(stacks, delays, results, bilateral),
-        bilateral_delays=bilateral,
+        bilateral_delays=bilateral, pairs=pairs, n_people=len(set(spec.subjects)),
     )  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """Paired comparisons against the baseline and the bound: *gap closed*, and identical-results flags.
 
 **Gap closed.** For a stack ``s``, a delay profile and a metric ``m`` (:data:`GAP_METRICS`: the
-success rate, 0/1 per episode, and the peak contact force, N)::
+restricted mean time to insert, s, lower is better; the success rate, 0/1 per episode; and the
+peak contact force, N, lower is better)::
 
     gap = (m̄_s − m̄_naive) / (m̄_oracle − m̄_naive)
 
@@ -11,13 +12,18 @@ the share of the naive→oracle difference the stack recovers (dimensionless): 0
 matches that ``s``, ``naive`` and ``oracle`` all finished with a non-nan value, so numerator and
 denominator are means of per-episode differences. For the peak force lower is better; the formula
 needs no sign flip (when the stack and the oracle both push less than naive, both differences are
-negative and the gap is positive).
+negative and the gap is positive; the same holds for the RMST).
 
 **95 % CI.** Percentile bootstrap over the paired episodes with the resample indices the per-delay
-means of :mod:`teleimp_env.eval.tournament.aggregate` use (``B = spec.bootstrap`` resamples drawn
-from ``np.random.default_rng(spec.seed)``, so a given master seed gives the same CI every time);
-each resample applies the *same* indices to stack, naive and oracle and forms the ratio of its
-resampled mean differences.
+means of :mod:`teleimp_env.eval.tournament.aggregate` use (clustered by person; ``B =
+spec.bootstrap`` resamples drawn from ``np.random.default_rng(spec.seed)``, so a given master
+seed gives the same CI every time); each resample applies the *same* indices to stack, naive and
+oracle and forms the ratio of its resampled mean differences.
+
+**Only where there is a gap.** A ratio over a denominator that may be zero is noise: the gap is
+defined only where the naive→oracle difference is itself significant, i.e. the 95 % percentile
+interval of its resampled means excludes 0. Otherwise the gap is ``None`` (shown ``n.s.``),
+:attr:`Gap.significant` is False and :attr:`Gap.note` gives the difference with its CI.
 
 **Zero difference.** When ``m̄_oracle − m̄_naive`` is 0 (``|·| ≤ 1e-12 ×`` the largest ``|value|``,
 at least 1e-12) there is no gap to close: the gap is ``None`` (shown ``–``) and :attr:`Gap.note`
@@ -48,7 +54,7 @@ from teleimp_env.eval.episode.metrics import TIMING_METRICS
 #: The reference stacks of the gap: the baseline (gap 0) and the privileged bound (gap 1).
 BASELINE, BOUND = "naive", "oracle"
 #: Metrics the gap is computed for: success (higher is better), peak force in N (lower is better).
-GAP_METRICS = ("success", "peak_force_n")
+GAP_METRICS = ("rmst_s", "success", "peak_force_n")
 #: Relative tolerance under which an oracle–naive difference counts as zero.
 ZERO_TOL = 1e-12
 #: Suffix of the gate-off ablation stacks (:mod:`teleimp_env.eval.tournament.ablations`).
@@ -71,6 +77,7 @@ class Gap:
         n: paired episodes (stack, naive and oracle all finished with a value).
         undefined: bootstrap resamples whose oracle–naive difference was 0 (or had no episode).
         note: why ``value`` or a bound is None ("" when all are defined).
+        significant: False when the naive→oracle difference's CI includes 0 (no ratio then).
     """
 
     value: float | None
@@ -79,9 +86,13 @@ class Gap:
     n: int
     undefined: int = 0
     note: str = ""
+    significant: bool = True
 
     def fmt(self, digits: int = 2) -> str:
-        """``"gap [lo, hi]"``; ``"–"`` when undefined, ``–`` for an unbounded CI side."""
+        """``"gap [lo, hi]"``; ``"n.s."`` without a significant naive→oracle difference, ``"–"`` when
+        undefined otherwise, ``–`` for an unbounded CI side."""
+        if not self.significant:
+            return "n.s."
         if self.value is None:
             return "–"
 
@@ -91,8 +102,8 @@ class Gap:
         return f"{self.value:.{digits}f} [{b(self.lo)}, {b(self.hi)}]"
 
     def to_json(self) -> list[Any]:
-        """``[value, lo, hi, n, undefined]`` (None for undefined)."""
-        return [self.value, self.lo, self.hi, self.n, self.undefined]
+        """``[value, lo, hi, n, undefined, significant]`` (None for undefined)."""
+        return [self.value, self.lo, self.hi, self.n, self.undefined, self.significant]
 
 
 def _lerp(sorted_values: np.ndarray, pos: float) -> float:
@@ -137,11 +148,17 @@ def gap_closed(stack: np.ndarray, naive: np.ndarray, oracle: np.ndarray, idx: np
     if abs(d) <= tol:
         note = f"oracle − naive = 0 on the {n} paired episodes: no gap to close"
         return Gap(None, None, None, n, note=note)
-    value = float(np.mean(num[ok])) / d + 0.0  # + 0.0: no "-0.00" when the stack equals naive
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # resamples without a paired episode
         nb = np.nanmean(num[idx], axis=1)
         db = np.nanmean(den[idx], axis=1)
+    finite = db[np.isfinite(db)]
+    d_lo, d_hi = np.percentile(finite, [2.5, 97.5]) if finite.size else (math.nan, math.nan)
+    if not (d_lo > 0.0 or d_hi < 0.0):
+        note = (f"oracle − naive = {d:+.3g} [{d_lo:+.3g}, {d_hi:+.3g}] on the {n} paired episodes: the "
+                "difference is not significant (its 95% CI includes 0), so no ratio")  # fmt: skip
+        return Gap(None, None, None, n, note=note, significant=False)
+    value = float(np.mean(num[ok])) / d + 0.0  # + 0.0: no "-0.00" when the stack equals naive
     defined = np.isfinite(nb) & np.isfinite(db) & (np.abs(db) > tol)
     n_undef = int(idx.shape[0] - defined.sum())
     lo, hi = _bounds(nb[defined] / db[defined], n_undef)

@@ -1,8 +1,9 @@
 """Controller tournaments: expand a spec into paired episodes, run them on a backend, store them.
 
-Every cell (stack × delay profile × subject × generator) meets the same episode seeds
-(:meth:`~teleimp_env.eval.tournament.spec.TournamentSpec.episode_seeds`), so stacks are compared on
-identical operator, task and network draws (a paired design). Workers run :func:`run_task`, a pure
+Every stack meets the same episode seeds in each (delay profile × subject × generator)
+(:meth:`~teleimp_env.eval.tournament.spec.TournamentSpec.episode_seeds`: shared by all people, or
+each person's own with ``seeds_per_person``), so stacks are compared on identical operator, task
+and network draws (a paired design). Workers run :func:`run_task`, a pure
 function of its :class:`Task`; the parent alone writes episode logs and database rows, one
 committed transaction per finished episode, and skips every ``(cell, seed)`` already stored, so an interrupted
 tournament resumes where it stopped.
@@ -152,13 +153,14 @@ def check_portable(tasks: Sequence[Task]) -> None:
 def expand(spec: TournamentSpec) -> list[Task]:
     """All episodes of ``spec``, seed-major (so a partial run holds complete pairs first)."""
     tasks = []
-    seeds = spec.episode_seeds()
+    seeds = {s: spec.episode_seeds(s) for s in spec.subjects}
     digests = {d.name: d.digest for d in spec.delays}
     builders = {stack: _builder_reference(stack) for stack in spec.stacks}
-    for si, seed in enumerate(seeds):
+    for si in range(spec.n_seeds):
         for delay in spec.delays:
             env = {**spec.env_kwargs, **delay.env_kwargs()}
             for subject in spec.subjects:
+                seed = seeds[subject][si]
                 for gen in spec.generators:
                     kwargs = tuple(sorted({**env, "subject": subject, "generator": gen}.items()))
                     for stack in spec.stacks:

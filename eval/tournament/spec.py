@@ -5,6 +5,7 @@ Format (every key optional except ``stacks`` and at least one ``[[delay]]``)::
     name = "quick"                 # tournament name (letters, digits, . _ + -)
     seed = 0                       # master seed in [0, 2**63): every episode seed derives from it
     seeds = 2                      # episode seeds per cell (paired: every stack meets the same ones)
+    seeds_per_person = false       # true: each person gets their own seeds (episodes nested in people)
     stacks = ["naive", "sindy", "lstm+eo", "oracle"]
     subjects = [6, 7]              # operator subject ids
     generators = ["physiological"] # sEMG generator presets
@@ -22,6 +23,7 @@ Format (every key optional except ``stacks`` and at least one ``[[delay]]``)::
     loss = 0.02
     # delay_trace = "traces/wifi.csv"   # relative to the spec file
     # force_feedback = true              # bilateral: the operator feels the delayed force
+    # clearance_mm = 0.25                # a task condition: peg–hole clearance (overrides [env])
 
 A bad file raises :class:`SpecError` naming the file, the line and the field. Reading and
 validating live in :mod:`teleimp_env.eval.tournament.spec_load` (``load_spec``, ``load_preset``,
@@ -40,10 +42,10 @@ from typing import Any
 import numpy as np
 
 PRESET_DIR = Path(__file__).with_name("presets")
-DELAY_KEYS = ("name", "delay_ms", "jitter", "loss", "delay_trace", "force_feedback")
+DELAY_KEYS = ("name", "delay_ms", "jitter", "loss", "delay_trace", "force_feedback", "clearance_mm")
 TOP_KEYS = (
     "name", "seed", "seeds", "stacks", "subjects", "generators", "force_limit_n", "bootstrap",
-    "focus_delay", "env", "delay", "description",
+    "focus_delay", "env", "delay", "description", "seeds_per_person",
 )  # fmt: skip
 #: gym.make kwargs that the spec sets elsewhere (or that make no sense in a tournament).
 RESERVED_ENV_KEYS = (
@@ -94,6 +96,9 @@ class DelayProfile:
         loss: the env's ``loss`` argument (None, a probability, or a list).
         delay_trace: absolute path of a CSV delay trace, or None.
         force_feedback: bilateral mode (the operator feels the delayed contact force).
+        clearance_mm: mm, the peg–hole clearance of this condition (overrides ``[env]``; None:
+            the spec's or the env's default). A task condition beside the network ones: a tight
+            clearance is where delay hurts most.
     """
 
     name: str
@@ -102,9 +107,10 @@ class DelayProfile:
     loss: Any = None
     delay_trace: str | None = None
     force_feedback: bool = False
+    clearance_mm: float | None = None
 
     def env_kwargs(self) -> dict[str, Any]:
-        """The delay part of the ``gym.make`` kwargs (JSON-compatible)."""
+        """The condition's part of the ``gym.make`` kwargs (JSON-compatible)."""
         kw: dict[str, Any] = {
             "delay_ms": list(self.delay_ms) if isinstance(self.delay_ms, tuple) else self.delay_ms
         }
@@ -114,6 +120,8 @@ class DelayProfile:
                 kw[key] = list(value) if isinstance(value, tuple) else value
         if self.force_feedback:
             kw["force_feedback"] = True
+        if self.clearance_mm is not None:
+            kw["clearance_mm"] = self.clearance_mm
         return kw
 
     @property
@@ -147,6 +155,13 @@ class TournamentSpec:
         bootstrap: bootstrap resamples for confidence intervals (>= 100).
         focus_delay: name of the delay profile shown in the headline prediction-error column.
         source: where the spec came from (a file path or ``preset:NAME``).
+        seeds_per_person: each person gets their own episode seeds (task draws: hole position,
+            start, channel and operator noise) instead of every person meeting the same ones.
+            Stacks stay paired either way. With shared seeds, episodes of different people share
+            their task draws, so an interval clustered by person is conditional on those few
+            draws; with seeds per person episodes are nested in people, as the clustered
+            bootstrap assumes. The evidence presets set it; default False (the 0.3/0.4 presets'
+            episodes).
     """
 
     name: str
@@ -161,6 +176,7 @@ class TournamentSpec:
     bootstrap: int = 1000
     focus_delay: str = ""
     source: str = "<flags>"
+    seeds_per_person: bool = False
 
     def __post_init__(self) -> None:
         if not self.focus_delay:
@@ -173,9 +189,17 @@ class TournamentSpec:
         """Shared ``gym.make`` kwargs."""
         return dict(self.env)
 
-    def episode_seeds(self) -> list[int]:
-        """The paired episode seeds, ``SeedSequence([seed, i])``'s first word for i < n_seeds."""
-        return [int(np.random.SeedSequence([self.seed, i]).generate_state(1)[0]) for i in range(self.n_seeds)]
+    def episode_seeds(self, subject: int | None = None) -> list[int]:
+        """The paired episode seeds of ``subject``: ``SeedSequence([seed, i])``'s first word for
+        i < n_seeds, or ``SeedSequence([seed, subject, i])``'s with :attr:`seeds_per_person`
+        (``subject`` then required)."""
+        if not self.seeds_per_person:
+            keys = [[self.seed, i] for i in range(self.n_seeds)]
+        elif subject is None:
+            raise ValueError("episode_seeds(subject) needs the subject: this spec has seeds_per_person")
+        else:
+            keys = [[self.seed, int(subject), i] for i in range(self.n_seeds)]
+        return [int(np.random.SeedSequence(k).generate_state(1)[0]) for k in keys]
 
     @property
     def tournament_id(self) -> str:
@@ -184,7 +208,14 @@ class TournamentSpec:
         Stacks, delay profiles, subjects, generators and the seed count are *not* part of it, so a
         spec that adds any of them resumes the existing results and only runs the new cells.
         """
-        key = {"seed": self.seed, "env": self.env_kwargs, "force_limit_n": self.force_limit_n, "v": 1}
+        key: dict[str, Any] = {
+            "seed": self.seed,
+            "env": self.env_kwargs,
+            "force_limit_n": self.force_limit_n,
+            "v": 1,
+        }
+        if self.seeds_per_person:  # other episodes: another tournament (absent: ids of older specs hold)
+            key["seeds_per_person"] = True
         return f"{self.name}-{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]}"
 
     def to_json(self) -> dict[str, Any]:
@@ -193,7 +224,7 @@ class TournamentSpec:
             "name": self.name, "stacks": list(self.stacks), "subjects": list(self.subjects),
             "generators": list(self.generators), "seed": self.seed, "seeds": self.n_seeds,
             "env": self.env_kwargs, "force_limit_n": self.force_limit_n, "bootstrap": self.bootstrap,
-            "focus_delay": self.focus_delay, "source": self.source,
+            "focus_delay": self.focus_delay, "source": self.source, "seeds_per_person": self.seeds_per_person,
             "delay": [{"name": d.name, **d.env_kwargs()} for d in self.delays],
         }  # fmt: skip
 

@@ -85,6 +85,9 @@ def build(data: dict[str, Any], source: str, text: str, base_dir: Path) -> Tourn
     except ValueError:
         raise ctx.fail(("seed",), f"must be the master seed, an int in [0, 2**63), got {seed!r}") from None
     n_seeds = _int(ctx, ("seeds",), data.get("seeds", 2), 1, "the number of seeds per cell")
+    per_person = data.get("seeds_per_person", False)
+    if not isinstance(per_person, bool):
+        raise ctx.fail(("seeds_per_person",), f"must be true or false, got {per_person!r}")
     bootstrap = _int(ctx, ("bootstrap",), data.get("bootstrap", 1000), 100, "the bootstrap resample count")
     limit = data.get("force_limit_n", 20.0)
     if not (is_real(limit) and math.isfinite(limit) and limit > 0):
@@ -104,7 +107,7 @@ def build(data: dict[str, Any], source: str, text: str, base_dir: Path) -> Tourn
     return TournamentSpec(
         name=name, stacks=stacks, delays=delays, subjects=subj, generators=generators, seed=seed,
         n_seeds=n_seeds, env=tuple(sorted(env.items())), force_limit_n=float(limit),
-        bootstrap=bootstrap, focus_delay=focus, source=source,
+        bootstrap=bootstrap, focus_delay=focus, source=source, seeds_per_person=per_person,
     )  # fmt: skip
 
 
@@ -166,13 +169,19 @@ def _delays(ctx: _Ctx, raw: Any, base_dir: Path, env: dict[str, Any]) -> tuple[D
         bilateral = table.get("force_feedback", False)
         if not isinstance(bilateral, bool):
             raise ctx.fail(("delay", i, "force_feedback"), f"must be true or false, got {bilateral!r}")
+        clearance = table.get("clearance_mm")
+        if clearance is not None and (isinstance(clearance, bool) or not isinstance(clearance, (int, float))):
+            raise ctx.fail(
+                ("delay", i, "clearance_mm"), f"must be a number of millimetres, got {clearance!r}"
+            )
         profile = DelayProfile(
-            name, delay, _tup(table.get("jitter")), _tup(table.get("loss")), trace, bilateral
-        )
+            name, delay, _tup(table.get("jitter")), _tup(table.get("loss")), trace, bilateral,
+            None if clearance is None else float(clearance),
+        )  # fmt: skip
         try:
-            EnvConfig(**env, **profile.env_kwargs())
+            EnvConfig(**{**env, **profile.env_kwargs()})
         except (ValueError, TypeError) as err:
-            keys = ("delay_ms", "jitter", "loss", "delay_trace")
+            keys = ("delay_ms", "jitter", "loss", "delay_trace", "clearance_mm")
             if trace is not None and trace in str(err):  # the trace file's own error names its path
                 key = "delay_trace"
             else:

@@ -82,6 +82,9 @@ def synthetic_tournament(bootstrap: int = 1000, seed: int = 0, drop: tuple = ())
                     continue
                 m = {"success": float(success[i]), "peak_force_n": peak[i],
                      "time_to_insert_s": 2.0 if success[i] else math.nan,
+                     "rmst_s": 2.0 if success[i] else 6.0,
+                     "no_attempt": float(not success[i] and peak[i] < 45.0),
+                     "jammed": float(not success[i] and peak[i] >= 45.0), "timeout": 0.0, "unstable": 0.0,
                      "score": success[i] - 0.01 * peak[i],
                      "latency_p99_ms": 0.1 + 0.01 * k + 0.001 * i}  # fmt: skip
                 rows.append(EpisodeRow(f"{stack}|{d}#x|s6|physiological", 100 + i, i, stack, d, 6,

@@ -23,13 +23,16 @@ def report(tmp_path_factory):
 def test_leaderboard_has_the_gap_column_at_the_focus_delay(report):
     s, md, page = report
     table = leaderboard(s)
-    col = table.header.index("gap closed (success) @200ms")
-    assert table.header[col - 1] == "success" and all(len(r) == len(table.header) for r in table.rows)
-    cells = {r[1]: r[col] for r in table.rows}
+    col = table.header.index("gap closed (RMST) @200ms")
+    assert table.header[col - 1] == "RMST @200ms (s)" and all(len(r) == len(table.header) for r in table.rows)
+    cells = {r[0]: r[col] for r in table.rows}
     assert cells["naive"] == "0 (baseline)" and cells["oracle"] == "1 (bound)"
-    assert cells["a"] == s.gap_closed["a"]["200ms"]["success"].fmt() and cells["a"].startswith("0.33 [")
+    # RMST (τ = 6 s, failures count τ): naive 5.0, oracle 2.0, a 4.0 → (4 − 5) / (2 − 5) = 1/3
+    assert cells["a"] == s.gap_closed["a"]["200ms"]["rmst_s"].fmt() and cells["a"].startswith("0.33 [")
     assert cells["naive+eo"].startswith("0.00 [")
-    assert "| gap closed (success) @200ms |" in md and "<th>gap closed (success) @200ms</th>" in page
+    assert "| gap closed (RMST) @200ms |" in md and "<th>gap closed (RMST) @200ms</th>" in page
+    # rows in order of RMST at the focus delay (a 4.0 before naive 5.0), the bound last
+    assert table.rows[0][0] == "a" and table.rows[-1][0] == "oracle"
 
 
 def test_gap_table_and_formula_text(report):
@@ -39,8 +42,8 @@ def test_gap_table_and_formula_text(report):
     assert "| a | success | – | 0.33 [" in section and "| a | peak F | 0.25 [" in section
     assert "| naive+eo | peak F | 0.00 [0.00, 0.00] | 0.00 [0.00, 0.00] | 0.20 [0.20, 0.20] |" in section
     assert "Gap closed = (m_stack − m_naive) / (m_oracle − m_naive)" in section
-    assert "100ms, success: – because oracle − naive = 0 on the 4 paired episodes" in section
-    assert "(success_stack − success_naive) / (success_oracle − success_naive)" in md
+    assert "100ms, success: oracle − naive = 0 on the 4 paired episodes" in section
+    assert "(RMST_stack − RMST_naive) / (RMST_oracle − RMST_naive)" in md
     assert "<h2>Gap closed</h2>" in page
 
 
@@ -54,3 +57,16 @@ def test_identical_flag_text(report):
     assert "the +eo layer never acted in these episodes: no bilateral profile" in section
     assert "`a`" not in section
     assert "<code>naive+eo</code>" in page
+
+
+def test_failure_breakdown_power_line_and_paired_differences(report):
+    s, md, page = report
+    failures = md.split("## How episodes end", 1)[1].split("## ", 1)[0]
+    # naive at 200ms: success [0, 0, 1, 0], peak force [40, 50, 30, 40] N (≥ 45 N: a jam in the helper)
+    assert "| naive | ok 4 | ok 1 · jammed 1 · no attempt 2 | jammed 4 |" in failures
+    assert "**Power.** At 200ms, over 1 person, this run could detect" in md
+    pairs = md.split("## Paired differences", 1)[1].split("## ", 1)[0]
+    # naive − oracle in RMST at 200ms: mean of [6, 6, 2, 6] − 2 = +3.00, every resample > 0: decided
+    assert "| naive − oracle | +3.00 [" in pairs and "✓" in pairs
+    assert [(p.a, p.b) for p in s.pairs["rmst_s"]] == [("naive", "oracle")]
+    assert "<h2>How episodes end</h2>" in page

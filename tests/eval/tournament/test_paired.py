@@ -54,27 +54,40 @@ def test_ci_brackets_the_gap_and_is_seeded(summary):
 
 
 def test_gap_is_paired_over_shared_episodes():
-    # without a's episode 1 at 200ms: a [1, 1, 0], naive [0, 1, 0], oracle [1, 1, 1]
-    # -> (2/3 - 1/3) / (1 - 1/3)
+    # peak force without a's episode 1 at 200ms: a [30, 30, 30], naive [40, 30, 40], oracle [20] * 3
+    # -> mean(a − naive) / mean(oracle − naive) = (−20/3) / (−50/3)
     s = summarize(*synthetic_tournament(drop=(("a", "200ms", 1),)))
-    gap = s.gap_closed["a"]["200ms"]["success"]
-    assert gap.n == 3 and gap.value == pytest.approx(0.5)
-    assert s.gap_closed["naive+eo"]["200ms"]["success"].n == 4
+    gap = s.gap_closed["a"]["200ms"]["peak_force_n"]
+    assert gap.n == 3 and gap.value == pytest.approx(0.4)
+    assert s.gap_closed["naive+eo"]["200ms"]["peak_force_n"].n == 4
+
+
+def test_no_ratio_where_the_naive_oracle_difference_is_not_significant():
+    # naive fails once in four: a resample misses that episode with probability (3/4)^4 ≈ 0.32, so
+    # the 95 % CI of oracle − naive includes 0 and the gap is not defined (shown n.s.)
+    stack, naive, oracle = np.array([1.0, 1, 1, 1]), np.array([0.0, 1, 1, 1]), np.ones(4)
+    idx = np.random.default_rng(0).integers(0, 4, size=(2000, 4))
+    gap = gap_closed(stack, naive, oracle, idx)
+    assert gap.value is None and not gap.significant and gap.fmt() == "n.s." and gap.n == 4
+    assert "oracle − naive = +0.25 [+0, +" in gap.note and "not significant" in gap.note
+    # the same difference on 40 episodes (naive fails 10 of them) is significant
+    many = gap_closed(np.tile(stack, 10), np.tile(naive, 10), np.ones(40),
+                      np.random.default_rng(0).integers(0, 40, size=(2000, 40)))  # fmt: skip
+    assert many.significant and many.value == pytest.approx(1.0)
 
 
 def test_zero_oracle_naive_difference_gives_none(summary):
     gap = summary.gap_closed["a"]["100ms"]["success"]  # naive and oracle both succeed every time
     assert gap.value is None and gap.lo is None and gap.hi is None and gap.n == 4
     assert "oracle − naive = 0" in gap.note and gap.fmt() == "–"
-    assert summary.to_json()["gap_closed"]["a"]["100ms"]["success"] == [None, None, None, 4, 0]
+    assert summary.to_json()["gap_closed"]["a"]["100ms"]["success"] == [None, None, None, 4, 0, True]
 
 
-def test_resamples_with_zero_difference_make_the_ci_unbounded():
+def test_resamples_with_zero_difference_make_the_gap_undefined_or_count_beyond_the_tails():
     stack, naive, oracle = np.array([1.0, 0.0]), np.array([0.0, 0.0]), np.array([1.0, 0.0])
     idx = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 25)  # a quarter draw episode 1 twice: 0 / 0
-    gap = gap_closed(stack, naive, oracle, idx)
-    assert gap.value == 1.0 and gap.undefined == 25 and gap.lo is None and gap.hi is None
-    assert gap.fmt() == "1.00 [–, –]" and "25 of 100 resamples" in gap.note
+    gap = gap_closed(stack, naive, oracle, idx)  # a quarter of zero differences: not significant
+    assert gap.value is None and not gap.significant and gap.fmt() == "n.s."
     few = np.vstack([np.array([[1, 1]]), np.tile([[0, 1]], (999, 1))])  # 1 undefined of 1000
     ok = gap_closed(stack, naive, oracle, few)
     assert ok.undefined == 1 and ok.lo == ok.hi == 1.0

@@ -76,6 +76,20 @@ def test_presets_load_and_quick_is_small():
         load_preset("huge")
 
 
+def test_every_preset_loads_and_the_evidence_presets_nest_seeds_in_the_test_pool():
+    from teleimp_env.operator.subjects import TEST_SUBJECTS
+
+    specs = {name: load_preset(name) for name in preset_names()}
+    assert {"evidence", "sweep", "quick", "heldout", "semg", "full"} <= set(specs)
+    for name in ("evidence", "sweep"):
+        spec = specs[name]
+        assert spec.seeds_per_person and set(spec.subjects) == set(TEST_SUBJECTS) and len(spec.subjects) >= 16
+        assert spec.stacks[0] == "naive" and spec.stacks[-1] == "oracle" and spec.focus_delay == "200ms"
+    # the evidence conditions include a tight clearance (a task condition beside the network)
+    assert any(d.clearance_mm == 0.25 for d in specs["evidence"].delays)
+    assert not specs["quick"].seeds_per_person  # the 0.3 episodes of the quick preset
+
+
 @pytest.mark.parametrize(
     ("old", "new", "pattern"),
     [
@@ -180,3 +194,27 @@ def test_seed_overrides_are_bounded_and_spec_paths_must_be_toml_files(tmp_path):
         SpecError, match=r"binary\.toml: not a UTF-8 TOML spec file \(byte 11: invalid start byte\)"
     ):
         load_spec(binary)
+
+
+def test_seeds_per_person_nest_episodes_in_people_and_keep_stacks_paired():
+    from dataclasses import replace
+
+    from teleimp_env.eval.tournament.runner import expand
+    from teleimp_env.eval.tournament.spec import DelayProfile, TournamentSpec
+
+    shared = TournamentSpec(name="nest", stacks=("naive", "oracle"), delays=(DelayProfile("200ms", 200.0),),
+                            subjects=(6, 7), n_seeds=3)  # fmt: skip
+    nested = replace(shared, seeds_per_person=True)
+    assert shared.episode_seeds() == shared.episode_seeds(6) == shared.episode_seeds(7)
+    assert nested.episode_seeds(6) != nested.episode_seeds(7) and len(set(nested.episode_seeds(6))) == 3
+    with pytest.raises(ValueError, match="needs the subject"):
+        nested.episode_seeds()
+    seeds = {(t.stack, t.subject, t.seed_index): t.seed for t in expand(nested)}
+    for person in (6, 7):  # every stack meets the person's seeds: still paired
+        for i in range(3):
+            assert (
+                seeds[("naive", person, i)] == seeds[("oracle", person, i)] == nested.episode_seeds(person)[i]
+            )
+    # other episodes, another tournament id; the shared-seed specs keep theirs
+    assert nested.tournament_id != shared.tournament_id
+    assert shared.tournament_id == replace(shared, seeds_per_person=False).tournament_id

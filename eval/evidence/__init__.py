@@ -1,0 +1,1 @@
+"""Evidence that separates stacks: anytime-valid intervals, power."""
