@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from teleimp_env.config import EnvConfig
 from teleimp_env.eval.episode.log import write_bytes_atomic
 from teleimp_env.eval.episode.metrics import SCORE_WEIGHTS, TRACKING_SCALE_MM
 from teleimp_env.eval.report.blocks import Document, Image, Table
@@ -109,11 +108,6 @@ def leaderboard(s: Summary) -> Table:
             bound_rows.append(len(rows))
         rows.append([stack, rank, win, *cells])
     return Table(header, rows, tuple(bound_rows))
-
-
-def restriction_s(spec: TournamentSpec) -> float:
-    """τ (s): the episode length, where the RMST counts a failure."""
-    return float(spec.env_kwargs.get("episode_s", EnvConfig().episode_s))
 
 
 def win_matrix(s: Summary) -> Table:
@@ -211,7 +205,7 @@ def build_document(
     if power:
         doc.p(power)
     doc.h2("Leaderboard")
-    tau = restriction_s(spec)
+    tau = spec.episode_s
     doc.p(f"Headline (co-primary), at {s.focus_delay}: the **RMST**, restricted mean time to insert with "
           f"restriction time τ = {tau:g} s (the time to insert, a failed episode counting τ: success and "
           f"speed in one number, lower is better), and the **peak contact force** (N, lower is better). "

@@ -43,7 +43,6 @@ from typing import Any
 
 import numpy as np
 
-from teleimp_env.config import EnvConfig
 from teleimp_env.eval.evidence.confseq import betting_confidence_sequence
 from teleimp_env.eval.evidence.power import people_needed
 from teleimp_env.eval.tournament.pairs import compared_stacks
@@ -163,9 +162,7 @@ def metric_bounds(spec: TournamentSpec, metric: str) -> tuple[float, float]:
     """Bounds of one person's mean difference of ``metric`` between two stacks."""
     if metric == "success":
         return (-1.0, 1.0)
-    delay = next(d for d in spec.delays if d.name == spec.focus_delay)
-    tau = float({**spec.env_kwargs, **delay.env_kwargs()}.get("episode_s", EnvConfig().episode_s))
-    return (-tau, tau)
+    return (-spec.episode_s, spec.episode_s)
 
 
 def person_differences(

@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from teleimp_env.config import EnvConfig
+
 PRESET_DIR = Path(__file__).with_name("presets")
 DELAY_KEYS = ("name", "delay_ms", "jitter", "loss", "delay_trace", "force_feedback", "clearance_mm")
 TOP_KEYS = (
@@ -188,6 +190,12 @@ class TournamentSpec:
     def env_kwargs(self) -> dict[str, Any]:
         """Shared ``gym.make`` kwargs."""
         return dict(self.env)
+
+    @property
+    def episode_s(self) -> float:
+        """s, the episode length (``[env] episode_s`` or the env's default): the RMST's restriction
+        time τ, where a failed episode counts (no delay profile changes it)."""
+        return float(self.env_kwargs.get("episode_s", EnvConfig().episode_s))
 
     def episode_seeds(self, subject: int | None = None) -> list[int]:
         """The paired episode seeds of ``subject``: ``SeedSequence([seed, i])``'s first word for
