@@ -88,6 +88,13 @@ def _add_tournament(sub: Any) -> None:
         help="override: comma-separated constant delays in ms (one profile each, named like '200ms')",
     )
     p.add_argument("--subjects", type=_csv(int), default=None, help="override: comma-separated subject ids")
+    p.add_argument(
+        "--focus-people",
+        type=int,
+        default=None,
+        help="override: people at the focus delay profile (the subjects, then fresh people from id 38; "
+        "0: the subjects only)",
+    )
     p.add_argument("--generators", type=_csv(str), default=None, help="override: linear, hard, physiological")
     p.add_argument("--seeds", type=int, default=None, help="override: episode seeds per cell")
     p.add_argument(
@@ -267,7 +274,7 @@ def cmd_tournament(args: argparse.Namespace) -> int:
         env = {**spec.env_kwargs, "episode_s": args.episode_s} if args.episode_s is not None else None
         spec = with_overrides(
             spec, stacks=args.stacks, delays=delays, subjects=args.subjects, generators=args.generators,
-            n_seeds=args.seeds, seed=args.seed, env=env,
+            n_seeds=args.seeds, seed=args.seed, env=env, focus_people=args.focus_people,
         )  # fmt: skip
         if args.workers is not None and args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")

@@ -81,3 +81,29 @@ def people_needed(sd_per_person: float, difference: float, *, alpha: float = 0.0
     if not (math.isfinite(diff) and diff != 0.0):
         raise ValueError(f"difference must be a finite nonzero number, got {difference!r}")
     return max(1, math.ceil((z * sd / diff) ** 2))
+
+
+def people_for_half_width(half_width: float, people: int, target: float) -> int:
+    """``⌈people·(half_width/target)²⌉`` (at least 1): the people a run needs for a confidence
+    interval of half-width ``target``, from one of half-width ``half_width`` over ``people``.
+
+    A CI of a mean over independent people has half-width ``z·σ/√n``, so the width scales as
+    ``1/√n`` at fixed per-person spread σ; this is the planning count behind a precision target (the
+    evidence preset's people at its focus). Same unit for ``half_width`` and ``target``.
+
+    Args:
+        half_width: the observed half-width, finite and >= 0.
+        people: the people it was observed over, an int >= 1.
+        target: the half-width wanted, finite and > 0.
+
+    Returns:
+        The number of people, >= 1.
+    """
+    hw, goal = _real("half_width", half_width), _real("target", target)
+    if not (math.isfinite(hw) and hw >= 0.0):
+        raise ValueError(f"half_width must be a finite number >= 0, got {half_width!r}")
+    if isinstance(people, bool) or not isinstance(people, int) or people < 1:
+        raise ValueError(f"people must be an int >= 1, got {people!r}")
+    if not (math.isfinite(goal) and goal > 0.0):
+        raise ValueError(f"target must be a finite number > 0, got {target!r}")
+    return max(1, math.ceil(people * (hw / goal) ** 2))

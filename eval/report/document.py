@@ -27,8 +27,10 @@ from teleimp_env.eval.report.blocks import Document, Image, Table
 from teleimp_env.eval.report.comparisons import gap_cell, gap_table, gap_text, identical_lines
 from teleimp_env.eval.report.evidence import (
     failure_table,
+    focus_people,
     pairs_table,
     power_line,
+    precision_line,
     sequential_table,
     sequential_text,
 )
@@ -193,17 +195,22 @@ def build_document(
     for line in summary_paragraphs(s) or ["Nothing to summarise: no stack has results."]:
         doc.p(line)
     doc.h2("Setup")
+    at_focus = len(spec.people_at(spec.focus_delay))
+    people = f"{len(spec.subjects)} subjects"
+    if at_focus > len(spec.subjects):
+        people += f" ({at_focus} people at {spec.focus_delay}: the subjects and fresh people)"
     doc.p(
         f"Spec `{spec.source}` — {len(spec.stacks)} stacks × {len(spec.delays)} delay profiles × "
-        f"{len(spec.subjects)} subjects × {len(spec.generators)} generators × {spec.n_seeds} seeds = "
+        f"{people} × {len(spec.generators)} generators × {spec.n_seeds} seeds = "
         f"{s.n_matches * len(spec.stacks)} episodes ({s.n_episodes} stored; paired: every stack meets "
         f"the same {s.n_matches} matches). Master seed {spec.seed}; tournament id `{spec.tournament_id}`."
     )
     extra = " with the same override flags" if " + flags" in spec.source else ""
-    doc.p(f"Reproduce or resume (finished episodes are never re-run): `{_command(spec)}`{extra}.")
-    power = power_line(s)
-    if power:
-        doc.p(power)
+    command = _command(spec, sequential)
+    doc.p(f"Reproduce or resume (finished episodes are never re-run): `{command}`{extra}.")
+    for line in (precision_line(s), power_line(s)):
+        if line:
+            doc.p(line)
     doc.h2("Leaderboard")
     tau = spec.episode_s
     doc.p(f"Headline (co-primary), at {s.focus_delay}: the **RMST**, restricted mean time to insert with "
@@ -211,7 +218,7 @@ def build_document(
           f"speed in one number, lower is better), and the **peak contact force** (N, lower is better). "
           f"Rows in order of RMST; the score rank is the secondary ranking (mean paired win rate on the "
           f"composite score). {', '.join(PRIVILEGED)} sees the true intent and is shown apart as the bound. "
-          f"Cells: mean [95% CI clustered by person: {s.n_people} people resampled, then their "
+          f"Cells: mean [95% CI clustered by person: {focus_people(s)} resampled, then their "
           f"episodes; {spec.bootstrap} resamples].")  # fmt: skip
     mark = _swatches(s)
     doc.add(mark(leaderboard(s), 0))
@@ -362,14 +369,20 @@ def provenance_lines(runs: Sequence[tuple[float, dict[str, Any]]]) -> list[str]:
     return lines
 
 
-def _command(spec: TournamentSpec) -> str:
-    """The CLI command that reruns ``spec`` (a preset by name, a file by path)."""
+def _command(spec: TournamentSpec, sequential: Sequential | None = None) -> str:
+    """The CLI command that reruns ``spec`` (a preset by name, a file by path), with the
+    ``--until-decided`` flags of ``sequential``."""
     from teleimp_env.eval.tournament.spec import PRESET_DIR
 
     src = spec.source.split(" + ")[0]
     path = Path(src)
     where = f"--preset {path.stem}" if path.parent == PRESET_DIR else f"--spec {src}"
-    return f"teleimp tournament {where} --out DIR"
+    until = ""
+    if sequential is not None:
+        b = sequential.budget
+        until = f" --until-decided --budget-episodes {b.episodes} --round-people {b.round_people}"
+        until += f" --decide-on {b.metric}" + (f" --budget-minutes {b.minutes:g}" if b.minutes else "")
+    return f"teleimp tournament {where}{until} --out DIR"
 
 
 def _safe(name: str) -> str:

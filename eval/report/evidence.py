@@ -8,6 +8,8 @@
   could detect (80 % power, two-sided 5 %) and whether the pair is decided
   (:mod:`teleimp_env.eval.tournament.pairs`).
 * :func:`power_line`: one sentence with the detectable differences, for the report's top.
+* :func:`precision_line`: the CI half-widths of the headline at the focus delay against the
+  precision targets (:data:`PRECISION_TARGETS`), and the people a run needs to meet them.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import math
 import numpy as np
 
 from teleimp_env.eval.episode.outcome import FAILURES
+from teleimp_env.eval.evidence.power import people_for_half_width
 from teleimp_env.eval.report.blocks import Table
 from teleimp_env.eval.tournament.aggregate import PAIR_METRICS, Summary
-from teleimp_env.eval.tournament.pairs import PairDifference
+from teleimp_env.eval.tournament.pairs import PairDifference, compared_stacks
 from teleimp_env.eval.tournament.sequential import Sequential
 
 #: Short labels of the outcomes in the failure table's cells.
@@ -27,6 +30,9 @@ OUTCOME_LABELS = {"success": "ok", "no_attempt": "no attempt", "jammed": "jammed
                   "unstable": "unstable"}  # fmt: skip
 #: Display name, unit and digits of the pair metrics.
 PAIR_LABELS = {"rmst_s": ("RMST", "s", 2), "success": ("success", "", 2), "peak_force_n": ("peak F", "N", 1)}
+#: Half-widths of the 95 % CIs the headline aims at, at the focus delay, for every main stack
+#: (RMST in s, success as a proportion): what makes a ranking evidence rather than a draw.
+PRECISION_TARGETS = {"rmst_s": 0.3, "success": 0.10}
 
 
 def _count(s: Summary, stack: str, delay: str, metric: str) -> int | None:
@@ -99,12 +105,62 @@ def power_line(s: Summary) -> str | None:
         total += len(ps)
     if not parts:
         return None
-    people = f"{s.n_people} {'person' if s.n_people == 1 else 'people'}"
-    return (f"**Power.** At {s.focus_delay}, over {people}, this run could detect a paired "
+    return (f"**Power.** At {s.focus_delay}, over {focus_people(s)}, this run could detect a paired "
             f"difference (80% power, two-sided 5%) of about: {'; '.join(parts)} (median over pairs, range). "
             f"{decided} of {total} (pair, metric) comparisons are decided (CI excludes 0); a smaller "
             "difference that is not decided says nothing either way. Details under **Paired "
             "differences**.")  # fmt: skip
+
+
+def precision_line(s: Summary) -> str | None:
+    """Per headline metric at the focus delay: the widest CI half-width over the compared stacks
+    (and whose), against :data:`PRECISION_TARGETS`, and the people a run needs to meet the target
+    at every stack (:func:`~teleimp_env.eval.evidence.power.people_for_half_width`)."""
+    stacks = [x for x in compared_stacks(s.stacks) if x in s.by_delay]
+    parts, needs = [], []
+    for metric, target in PRECISION_TARGETS.items():
+        widths = {}
+        for stack in stacks:
+            st = s.by_delay[stack].get(s.focus_delay, {}).get(metric)
+            if st is not None and math.isfinite(st.lo) and math.isfinite(st.hi):
+                widths[stack] = (st.hi - st.lo) / 2.0
+        if not widths:
+            continue
+        name, unit, digits = PAIR_LABELS[metric]
+        u = f" {unit}" if unit else ""
+        widest = max(widths, key=widths.__getitem__)
+        ok = "✓" if widths[widest] <= target else "✗"
+        parts.append(f"{name} ±{min(widths.values()):.{digits}f}–{widths[widest]:.{digits}f}{u} (widest: "
+                     f"`{widest}`, {_people(s, widest)}; target ±{target:.{digits}f}{u} {ok})")  # fmt: skip
+        needs += [people_for_half_width(w, _n(s, x), target) for x, w in widths.items() if _n(s, x)]
+    if not parts:
+        return None
+    need = ""
+    if needs:
+        need = (f" Every compared stack within the targets needs about {max(needs)} people at "
+                f"{s.focus_delay} "
+                "(the half-width shrinks as 1/√people).")  # fmt: skip
+    return (f"**Precision.** 95% CI half-widths at {s.focus_delay} across the compared stacks: "
+            f"{'; '.join(parts)}.{need}")  # fmt: skip
+
+
+def focus_people(s: Summary) -> str:
+    """Who the focus CIs resample: "N people", or each stack's people where the counts differ."""
+    counts = sorted(set(s.people_by_stack.values()) - {0})
+    if len(counts) > 1:
+        return f"each stack's people at {s.focus_delay} ({counts[0]}–{counts[-1]})"
+    n = counts[0] if counts else s.n_people
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
+def _n(s: Summary, stack: str) -> int:
+    """People of ``stack`` at the focus delay (the spec's count where the summary has none)."""
+    return s.people_by_stack.get(stack, s.n_people)
+
+
+def _people(s: Summary, stack: str) -> str:
+    n = _n(s, stack)
+    return f"{n} {'person' if n == 1 else 'people'}"
 
 
 def sequential_text(seq: Sequential) -> str:
@@ -147,5 +203,6 @@ def sequential_table(seq: Sequential) -> Table:
 
 
 __all__ = [
-    "failure_cell", "failure_table", "pairs_table", "power_line", "sequential_table", "sequential_text",
+    "PRECISION_TARGETS", "failure_cell", "failure_table", "focus_people", "pairs_table", "power_line",
+    "precision_line", "sequential_table", "sequential_text",
 ]  # fmt: skip

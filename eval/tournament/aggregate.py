@@ -11,6 +11,9 @@ on the same draws. Statistics:
   would give intervals too narrow for a claim about people. The resampled matches are shared by
   all stacks (a paired bootstrap); the generator is ``np.random.default_rng(spec.seed)``, so the
   CIs are reproducible. ``nan`` values (metric not applicable) are left out of the mean.
+  *Overall* statistics (and the win rates) are over the spec's subjects at every profile, a
+  balanced grid; the extra people of the focus profile (``TournamentSpec.focus_people``, the
+  ``--until-decided`` rounds) count in that profile's statistics only.
 * **Win rate** ``W[a][b]``: over the matches both stacks finished, the fraction where ``a``'s
   composite score (:func:`teleimp_env.eval.episode.metrics.composite_score`) beats ``b``'s, ties
   counting ½. The composite score is the secondary ranking; the headline metrics are the RMST
@@ -87,7 +90,9 @@ class Summary:
         bilateral_delays: delay profiles with force feedback.
         pairs: metric -> paired differences of the main stacks at the focus delay, with the
             smallest difference the run could detect (:mod:`~.pairs`).
-        n_people: distinct subjects (the clusters of the CIs).
+        n_people: distinct subjects at the focus delay (the clusters of its CIs).
+        people_by_stack: stack -> distinct subjects with an episode at the focus delay (fewer than
+            ``n_people`` for stacks that ``--until-decided`` rounds did not run).
     """
 
     stacks: list[str]
@@ -109,6 +114,7 @@ class Summary:
     bilateral_delays: list[str] = field(default_factory=list)
     pairs: dict[str, list[PairDifference]] = field(default_factory=dict)
     n_people: int = 0
+    people_by_stack: dict[str, int] = field(default_factory=dict)
 
     def to_json(self, deterministic_only: bool = False) -> dict[str, Any]:
         """JSON-compatible dict; ``deterministic_only`` drops wall-time metrics (for comparisons)."""
@@ -132,7 +138,7 @@ class Summary:
                            for s, sv in self.gap_closed.items()},
             "identical": [p.to_json() for p in self.identical], "bilateral_delays": self.bilateral_delays,
             "pairs": {m: [p.to_json() for p in ps] for m, ps in self.pairs.items()},
-            "n_people": self.n_people,
+            "n_people": self.n_people, "people_by_stack": self.people_by_stack,
         }  # fmt: skip
 
 
@@ -186,14 +192,16 @@ def summarize(spec: TournamentSpec, rows: list[EpisodeRow]) -> Summary:
         (d.name, s, g, i)
         for i in range(spec.n_seeds)
         for d in spec.delays
-        for s in spec.subjects
+        for s in spec.people_at(d.name)
         for g in spec.generators
     ]
     metrics = sorted({m for r in rows for m in r.metrics})
     rng = np.random.default_rng(spec.seed)
     m_all = len(matches)
     people = np.array([m[1] for m in matches])
-    idx_all = clustered_indices(people, spec.bootstrap, rng)
+    # overall: the balanced grid of the subjects at every profile (every person the same matches)
+    grid = np.flatnonzero(np.isin(people, spec.subjects))
+    idx_all = clustered_indices(people[grid], spec.bootstrap, rng)
     delays = [d.name for d in spec.delays]
     per_delay_cols = {d: np.array([j for j, m in enumerate(matches) if m[0] == d], dtype=int) for d in delays}
     idx_delay = {d: clustered_indices(people[c], spec.bootstrap, rng) for d, c in per_delay_cols.items()}
@@ -202,11 +210,11 @@ def summarize(spec: TournamentSpec, rows: list[EpisodeRow]) -> Summary:
     for metric in metrics:
         table = _table(rows, stacks, matches, metric)
         for i, s in enumerate(stacks):
-            overall[s][metric] = _bootstrap(table[i], idx_all)
+            overall[s][metric] = _bootstrap(table[i, grid], idx_all)
             for d in delays:
                 by_delay[s][d][metric] = _bootstrap(table[i, per_delay_cols[d]], idx_delay[d])
     score = _table(rows, stacks, matches, "score")
-    win = _win_rates(stacks, score)
+    win = _win_rates(stacks, score[:, grid])
     ranked = [s for s in stacks if s not in PRIVILEGED]
     bound = [s for s in stacks if s in PRIVILEGED]
     mean_win = {
@@ -254,7 +262,8 @@ def summarize(spec: TournamentSpec, rows: list[EpisodeRow]) -> Summary:
         mean_win_rate=mean_win, delays=delays, delay_ms={d.name: d.nominal_ms for d in spec.delays},
         focus_delay=spec.focus_delay, n_matches=m_all, n_episodes=len(rows), oracle_is_bound=bound_ok,
         metrics=metrics, gap_closed=gaps, identical=find_identical(stacks, delays, results, bilateral),
-        bilateral_delays=bilateral, pairs=pairs, n_people=len(set(spec.subjects)),
+        bilateral_delays=bilateral, pairs=pairs, n_people=len(set(spec.people_at(spec.focus_delay))),
+        people_by_stack={st: len({k[1] for k in results[st] if k[0] == spec.focus_delay}) for st in stacks},
     )  # fmt: skip
 
 

@@ -153,13 +153,13 @@ def check_portable(tasks: Sequence[Task]) -> None:
 def expand(spec: TournamentSpec) -> list[Task]:
     """All episodes of ``spec``, seed-major (so a partial run holds complete pairs first)."""
     tasks = []
-    seeds = {s: spec.episode_seeds(s) for s in spec.subjects}
+    seeds = {s: spec.episode_seeds(s) for s in spec.people}
     digests = {d.name: d.digest for d in spec.delays}
     builders = {stack: _builder_reference(stack) for stack in spec.stacks}
     for si in range(spec.n_seeds):
         for delay in spec.delays:
             env = {**spec.env_kwargs, **delay.env_kwargs()}
-            for subject in spec.subjects:
+            for subject in spec.people_at(delay.name):
                 seed = seeds[subject][si]
                 for gen in spec.generators:
                     kwargs = tuple(sorted({**env, "subject": subject, "generator": gen}.items()))
@@ -351,7 +351,7 @@ def plan_tournament(spec: TournamentSpec, out_dir: str | Path, preflighted: Coll
     checked = frozenset(preflighted)
     missing = sorted({t.stack for t in todo} - checked)
     if missing:
-        preflight(missing, spec.subjects)
+        preflight(missing, spec.people)
     return Plan(out, tasks, todo, checked | frozenset(missing))
 
 
@@ -418,7 +418,7 @@ def run_tournament(
             if todo:
                 late = sorted({t.stack for t in todo} - plan.checked)
                 if late:
-                    preflight(late, spec.subjects)
+                    preflight(late, spec.people)
                 if be is None:
                     be = _start(backend, todo)
                 elif not be.in_process:

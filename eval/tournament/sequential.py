@@ -1,8 +1,9 @@
 """Tournaments that run until they are decided: paired rounds of new people, anytime-valid intervals.
 
 ``teleimp tournament ... --until-decided`` first runs the spec, then adds **rounds**. A round is
-``round_people`` new people (fresh subject ids from :data:`FRESH_PEOPLE_START` on: drawn from the
-same population as every pool, never used in fitting or selection) × the spec's seeds, at the focus
+``round_people`` new people (the next fresh subject ids from :data:`FRESH_PEOPLE_START` on that the
+spec does not run already: drawn from the same population as every pool, never used in fitting or
+selection) × the spec's seeds, at the focus
 delay profile, for the stacks of the pairs still **undecided**; rounds stop when every pair of
 main stacks (:func:`~teleimp_env.eval.tournament.pairs.compared_stacks`) is decided or before a
 round would exceed the budget (extra episodes, or minutes of this invocation).
@@ -49,10 +50,16 @@ from teleimp_env.eval.tournament.pairs import compared_stacks
 from teleimp_env.eval.tournament.runner import RunReport, run_tournament
 from teleimp_env.eval.tournament.spec import TournamentSpec
 from teleimp_env.eval.tournament.store import EpisodeRow
-from teleimp_env.operator.subjects import TEST_SUBJECTS, TRAIN_SUBJECTS, VALIDATION_SUBJECTS
+from teleimp_env.operator.subjects import (
+    FRESH_SUBJECTS_START,
+    TEST_SUBJECTS,
+    TRAIN_SUBJECTS,
+    VALIDATION_SUBJECTS,
+    fresh_subjects,
+)
 
 #: First subject id of the fresh people rounds add (above every named pool).
-FRESH_PEOPLE_START = 38
+FRESH_PEOPLE_START = FRESH_SUBJECTS_START
 #: Metrics a pair can be decided on.
 DECISION_METRICS = ("rmst_s", "success")
 #: People a pair needs before it can be judged futile (the fixed-size estimate is noisy below).
@@ -195,11 +202,10 @@ def decide(
     lower, upper = metric_bounds(spec, budget.metric)
     out = []
     stacks = compared_stacks(spec.stacks)
+    people = spec.people_at(spec.focus_delay)
     for i, a in enumerate(stacks):
         for b in stacks[i + 1 :]:
-            x = np.clip(
-                person_differences(rows, a, b, spec.focus_delay, budget.metric, spec.subjects), lower, upper
-            )
+            x = np.clip(person_differences(rows, a, b, spec.focus_delay, budget.metric, people), lower, upper)
             if x.size == 0:
                 out.append(PairDecision(a, b, 0, math.nan, lower, upper, False, None, room_people <= 0))
                 continue
@@ -216,10 +222,9 @@ def decide(
     return out
 
 
-def fresh_people(round_index: int, k: int) -> tuple[int, ...]:
-    """The ``k`` new people of round ``round_index`` (0-based)."""
-    start = FRESH_PEOPLE_START + round_index * k
-    return tuple(range(start, start + k))
+def next_people(people: Sequence[int], k: int) -> tuple[int, ...]:
+    """The ``k`` new people of the next round: the first fresh ids not among ``people``."""
+    return fresh_subjects(k, tuple(people))
 
 
 def run_until_decided(
@@ -244,7 +249,7 @@ def run_until_decided(
                           preflighted=preflighted)  # fmt: skip
     total = RunReport(base.total, base.skipped, base.ran, list(base.failed), list(base.rows), runs=base.runs)
     focus = tuple(d for d in spec.delays if d.name == spec.focus_delay)
-    people = tuple(spec.subjects)
+    people = spec.people_at(spec.focus_delay)
     extended = spec
     per_person = 2 * len(spec.generators) * spec.n_seeds  # a pair's episodes per new person
 
@@ -260,7 +265,7 @@ def run_until_decided(
             break
         open_stacks = {s for d in decisions if not (d.decided or d.futile) for s in (d.a, d.b)}
         stacks = tuple(s for s in spec.stacks if s in open_stacks)
-        new = tuple(p for p in fresh_people(rounds, budget.round_people) if p not in people)
+        new = next_people(people, budget.round_people)
         cost = len(stacks) * len(new) * len(spec.generators) * spec.n_seeds
         if added + cost > budget.episodes:
             stopped = "budget (episodes)"
@@ -268,7 +273,7 @@ def run_until_decided(
         if budget.minutes is not None and (time.perf_counter() - t0) / 60.0 >= budget.minutes:
             stopped = "budget (minutes)"
             break
-        round_spec = replace(spec, stacks=stacks, delays=focus, subjects=new)
+        round_spec = replace(spec, stacks=stacks, delays=focus, subjects=new, focus_people=0)
         run = run_tournament(
             round_spec, out_dir, backend, progress=progress, save_logs=save_logs, batch=batch
         )
@@ -281,7 +286,7 @@ def run_until_decided(
         added += run.total
         rounds += 1
         people += new
-        extended = replace(spec, subjects=people)
+        extended = replace(spec, focus_people=len(people))  # the rounds' people: the next fresh ids
         decisions = decide(extended, total.rows, budget, room(added))
     total.wall_s = time.perf_counter() - t0
     bounds = metric_bounds(spec, budget.metric)
@@ -291,5 +296,5 @@ def run_until_decided(
 __all__ = [
     "DECISION_METRICS", "FRESH_PEOPLE_START", "FUTILITY_MIN_PEOPLE", "Budget", "PairDecision", "Sequential",
     "decide",
-    "fresh_people", "metric_bounds", "person_differences", "run_until_decided",
+    "metric_bounds", "next_people", "person_differences", "run_until_decided",
 ]  # fmt: skip

@@ -6,6 +6,7 @@ Format (every key optional except ``stacks`` and at least one ``[[delay]]``)::
     seed = 0                       # master seed in [0, 2**63): every episode seed derives from it
     seeds = 2                      # episode seeds per cell (paired: every stack meets the same ones)
     seeds_per_person = false       # true: each person gets their own seeds (episodes nested in people)
+    focus_people = 0               # >0: people at the focus profile (subjects, then fresh people)
     stacks = ["naive", "sindy", "lstm+eo", "oracle"]
     subjects = [6, 7]              # operator subject ids
     generators = ["physiological"] # sEMG generator presets
@@ -42,12 +43,13 @@ from typing import Any
 import numpy as np
 
 from teleimp_env.config import EnvConfig
+from teleimp_env.operator.subjects import fresh_subjects
 
 PRESET_DIR = Path(__file__).with_name("presets")
 DELAY_KEYS = ("name", "delay_ms", "jitter", "loss", "delay_trace", "force_feedback", "clearance_mm")
 TOP_KEYS = (
     "name", "seed", "seeds", "stacks", "subjects", "generators", "force_limit_n", "bootstrap",
-    "focus_delay", "env", "delay", "description", "seeds_per_person",
+    "focus_delay", "env", "delay", "description", "seeds_per_person", "focus_people",
 )  # fmt: skip
 #: gym.make kwargs that the spec sets elsewhere (or that make no sense in a tournament).
 RESERVED_ENV_KEYS = (
@@ -164,6 +166,12 @@ class TournamentSpec:
             draws; with seeds per person episodes are nested in people, as the clustered
             bootstrap assumes. The evidence presets set it; default False (the 0.3/0.4 presets'
             episodes).
+        focus_people: people at the focus delay profile: ``subjects`` first, then fresh people
+            (:func:`~teleimp_env.operator.subjects.fresh_subjects`: ids above every named pool,
+            never used in fitting or selection) up to this count; the other profiles run
+            ``subjects`` only. 0 (default): ``subjects`` everywhere. Else >= ``len(subjects)``.
+            Where the headline is taken, a precision target needs more people than the test
+            pool holds (the evidence preset: a count chosen by a power calculation).
     """
 
     name: str
@@ -179,8 +187,18 @@ class TournamentSpec:
     focus_delay: str = ""
     source: str = "<flags>"
     seeds_per_person: bool = False
+    focus_people: int = 0
 
     def __post_init__(self) -> None:
+        if (
+            isinstance(self.focus_people, bool)
+            or not isinstance(self.focus_people, int)
+            or (self.focus_people and self.focus_people < len(self.subjects))
+        ):
+            raise ValueError(
+                f"focus_people must be 0 or an int >= the number of subjects ({len(self.subjects)}), "
+                f"got {self.focus_people!r}"
+            )
         if not self.focus_delay:
             names = [d.name for d in self.delays]
             by_ms = [d.name for d in self.delays if d.nominal_ms == 200.0]
@@ -190,6 +208,23 @@ class TournamentSpec:
     def env_kwargs(self) -> dict[str, Any]:
         """Shared ``gym.make`` kwargs."""
         return dict(self.env)
+
+    def people_at(self, delay: str) -> tuple[int, ...]:
+        """The subject ids that run at the delay profile named ``delay`` (see :attr:`focus_people`)."""
+        if delay != self.focus_delay or self.focus_people <= len(self.subjects):
+            return tuple(self.subjects)
+        return (*self.subjects, *fresh_subjects(self.focus_people - len(self.subjects), self.subjects))
+
+    @property
+    def people(self) -> tuple[int, ...]:
+        """Every subject id the spec runs: ``subjects``, then the focus profile's fresh people."""
+        return self.people_at(self.focus_delay)
+
+    @property
+    def n_episodes(self) -> int:
+        """Episodes the spec expands to (every stack, profile, person, generator and seed)."""
+        per_person = len(self.stacks) * len(self.generators) * self.n_seeds
+        return per_person * sum(len(self.people_at(d.name)) for d in self.delays)
 
     @property
     def episode_s(self) -> float:
@@ -233,6 +268,7 @@ class TournamentSpec:
             "generators": list(self.generators), "seed": self.seed, "seeds": self.n_seeds,
             "env": self.env_kwargs, "force_limit_n": self.force_limit_n, "bootstrap": self.bootstrap,
             "focus_delay": self.focus_delay, "source": self.source, "seeds_per_person": self.seeds_per_person,
+            "focus_people": self.focus_people,
             "delay": [{"name": d.name, **d.env_kwargs()} for d in self.delays],
         }  # fmt: skip
 

@@ -104,10 +104,19 @@ def build(data: dict[str, Any], source: str, text: str, base_dir: Path) -> Tourn
         raise ctx.fail(
             ("focus_delay",), f"{focus!r} is not a delay profile; valid: {[d.name for d in delays]}"
         )
+    focus_people = _int(
+        ctx, ("focus_people",), data.get("focus_people", 0), 0, "the people at the focus profile"
+    )
+    if focus_people and focus_people < len(subj):
+        raise ctx.fail(
+            ("focus_people",),
+            f"must be 0 (the subjects) or >= the number of subjects ({len(subj)}), got {focus_people!r}",
+        )
     return TournamentSpec(
         name=name, stacks=stacks, delays=delays, subjects=subj, generators=generators, seed=seed,
         n_seeds=n_seeds, env=tuple(sorted(env.items())), force_limit_n=float(limit),
         bootstrap=bootstrap, focus_delay=focus, source=source, seeds_per_person=per_person,
+        focus_people=focus_people,
     )  # fmt: skip
 
 

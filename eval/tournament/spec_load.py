@@ -57,7 +57,8 @@ def with_overrides(spec: TournamentSpec, **changes: Any) -> TournamentSpec:
     """A copy of ``spec`` with the given fields replaced (``None`` values are ignored), re-validated.
 
     Replacing the delay profiles drops a ``focus_delay`` that is not among them (the spec's default
-    focus applies instead).
+    focus applies instead); replacing the subjects drops ``focus_people`` unless it is given too
+    (the subjects given are the people).
     """
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes:
@@ -70,5 +71,7 @@ def with_overrides(spec: TournamentSpec, **changes: Any) -> TournamentSpec:
         names = [d["name"] for d in changes["delays"]]
         if data.get("focus_delay") not in names:  # the new profiles replace the old focus
             data.pop("focus_delay", None)
+    if "subjects" in changes and "focus_people" not in changes:
+        data["focus_people"] = 0
     data.pop("source", None)
     return replace(build_spec(data, source=f"{spec.source} + flags"), source=f"{spec.source} + flags")

@@ -24,6 +24,24 @@ SUBJECT_STREAM = 0x7E1E_0005
 TRAIN_SUBJECTS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, *range(10, 20))
 VALIDATION_SUBJECTS: tuple[int, ...] = (8, 9, 20, 21, 22, 23)
 TEST_SUBJECTS: tuple[int, ...] = (6, 7, *range(24, 38))
+#: First id of the **fresh people**: ids from here on lie above every named pool, so no model was
+#: fitted or selected on them (tournaments take them for people beyond the test pool).
+FRESH_SUBJECTS_START = 38
+
+
+def fresh_subjects(count: int, exclude: tuple[int, ...] | list[int] = ()) -> tuple[int, ...]:
+    """The first ``count`` fresh people (ids >= :data:`FRESH_SUBJECTS_START`, ascending) not in
+    ``exclude``: the people a tournament adds beyond its named subjects, in a fixed order."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"count must be an int >= 0, got {count!r}")
+    taken, out, k = set(exclude), [], FRESH_SUBJECTS_START
+    while len(out) < count:
+        if k not in taken:
+            out.append(k)
+        k += 1
+    return tuple(out)
+
+
 #: Relative stiffness per co-contraction along x, y, z shared by the population (the ellipse's
 #: shape); each subject scatters ±10 % about it.
 STIFFNESS_SHAPE: tuple[float, float, float] = (1.15, 0.85, 1.0)

@@ -114,6 +114,9 @@ def test_unknown_stack_and_preset_list_the_valid_ones(tmp_path, capsys):
     assert f"unknown preset 'huge'; {valid}" in capsys.readouterr().err
     assert main(["tournament", "--preset", "quick", "--generators", "gauss", "--out", out]) == 2
     assert "valid generators: linear, hard, physiological" in capsys.readouterr().err
+    assert main(["tournament", "--preset", "quick", "--focus-people", "1", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "field 'focus_people': must be 0 (the subjects) or >= the number of subjects (2)" in err
 
 
 def test_unwritable_output_fails_before_any_episode(tmp_path, capsys):

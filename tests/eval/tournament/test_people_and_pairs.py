@@ -89,3 +89,55 @@ def test_no_power_figure_where_nothing_varies():
         ["a", "b"], np.vstack([same, same]), np.random.default_rng(0).integers(0, 6, (200, 6))
     )
     assert p.diff.mean == 0.0 and p.se == 0.0 and math.isnan(p.detectable) and not p.decided
+
+
+def test_people_for_a_half_width_scale_as_its_square():
+    from teleimp_env.eval.evidence.power import people_for_half_width
+
+    assert people_for_half_width(0.37, 56, 0.3) == math.ceil(56 * (0.37 / 0.3) ** 2) == 86
+    assert people_for_half_width(0.15, 16, 0.3) == 4  # a quarter of the people for twice the width
+    assert people_for_half_width(0.0, 16, 0.3) == 1
+    for kwargs, word in (({"half_width": -0.1}, "half_width"), ({"people": 0}, "people"),
+                         ({"target": 0.0}, "target"), ({"half_width": math.nan}, "half_width")):  # fmt: skip
+        with pytest.raises(ValueError, match=word):
+            people_for_half_width(**{"half_width": 0.3, "people": 16, "target": 0.3, **kwargs})
+
+
+def test_the_precision_line_names_the_widest_interval_and_the_people_it_needs():
+    from teleimp_env.eval.report.evidence import precision_line
+
+    # person 6 never succeeds with naive, person 7 always: naive's success CI is [0, 1], ±0.5
+    s = _tournament({"naive": {6: [0.0] * 4, 7: [1.0] * 4}, "oracle": {6: [1.0] * 4, 7: [1.0] * 4}})
+    line = precision_line(s)
+    # success ±0.5 over 2 people: 2·(0.5/0.1)² = 50 people; RMST ±2.5 s: 2·(2.5/0.3)² ≈ 139
+    assert "success ±0.00–0.50 (widest: `naive`, 2 people; target ±0.10 ✗)" in line
+    assert "RMST ±0.00–2.50 s (widest: `naive`, 2 people; target ±0.30 s ✗)" in line
+    assert "needs about 139 people at 200ms" in line and s.people_by_stack == {"naive": 2, "oracle": 2}
+
+
+def test_focus_people_count_at_the_focus_only_and_the_overall_grid_stays_balanced():
+    from dataclasses import replace
+
+    # subjects 6 and 7 at both profiles; at 200 ms also the fresh person 38, who always fails
+    spec = TournamentSpec(name="focus", stacks=("naive", "oracle"), bootstrap=500, seed=3,
+                          delays=(DelayProfile("200ms", 200.0), DelayProfile("250ms", 250.0)),
+                          subjects=(6, 7), n_seeds=2, focus_people=3)  # fmt: skip
+    rows = []
+    for stack in spec.stacks:
+        for d in ("200ms", "250ms"):
+            for p in spec.people_at(d):
+                for i in range(2):
+                    v = 0.0 if (p == 38 and stack == "naive") else 1.0
+                    m = {"success": v, "rmst_s": 3.0 if v else 8.0, "score": v}
+                    rows.append(EpisodeRow(f"{stack}|{d}#x|s{p}|physiological", i, i, stack, d, p,
+                                           "physiological", m, None, 1.0))  # fmt: skip
+    s = summarize(spec, rows)
+    assert s.n_people == 3 and s.n_matches == 2 * (3 + 2)
+    focus = s.by_delay["naive"]["200ms"]["success"]
+    assert focus.mean == pytest.approx(4 / 6) and focus.n == 6 and focus.lo == 0.0  # person 38 drawn
+    # overall: the subjects at both profiles only, where naive always succeeds
+    assert s.overall["naive"]["success"].mean == 1.0 and s.overall["naive"]["success"].n == 8
+    assert s.win_rate["naive"]["oracle"] == 0.5
+    # without focus_people the same subjects give the same overall statistics
+    base = summarize(replace(spec, focus_people=0), [r for r in rows if r.subject != 38])
+    assert base.overall["naive"]["success"] == s.overall["naive"]["success"]

@@ -88,6 +88,9 @@ def test_every_preset_loads_and_the_evidence_presets_nest_seeds_in_the_test_pool
     # the evidence conditions include a tight clearance (a task condition beside the network)
     assert any(d.clearance_mm == 0.25 for d in specs["evidence"].delays)
     assert not specs["quick"].seeds_per_person  # the 0.3 episodes of the quick preset
+    # the evidence focus runs more people than the test pool (a power calculation's count)
+    evidence = specs["evidence"]
+    assert evidence.focus_people >= 100 and evidence.people_at("250ms") == evidence.subjects
 
 
 @pytest.mark.parametrize(
@@ -218,3 +221,34 @@ def test_seeds_per_person_nest_episodes_in_people_and_keep_stacks_paired():
     # other episodes, another tournament id; the shared-seed specs keep theirs
     assert nested.tournament_id != shared.tournament_id
     assert shared.tournament_id == replace(shared, seeds_per_person=False).tournament_id
+
+
+def test_focus_people_add_fresh_people_at_the_focus_profile_only(tmp_path):
+    from dataclasses import replace
+
+    from teleimp_env.eval.tournament.spec import DelayProfile, TournamentSpec
+    from teleimp_env.operator.subjects import FRESH_SUBJECTS_START, TEST_SUBJECTS, TRAIN_SUBJECTS
+
+    base = TournamentSpec(name="focus", stacks=("naive", "oracle"),
+                          delays=(DelayProfile("200ms", 200.0), DelayProfile("250ms", 250.0)),
+                          subjects=(6, 7), n_seeds=2, seeds_per_person=True)  # fmt: skip
+    spec = replace(base, focus_people=5)
+    assert spec.people_at("200ms") == (6, 7, 38, 39, 40) == spec.people and spec.people_at("250ms") == (6, 7)
+    assert FRESH_SUBJECTS_START > max(TEST_SUBJECTS + TRAIN_SUBJECTS)
+    tasks = expand(spec)
+    people = {d: {t.subject for t in tasks if t.delay == d} for d in ("200ms", "250ms")}
+    assert people == {"200ms": {6, 7, 38, 39, 40}, "250ms": {6, 7}}
+    assert len(tasks) == spec.n_episodes == 2 * 2 * (5 + 2)
+    # the same tournament (adding people adds cells), and the subjects' episodes are unchanged
+    assert spec.tournament_id == base.tournament_id
+    assert {(t.cell_key, t.seed) for t in expand(base)} <= {(t.cell_key, t.seed) for t in tasks}
+    with pytest.raises(ValueError, match=r"focus_people must be 0 or an int >= the number of subjects \(2\)"):
+        replace(base, focus_people=1)
+    path = _write(tmp_path, GOOD.replace("subjects = [6]", "subjects = [6, 7]\nfocus_people = 1"))
+    with pytest.raises(SpecError, match=r"line 5, field 'focus_people': must be 0 .*>= the number of subj"):
+        load_spec(path)
+    loaded = load_spec(_write(tmp_path, GOOD.replace("subjects = [6]", "subjects = [6]\nfocus_people = 4")))
+    assert loaded.focus_people == 4 and loaded.people_at(loaded.focus_delay) == (6, 38, 39, 40)
+    # replacing the subjects by flags replaces the people too, unless focus_people is given
+    assert with_overrides(loaded, subjects=[7]).people == (7,)
+    assert with_overrides(loaded, subjects=[7], focus_people=2).people == (7, 38)

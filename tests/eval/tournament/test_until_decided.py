@@ -13,7 +13,7 @@ from teleimp_env.eval.tournament.sequential import (
     NAMED_POOLS,
     Budget,
     decide,
-    fresh_people,
+    next_people,
     person_differences,
     run_until_decided,
 )
@@ -41,7 +41,9 @@ def _spec(stacks, subjects, **kw) -> TournamentSpec:
 
 def test_fresh_people_lie_above_every_named_pool_and_never_repeat():
     assert FRESH_PEOPLE_START > max(NAMED_POOLS)
-    assert fresh_people(0, 3) == (38, 39, 40) and fresh_people(2, 3) == (44, 45, 46)
+    assert next_people((6, 7), 3) == (38, 39, 40)
+    assert next_people((6, 7, 38, 39, 40, 41, 42, 43), 3) == (44, 45, 46)
+    assert next_people((6, 39, 41), 3) == (38, 40, 42)  # ids the spec runs already are skipped
 
 
 def test_person_differences_average_each_persons_paired_episodes():
@@ -74,14 +76,16 @@ def _inline():
 
 def test_two_identical_stacks_stay_undecided_until_the_budget(tmp_path):
     # naive+eo never acts without force feedback in 1-s episodes: the same episodes as naive
-    spec = replace_env(_spec(["naive", "naive+eo"], [6], n_seeds=1), episode_s=1.0)
+    # the spec runs two fresh people at its focus already (focus_people): rounds take the next ones
+    spec = replace_env(_spec(["naive", "naive+eo"], [6], n_seeds=1, focus_people=3), episode_s=1.0)
     seq = run_until_decided(spec, tmp_path, _inline, Budget(episodes=9, round_people=2), progress=False)
     assert seq.stopped == "budget (episodes)" and seq.rounds == 2 and seq.added == 8  # a third would exceed 9
-    assert seq.spec.subjects == (6, 38, 39, 40, 41)
+    assert seq.spec.subjects == (6,) and seq.spec.people == (6, 38, 39, 40, 41, 42, 43)
+    assert len(seq.report.rows) == 6 + 8 == seq.spec.n_episodes
     [d] = seq.decisions
-    assert not d.decided and d.people == 5 and d.mean == 0.0 and d.lo < 0.0 < d.hi
-    x = person_differences(seq.report.rows, "naive", "naive+eo", "200ms", "rmst_s", seq.spec.subjects)
-    assert np.all(x == 0.0)
+    assert not d.decided and d.people == 7 and d.mean == 0.0 and d.lo < 0.0 < d.hi
+    x = person_differences(seq.report.rows, "naive", "naive+eo", "200ms", "rmst_s", seq.spec.people)
+    assert x.shape == (7,) and np.all(x == 0.0)
 
 
 def test_an_undecided_pair_stops_at_the_episode_budget(tmp_path):
@@ -125,3 +129,17 @@ def replace_env(spec: TournamentSpec, **env) -> TournamentSpec:
     from dataclasses import replace
 
     return replace(spec, env=tuple(sorted({**spec.env_kwargs, **env}.items())))
+
+
+def test_the_report_reproduces_the_sequence_with_its_flags():
+    from teleimp_env.eval.report.document import _command
+    from teleimp_env.eval.tournament.sequential import Sequential
+    from teleimp_env.eval.tournament.spec_load import load_preset
+
+    spec = load_preset("evidence")
+    seq = Sequential(spec, Budget(episodes=600, round_people=8), 0, 0, "decided")
+    assert _command(spec) == "teleimp tournament --preset evidence --out DIR"
+    assert _command(spec, seq) == (
+        "teleimp tournament --preset evidence --until-decided --budget-episodes 600 --round-people 8 "
+        "--decide-on rmst_s --out DIR"
+    )
