@@ -187,10 +187,12 @@ def _add_bench(sub: Any) -> None:
         help="measure the performance budgets (README, Performance)",
         description="env: env.step overhead vs Gymnasium Hopper-v5 (overhead_us, hopper_overhead_us, ratio); "
         "agents: act() latency per stack (p50_ms, p99_ms); tournament: episodes per minute with 1 and 2 "
-        "workers (speedup_2_workers, budget >= 1.7).",
+        "workers (speedup_2_workers, budget >= 1.7); scaling: env and tournament in one run, and where the "
+        "step's time goes (--plot draws the README's scaling figure).",
     )
-    p.add_argument("target", choices=("env", "agents", "tournament"), help="what to measure")
+    p.add_argument("target", choices=("env", "agents", "tournament", "scaling"), help="what to measure")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
+    p.add_argument("--plot", default=None, help="scaling only: write the figure to this .png file")
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -331,8 +333,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """``teleimp bench``."""
     from teleimp_env.eval.bench.run import format_bench, run_bench, to_json
 
+    if args.plot is not None:
+        if args.target != "scaling":
+            why = f"--plot draws the scaling figure: use it with 'scaling', not {args.target!r}"
+            return _fail("bench", ValueError(why))
+        if not str(args.plot).lower().endswith(".png"):
+            return _fail("bench", ValueError(f"--plot must name a .png file, got {args.plot!r}"))
     result = run_bench(args.target)
     print(to_json(result) if args.json else format_bench(args.target, result))
+    if args.plot is not None:
+        from teleimp_env.eval.bench.scaling import write_scaling_png
+
+        print(f"figure: {write_scaling_png(result, args.plot)}", file=sys.stderr)
     return EXIT_OK
 
 

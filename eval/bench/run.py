@@ -2,8 +2,9 @@
 
 Each target returns a JSON-compatible dict with its budget figures: ``env`` → ``overhead_us``,
 ``hopper_overhead_us``, ``ratio``; ``agents`` → per stack ``p50_ms``, ``p99_ms``;
-``tournament`` → ``speedup_2_workers``. Speed is always a ratio against a reference measured in
-the same run, never an absolute time.
+``tournament`` → ``speedup_2_workers``; ``scaling`` → both of ``env`` and ``tournament`` with the
+shares of the step (and, with ``--plot``, the README's scaling figure). Speed is always a ratio
+against a reference measured in the same run, never an absolute time.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-TARGETS = ("env", "agents", "tournament")
+TARGETS = ("env", "agents", "tournament", "scaling")
 
 
 def run_bench(target: str, **kwargs: Any) -> dict[str, Any]:
@@ -28,6 +29,10 @@ def run_bench(target: str, **kwargs: Any) -> dict[str, Any]:
         from teleimp_env.eval.bench.tournament import bench_tournament
 
         return bench_tournament(**kwargs)
+    if target == "scaling":
+        from teleimp_env.eval.bench.scaling import bench_scaling
+
+        return bench_scaling(**kwargs)
     raise ValueError(f"unknown bench target {target!r}; valid targets: {', '.join(TARGETS)}")
 
 
@@ -41,6 +46,10 @@ def format_bench(target: str, result: dict[str, Any]) -> str:
         from teleimp_env.eval.bench.agents import format_table
 
         return format_table(result)
+    if target == "scaling":
+        from teleimp_env.eval.bench.scaling import format_scaling
+
+        return format_scaling(result)
     from teleimp_env.eval.bench.tournament import format_tournament_bench
 
     return format_tournament_bench(result)
