@@ -35,6 +35,7 @@ from teleimp_env.eval.report.evidence import (
     sequential_text,
 )
 from teleimp_env.eval.report.plots import all_plots
+from teleimp_env.eval.report.setup import setup_paragraphs
 from teleimp_env.eval.report.style import stack_styles
 from teleimp_env.eval.report.summary import summary_paragraphs
 from teleimp_env.eval.tournament.aggregate import PRIVILEGED, Stat, Summary
@@ -195,20 +196,7 @@ def build_document(
     for line in summary_paragraphs(s) or ["Nothing to summarise: no stack has results."]:
         doc.p(line)
     doc.h2("Setup")
-    at_focus = len(spec.people_at(spec.focus_delay))
-    people = f"{len(spec.subjects)} subjects"
-    if at_focus > len(spec.subjects):
-        people += f" ({at_focus} people at {spec.focus_delay}: the subjects and fresh people)"
-    doc.p(
-        f"Spec `{spec.source}` — {len(spec.stacks)} stacks × {len(spec.delays)} delay profiles × "
-        f"{people} × {len(spec.generators)} generators × {spec.n_seeds} seeds = "
-        f"{s.n_matches * len(spec.stacks)} episodes ({s.n_episodes} stored; paired: every stack meets "
-        f"the same {s.n_matches} matches). Master seed {spec.seed}; tournament id `{spec.tournament_id}`."
-    )
-    extra = " with the same override flags" if " + flags" in spec.source else ""
-    command = _command(spec, sequential)
-    doc.p(f"Reproduce or resume (finished episodes are never re-run): `{command}`{extra}.")
-    for line in (precision_line(s), power_line(s)):
+    for line in (*setup_paragraphs(spec, s, sequential), precision_line(s), power_line(s)):
         if line:
             doc.p(line)
     doc.h2("Leaderboard")
@@ -367,22 +355,6 @@ def provenance_lines(runs: Sequence[tuple[float, dict[str, Any]]]) -> list[str]:
         body = describe(info).replace("\n", "; ")
         lines.append(f"Run started {when}: {body}.")
     return lines
-
-
-def _command(spec: TournamentSpec, sequential: Sequential | None = None) -> str:
-    """The CLI command that reruns ``spec`` (a preset by name, a file by path), with the
-    ``--until-decided`` flags of ``sequential``."""
-    from teleimp_env.eval.tournament.spec import PRESET_DIR
-
-    src = spec.source.split(" + ")[0]
-    path = Path(src)
-    where = f"--preset {path.stem}" if path.parent == PRESET_DIR else f"--spec {src}"
-    until = ""
-    if sequential is not None:
-        b = sequential.budget
-        until = f" --until-decided --budget-episodes {b.episodes} --round-people {b.round_people}"
-        until += f" --decide-on {b.metric}" + (f" --budget-minutes {b.minutes:g}" if b.minutes else "")
-    return f"teleimp tournament {where}{until} --out DIR"
 
 
 def _safe(name: str) -> str:

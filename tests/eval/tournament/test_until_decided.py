@@ -132,14 +132,14 @@ def replace_env(spec: TournamentSpec, **env) -> TournamentSpec:
 
 
 def test_the_report_reproduces_the_sequence_with_its_flags():
-    from teleimp_env.eval.report.document import _command
+    from teleimp_env.eval.report.setup import reproduce_command
     from teleimp_env.eval.tournament.sequential import Sequential
     from teleimp_env.eval.tournament.spec_load import load_preset
 
     spec = load_preset("evidence")
     seq = Sequential(spec, Budget(episodes=600, round_people=8), 0, 0, "decided")
-    assert _command(spec) == "teleimp tournament --preset evidence --out DIR"
-    assert _command(spec, seq) == (
+    assert reproduce_command(spec) == "teleimp tournament --preset evidence --out DIR"
+    assert reproduce_command(spec, seq) == (
         "teleimp tournament --preset evidence --until-decided --budget-episodes 600 --round-people 8 "
         "--decide-on rmst_s --out DIR"
     )
