@@ -62,6 +62,59 @@ class Intent:
     stiffness_std: np.ndarray = field(default_factory=lambda: np.zeros(3))
 
 
+@dataclass(frozen=True)
+class IntentPath:
+    """The intent predicted along a grid of horizons (world frame; H grid points).
+
+    Attributes:
+        horizons_s: (H,) s after the newest packet's send time, non-decreasing.
+        pos: (H, 3) m. Hand (intended peg-tip) positions.
+        vel: (H, 3) m/s. Hand velocities.
+        stiffness: (H, 3) N/m. Arm stiffness.
+        pos_std: (H, 3) m. Standard deviation of ``pos`` (zeros for deterministic predictors).
+        stiffness_std: (H, 3) N/m. Standard deviation of ``stiffness``.
+    """
+
+    horizons_s: np.ndarray
+    pos: np.ndarray
+    vel: np.ndarray
+    stiffness: np.ndarray
+    pos_std: np.ndarray
+    stiffness_std: np.ndarray
+
+    def at(self, index: int) -> Intent:
+        """The :class:`Intent` at grid point ``index``."""
+        return Intent(
+            pos=self.pos[index].copy(),
+            vel=self.vel[index].copy(),
+            stiffness=self.stiffness[index].copy(),
+            pos_std=self.pos_std[index].copy(),
+            stiffness_std=self.stiffness_std[index].copy(),
+        )
+
+    @classmethod
+    def of(cls, horizons_s: np.ndarray, intents: Sequence[Intent]) -> IntentPath:
+        """Stack one :class:`Intent` per horizon into a path."""
+        fields = ("pos", "vel", "stiffness", "pos_std", "stiffness_std")
+        return cls(
+            np.array(horizons_s, dtype=np.float64),
+            *(np.array([getattr(it, f) for it in intents], dtype=np.float64).reshape(-1, 3) for f in fields),
+        )
+
+
+def check_horizons(horizons_s: Any) -> np.ndarray:
+    """``horizons_s`` as a (H,) float64 array of finite, non-negative, non-decreasing seconds
+    (H ≥ 1); a clear ``ValueError`` naming the parameter otherwise."""
+    h = np.asarray(horizons_s, dtype=np.float64)
+    if h.ndim != 1 or h.size == 0:
+        raise ValueError(f"horizons_s must be a non-empty 1-D sequence of seconds, got shape {h.shape}")
+    if not np.all(np.isfinite(h)) or np.any(h < 0.0):
+        raise ValueError(f"horizons_s must be finite and >= 0 s, got {h.tolist()}")
+    if np.any(np.diff(h) < 0.0):
+        raise ValueError(f"horizons_s must be non-decreasing, got {h.tolist()}")
+    return h
+
+
 class Predictor(ABC):
     """Predicts the operator's intent ``horizon_s`` ahead of the newest received packet."""
 
@@ -83,6 +136,22 @@ class Predictor(ABC):
     @abstractmethod
     def predict(self, horizon_s: float) -> Intent:
         """Intent ``horizon_s`` seconds after the newest packet's send time."""
+
+    def predict_path(self, horizons_s: Sequence[float] | np.ndarray) -> IntentPath:
+        """The intent along a grid of horizons after the newest packet: what the predictor expects
+        the operator to do next, inspectable before acting on it.
+
+        Args:
+            horizons_s: (H,) s, finite, >= 0, non-decreasing.
+
+        Returns:
+            an :class:`IntentPath`. This generic version calls :meth:`predict` at each horizon,
+            so grid point ``i`` equals ``predict(horizons_s[i])``; predictors override it with a
+            pass along the grid. It never changes the predictor's state, but a stochastic
+            predictor may draw from its generator.
+        """
+        h = check_horizons(horizons_s)
+        return IntentPath.of(h, [self.predict(float(x)) for x in h])
 
     def predict_offline(self, packets: np.ndarray, horizon_s: float) -> tuple[np.ndarray, ...]:
         """Predictions from every packet of one clean episode, each as the newest packet.

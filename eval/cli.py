@@ -44,8 +44,9 @@ def _add_tournament(sub: Any) -> None:
     p.add_argument("--preset", default=None, help="a shipped spec: quick (minutes on 2 cores), evidence "
                    "(the README's verdicts: main stacks, 16 test people, discriminating conditions), sweep "
                    "(naive vs oracle per candidate condition), heldout (every stack and ablation on 2 test "
-                   "people), semg (the sEMG modality ablation on 16 test people) or full; default quick when "
-                   "--spec is not given")  # fmt: skip
+                   "people), semg (the sEMG modality ablation on 16 test people), bilateral (the "
+                   "passivity layer's price on 16 test people) or full; default quick when --spec is "
+                   "not given")  # fmt: skip
     p.add_argument(
         "--spec", metavar="FILE", default=None, help="a TOML spec file (format: docs/tournaments.md)"
     )

@@ -26,12 +26,26 @@ controller caps the robot's speed at ``v_max = √(2·max(B, 0) / (impact_gain·
 energy above that is damped away at once (``D = ½m(|v|² − v_max²) / (dt·|v|²)``, the damping that
 dissipates exactly the excess in one step), and the commanded displacement ``x_d − x`` is
 shortened so the spring cannot drive the robot faster than ``v_max`` against its damping
-(``|x_d − x| ≤ v_max·D/K`` per axis). Only near the workpiece: more than ``approach_guard_m``
-above its top surface (a work-cell fact, ``EnvFacts.surface_z_m``) there is nothing to hit, the
-cap is off, and a robot entering the zone fast is braked there by the same damping (energy the
-robot dissipates itself, not energy put into the environment). The price is the classic one of
-time-domain passivity: with no energy coming from the operator the robot slows to a halt,
-holding what it touches without pushing further.
+(``|x_d − x| ≤ v_max·D/K`` per axis).
+
+Where the cap applies. By default only near the workpiece: within ``approach_guard_m`` (10 mm)
+above its top surface (a work-cell fact, ``EnvFacts.surface_z_m``) and below it, on every axis;
+higher up there is nothing to hit, the cap is off, and a robot entering the zone fast is braked
+there by the same damping (energy the robot dissipates itself, not energy put into the
+environment). ``brake_envelope=True`` caps only what can reach the workpiece: every axis in
+contact (``|f̂| > force_deadband_n``), below the surface (in the hole, where any motion can hit
+or rub the walls within the clearance) and in a band of ``approach_guard_m`` above it (the rim;
+2 mm in the study below); above the band the lateral motion is free and the downward speed is
+held to a braking envelope, ``v_max + (D_max/m)·h`` with ``h`` the height above the band less
+one control step of travel, the speed that pure damping (``dv/dx = −D/m`` at the env's damping
+limit ``D_max``) can still bring down to ``v_max`` before the band. It frees the hovering
+robot's alignment moves, but on the validation people it did not insert more often than the
+default (pooled success of the five main ``+eo`` stacks 0.49 vs 0.54, both with zero violations;
+docs/controllers.md records the study), so it is not the default. Either way the price is the
+classic one of time-domain passivity: the two-port budget starts at zero, brushing the surface
+while aligning spends it, and only the operator pushing against the force they feel refills it,
+a round trip later; with no energy coming from the operator the robot slows to a halt at the
+work, holding what it touches without pushing further.
 """
 
 from __future__ import annotations
@@ -102,9 +116,11 @@ class EnergyObserver(Fallback):
             deflected, the wrist sensor under-reads the contact force by about 10–25 % (measured
             by regression on bilateral rollouts), and under-booking the outflow is what breaks
             passivity.
-        approach_guard_m: m, the two-port speed cap applies below the workpiece's top surface
-            plus this (``facts.surface_z_m``): above it nothing can be hit, so the robot moves
-            freely and brakes (damping, dissipated inside the robot) when it enters the zone.
+        approach_guard_m: m, in [0, 0.2]: every direction is capped below the workpiece's top
+            surface (``facts.surface_z_m``) plus this; above it nothing is capped (default) or,
+            with ``brake_envelope``, the downward speed is held to the braking envelope.
+        brake_envelope: cap only the motion that can reach the workpiece (the module docstring;
+            studied with ``approach_guard_m=0.002``). Default ``False``.
     """
 
     name = "eo"
@@ -122,6 +138,7 @@ class EnergyObserver(Fallback):
         sensor_mass_kg: float = 0.255,
         force_gain: float = 1.3,
         approach_guard_m: float = 0.01,
+        brake_envelope: bool = False,
     ) -> None:
         for name, value in (
             ("impact_gain", impact_gain),
@@ -150,6 +167,9 @@ class EnergyObserver(Fallback):
         self.mass_kg = self.facts.moved_mass_kg
         self.surface_z_m = self.facts.surface_z_m
         self.approach_guard_m = check_real("approach_guard_m", approach_guard_m, 0.0, 0.2, "m")
+        if brake_envelope not in (True, False):
+            raise ValueError(f"brake_envelope must be True or False, got {brake_envelope!r}")
+        self.brake_envelope = bool(brake_envelope)
         self.tank_init_j = self.facts.tank_init_j
         self.tank_margin_j = float(tank_margin_j)
         self.w_allowance_j = float(w_allowance_j)
@@ -168,6 +188,7 @@ class EnergyObserver(Fallback):
         self._dt_known = False
         self._prev: np.ndarray | None = None  # last action
         self._v_prev = np.zeros(3)
+        self._touching = False
 
     # ------------------------------------------------------------------ observer
     def _observe(self, obs: dict[str, np.ndarray]) -> None:
@@ -187,7 +208,8 @@ class EnergyObserver(Fallback):
         force = self.force_gain * (
             self.sensor_mass_kg * acc - np.asarray(obs["wrench"][:3], dtype=np.float64)
         )
-        if norm(force) > self.force_deadband_n:
+        self._touching = norm(force) > self.force_deadband_n
+        if self._touching:
             _, p_out = split_power(dot(force, v))
             s.e_out_slave += p_out * dt
         packet = newest_packet(obs)
@@ -212,17 +234,8 @@ class EnergyObserver(Fallback):
         if self._prev is None:
             # The stiffness in force before our first command is unknown: do not stretch it.
             action[X_D] = pos
-        elif self._two_port and pos[2] < self.surface_z_m + self.approach_guard_m:
-            s.budget = budget = s.w + self.w_allowance_j
-            v_max = float(np.sqrt(2.0 * max(budget, 0.0) / (self.impact_gain * self.mass_kg)))
-            s.speed_limit = v_max
-            v2 = dot(v, v)
-            if v2 > v_max * v_max:  # damp the kinetic energy above the cap away in one step
-                extra += 0.5 * self.mass_kg * (v2 - v_max * v_max) / (self._dt * v2)
-            k = action[K_D]
-            damping = 2.0 * np.sqrt(k * self.mass_kg) + np.minimum(action[D_D] + extra, DAMPING_MAX)
-            step = action[X_D] - pos
-            action[X_D] = pos + np.clip(step, -v_max * damping / k, v_max * damping / k)
+        elif self._two_port:
+            extra = self._cap_speed(action, pos, v)
         s.stiffness_scale = 1.0
         if self._prev is not None:
             action[K_D] = self._cap_stiffness(pos - action[X_D], self._prev[K_D], action[K_D])
@@ -231,11 +244,67 @@ class EnergyObserver(Fallback):
             extra += deficit / (self._dt * max(dot(v, v), self.v_floor**2))
         action[D_D] = np.minimum(action[D_D] + extra, DAMPING_MAX)
         np.clip(action, ACTION_LOW, ACTION_HIGH, out=action)
-        s.extra_damping = min(extra, DAMPING_MAX)
+        s.extra_damping = float(min(np.max(extra), DAMPING_MAX))
         if self._prev is not None:
             s.tank -= stiffness_injection(pos - action[X_D], self._prev[K_D], action[K_D])
         self._prev = action.copy()
         return action
+
+    def _cap_speed(self, action: np.ndarray, pos: np.ndarray, v: np.ndarray) -> np.ndarray | float:
+        """The two-port controller: cap the speed that can carry energy into the workpiece.
+
+        Writes the shortened ``x_d`` into ``action`` and returns the extra damping (N·s/m, a
+        scalar or (3,) per axis) that removes the kinetic energy above the cap in one step.
+        """
+        s = self.state
+        top = self.surface_z_m + self.approach_guard_m
+        if not self.brake_envelope:  # the default: the cap on every axis in the guard zone, else off
+            if pos[2] >= top:
+                return 0.0
+            return self._limit(action, pos, v, self._v_max())
+        v_max = self._v_max()
+        if self._touching or pos[2] < top:
+            # In contact, in the band above the surface (the rim) or below it (in the hole, where
+            # any motion can hit or rub the walls within the clearance; or resting on the surface,
+            # pressed into it by the contact's softness): every direction can put energy into the
+            # work. (Free descents in the hole, even slowed by a friction bound, met the walls at
+            # speed: measured on validation people, docs/controllers.md.)
+            return self._limit(action, pos, v, v_max)
+        # Above the band only the surface below can be hit, only from above. Downwards, allow what
+        # the brake (pure damping, dv/dx = −D/m) can still bring down to v_max by the band, one
+        # control step of travel kept in reserve.
+        extra = np.zeros(3)
+        v_down = max(-float(v[2]), 0.0)
+        reach = max(pos[2] - top - v_down * self._dt, 0.0)
+        v_allow = v_max + DAMPING_MAX / self.mass_kg * reach
+        s.speed_limit = v_allow
+        if v_down > v_allow:  # damp the vertical kinetic energy above the envelope in one step
+            extra[2] += 0.5 * self.mass_kg * (v_down**2 - v_allow**2) / (self._dt * v_down**2)
+        k_z = action[K_D][2]
+        damping_z = 2.0 * np.sqrt(k_z * self.mass_kg) + min(action[D_D][2] + extra[2], DAMPING_MAX)
+        action[2] = pos[2] + max(action[2] - pos[2], -v_allow * damping_z / k_z)  # x_d's z
+        return extra
+
+    def _v_max(self) -> float:
+        """m/s, the speed whose booked impact energy the two-port budget still covers."""
+        s = self.state
+        s.budget = budget = s.w + self.w_allowance_j
+        return float(np.sqrt(2.0 * max(budget, 0.0) / (self.impact_gain * self.mass_kg)))
+
+    def _limit(self, action: np.ndarray, pos: np.ndarray, v: np.ndarray, v_lim: float) -> float:
+        """Cap the speed at ``v_lim`` (m/s): damp the kinetic energy above it in one step and
+        shorten ``x_d − x`` so the spring cannot drive faster against its damping. Returns the
+        extra damping (N·s/m, every axis)."""
+        self.state.speed_limit = v_lim
+        v2 = dot(v, v)
+        extra = 0.0
+        if v2 > v_lim * v_lim:
+            extra = 0.5 * self.mass_kg * (v2 - v_lim * v_lim) / (self._dt * v2)
+        k = action[K_D]
+        damping = 2.0 * np.sqrt(k * self.mass_kg) + np.minimum(action[D_D] + extra, DAMPING_MAX)
+        step = action[X_D] - pos
+        action[X_D] = pos + np.clip(step, -v_lim * damping / k, v_lim * damping / k)
+        return extra
 
     def _cap_stiffness(self, x_err: np.ndarray, k_old: np.ndarray, k_new: np.ndarray) -> np.ndarray:
         """Scale the paid stiffness increases so the injection leaves ``tank_margin_j`` in the tank.

@@ -30,12 +30,13 @@ coverage calibration on validation data
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from teleimp_env.agents.base import Intent, check_fitted
+from teleimp_env.agents.base import Intent, IntentPath, check_fitted, check_horizons
 from teleimp_env.agents.checkpoint import check_shapes, load_checkpoint, save_checkpoint
 from teleimp_env.agents.data.dataset import Dataset
 from teleimp_env.agents.predictors.calibrated import CalibratedPredictor
@@ -169,7 +170,7 @@ class ConstantVelocityPredictor(CalibratedPredictor):
         h = check_real("horizon_s", horizon_s, 0.0, np.inf, "s")
         return self._spread(h)
 
-    def _spread(self, h: float) -> np.ndarray:
+    def _spread(self, h: float | np.ndarray) -> np.ndarray:
         return self.std_scale_ * h * (self.accel_scale_ * h / (2.0 * np.sqrt(1.0 + h / self.crossover_s_)))
 
     def _stiffness_std(self) -> np.ndarray:
@@ -191,6 +192,27 @@ class ConstantVelocityPredictor(CalibratedPredictor):
             stiffness=held_stiffness(packet),
             pos_std=self._spread(h),
             stiffness_std=self._stiffness_std(),
+        )
+
+    def predict_path(self, horizons_s: Sequence[float] | np.ndarray) -> IntentPath:
+        """The newest packet extrapolated along the horizon grid in one vectorised pass, its spread
+        growing with the horizon; grid point ``i`` equals :meth:`predict` at ``horizons_s[i]``."""
+        check_fitted(self, "accel_scale_")
+        h = check_horizons(horizons_s)
+        if self._latest is None:
+            raise RuntimeError(
+                "ConstantVelocityPredictor.predict_path called before any packet was given to update()"
+            )
+        packet, n = self._latest, len(h)
+        vel = packet[HAND_VEL]
+        grid = h[:, None]
+        return IntentPath(
+            h,
+            packet[HAND_POS] + vel * grid,
+            np.broadcast_to(vel, (n, 3)).copy(),
+            np.broadcast_to(held_stiffness(packet), (n, 3)).copy(),
+            self._spread(grid),
+            np.broadcast_to(self._stiffness_std(), (n, 3)).copy(),
         )
 
     def predict_offline(self, packets: np.ndarray, horizon_s: float) -> tuple[np.ndarray, ...]:

@@ -110,7 +110,7 @@ def test_unknown_stack_and_preset_list_the_valid_ones(tmp_path, capsys):
     assert main(["tournament", "--preset", "quick", "--stacks", "naive,bogus", "--out", out]) == 2
     assert "unknown stack 'bogus'; valid stacks: naive, naive+eo" in capsys.readouterr().err
     assert main(["tournament", "--preset", "huge", "--out", out]) == 2
-    valid = "valid presets: evidence, full, heldout, quick, semg, sweep"
+    valid = "valid presets: bilateral, evidence, full, heldout, quick, semg, sweep"
     assert f"unknown preset 'huge'; {valid}" in capsys.readouterr().err
     assert main(["tournament", "--preset", "quick", "--generators", "gauss", "--out", out]) == 2
     assert "valid generators: linear, hard, physiological" in capsys.readouterr().err

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from teleimp_env.agents.base import Intent, check_fitted
+from teleimp_env.agents.base import Intent, IntentPath, check_fitted, check_horizons
 from teleimp_env.agents.checkpoint import CheckpointError, check_shapes, load_checkpoint, save_checkpoint
 from teleimp_env.agents.data.dataset import Dataset, Episode
 from teleimp_env.agents.predictors.calibrated import CalibratedPredictor
@@ -196,6 +196,26 @@ class LstmPredictor(CalibratedPredictor):
             pos_std=pos_std.astype(f64) * self.std_scale_,
             stiffness_std=stiff_std.astype(f64) * self.stiffness_std_scale_,
         )
+
+    def predict_path(self, horizons_s: Sequence[float] | np.ndarray) -> IntentPath:
+        """The heads along the horizon grid in one evaluation (the MC-Dropout streams' features are
+        shared); grid point ``i`` equals :meth:`predict` at ``horizons_s[i]``. Draws nothing."""
+        check_fitted(self, "net_")
+        if self._pos is None:
+            raise RuntimeError("LstmPredictor.predict_path called before any packet was given to update()")
+        h = np.maximum(check_horizons(horizons_s), 0.0)
+        n = len(h)
+        delta, std, k = self._stepper.heads(np.concatenate((h, h + _VEL_DELTA)), self._k_sent)
+        f64 = np.float64
+        out = np.zeros((5, n, 3))
+        for i in range(n):
+            pos, pos_std, stiff, stiff_std = _moments(delta[i], std[i], k[i])
+            out[0, i] = self._pos + pos.astype(f64)
+            out[1, i] = ((delta[n + i] - delta[i]).mean(axis=0) / _VEL_DELTA).astype(f64)
+            out[2, i] = stiff.astype(f64)
+            out[3, i] = pos_std.astype(f64) * self.std_scale_
+            out[4, i] = stiff_std.astype(f64) * self.stiffness_std_scale_
+        return IntentPath(h, *out)
 
     # ------------------------------------------------------------------ offline use
     @torch.no_grad()

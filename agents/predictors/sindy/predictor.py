@@ -20,6 +20,7 @@ the discovered model readably with the library, the thresholds and the term coun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from teleimp_env.action import STIFFNESS_MIN
-from teleimp_env.agents.base import Intent, check_fitted
+from teleimp_env.agents.base import Intent, IntentPath, check_fitted, check_horizons
 from teleimp_env.agents.checkpoint import check_shapes, load_checkpoint, save_checkpoint
 from teleimp_env.agents.data.dataset import Dataset
 from teleimp_env.agents.predictors.calibrated import CalibratedPredictor
@@ -265,6 +266,26 @@ class SindyPredictor(CalibratedPredictor):
             raise RuntimeError("SindyPredictor.predict called before any packet was given to update()")
         pos, vel, k, pos_std, k_std = self._integrate(self._s0, self._u0, horizon_s)
         return Intent(pos=pos, vel=vel, stiffness=k, pos_std=pos_std, stiffness_std=k_std)
+
+    def predict_path(self, horizons_s: Sequence[float] | np.ndarray) -> IntentPath:
+        """Integrate every member along the horizon grid once, from grid point to grid point
+        (each interval in equal steps of at most ``max_step_s``), summarising the ensemble at
+        each point. Equal to :meth:`predict` at each horizon up to the integrator's step split
+        (its RK4 truncation error), at the cost of one integration to the last horizon."""
+        check_fitted(self, "field_")
+        if self._s0 is None:
+            raise RuntimeError("SindyPredictor.predict_path called before any packet was given to update()")
+        h = check_horizons(horizons_s)
+        s0, u0 = self._s0, self._u0
+        state = np.broadcast_to(s0[None, :], (self.field_.n_members, s0.shape[-1]))
+        previous = 0.0
+        rows = []
+        for horizon in h.tolist():
+            state = self.field_.integrate(state, u0, horizon - previous, self.max_step_s, self.method)
+            previous = horizon
+            rows.append(self._summarise(s0, u0, state))
+        pos, vel, k, pos_std, k_std = (np.array(col) for col in zip(*rows, strict=True))
+        return IntentPath(h, pos, vel, k, pos_std, k_std)
 
     def predict_batch(
         self, packets: np.ndarray, horizon_s: float

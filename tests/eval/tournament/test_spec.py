@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from teleimp_env.eval.tournament.runner import expand
@@ -91,6 +93,28 @@ def test_every_preset_loads_and_the_evidence_presets_nest_seeds_in_the_test_pool
     # the evidence focus runs more people than the test pool (a power calculation's count)
     evidence = specs["evidence"]
     assert evidence.focus_people >= 100 and evidence.people_at("250ms") == evidence.subjects
+
+
+def test_the_bilateral_preset_pairs_every_stack_with_its_observer_on_the_test_people():
+    from teleimp_env.operator.subjects import TEST_SUBJECTS
+
+    spec = load_preset("bilateral")
+    assert set(spec.subjects) == set(TEST_SUBJECTS)
+    assert [d.force_feedback for d in spec.delays] == [True]
+    plain = [s for s in spec.stacks if not s.endswith("+eo")]
+    assert sorted(spec.stacks) == sorted(plain + [f"{s}+eo" for s in plain]) and len(plain) == 5
+
+
+def test_the_passivity_study_runs_on_the_validation_people_only(monkeypatch):
+    """The observer variants are compared on the validation pool, never on the test people the
+    README's bilateral figures come from (examples/passivity_study; its builders import)."""
+    from teleimp_env.operator.subjects import TEST_SUBJECTS, VALIDATION_SUBJECTS
+
+    folder = Path(__file__).resolve().parents[3] / "examples" / "passivity_study"
+    monkeypatch.syspath_prepend(str(folder))
+    spec = load_spec(folder / "study.toml")
+    assert set(spec.subjects) == set(VALIDATION_SUBJECTS) and not set(spec.subjects) & set(TEST_SUBJECTS)
+    assert [d.force_feedback for d in spec.delays] == [True]
 
 
 @pytest.mark.parametrize(

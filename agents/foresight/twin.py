@@ -1,0 +1,168 @@
+"""A twin of the remote robot: play a commanded future forward and read the contact it meets.
+
+The twin is a private ``MjModel``/``MjData`` of the env's scene variant (the same MJCF, hole,
+peg, friction and timestep), stepped by the same impedance robot
+(:class:`~teleimp_env.physics.robot.ImpedanceRobot`) as the env. It shares nothing with the env:
+:meth:`Twin.sync` copies a measured robot state into it, :meth:`Twin.rollout` steps it through a
+sequence of impedance commands, one per control period, and returns what a controller would want
+to know before committing to that future: the contact force at each period, its peak, when it
+first exceeds a limit, and the energy the robot would put into the workpiece (the env's slave-port
+outflow, ``∫ max(−f·v, 0) dt``).
+
+Where the workpiece is on the table is the one thing the twin must be told
+(:meth:`Twin.place_fixture`): the env draws the hole's position at every reset and gives it to
+no controller, so a stack that runs a twin needs it from a work-cell calibration (or, in tests
+and studies, from ``info["hole_pos"]``).
+
+Cost: ``frame_skip`` MuJoCo steps per control period in C plus a few µs of Python; a 100-ms
+look-ahead at 500 Hz is 50 periods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from teleimp_env.action import ACTION_HIGH, ACTION_LOW, ACTION_SIZE, D_D, K_D, X_D
+from teleimp_env.agents.base import IntentPath
+from teleimp_env.config import EnvConfig
+from teleimp_env.physics.robot import ImpedanceRobot
+from teleimp_env.physics.scene import build_model
+from teleimp_env.products import dot, norm
+from teleimp_env.validation import check_real
+
+
+@dataclass(frozen=True)
+class TwinVerdict:
+    """What the twin saw over one rollout (T control periods).
+
+    Attributes:
+        times_s: (T,) s after the rollout's start, at the end of each period.
+        contact_force_n: (T,) N, magnitude of the net contact force on the peg.
+        tip_pos: (T, 3) m, the peg tip (world frame).
+        peak_force_n: N, the largest of ``contact_force_n`` (0 without contact).
+        first_over_limit_s: s, the first time the force exceeds the twin's limit, or ``None``.
+        energy_out_j: J, energy the robot would put into the workpiece, ``Σ max(−f·v, 0)·dt``.
+    """
+
+    times_s: np.ndarray
+    contact_force_n: np.ndarray
+    tip_pos: np.ndarray
+    peak_force_n: float
+    first_over_limit_s: float | None
+    energy_out_j: float
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the future crosses the force limit."""
+        return self.first_over_limit_s is not None
+
+
+class Twin:
+    """A private copy of the remote robot's scene, for checking a future before acting on it.
+
+    Args:
+        config: the env's configuration (``env.unwrapped.config``): its scene variant and frame
+            skip.
+        force_limit_n: N, in (0, 1000]: the contact force a future may not exceed.
+    """
+
+    def __init__(self, config: EnvConfig, force_limit_n: float = 20.0) -> None:
+        if not isinstance(config, EnvConfig):
+            raise TypeError(f"config must be the env's EnvConfig (env.unwrapped.config), got {config!r}")
+        self.force_limit_n = check_real("force_limit_n", force_limit_n, 0.0, 1000.0, "N")
+        if self.force_limit_n == 0.0:
+            raise ValueError("force_limit_n must be > 0 N, got 0")
+        self.model = build_model(config.scene)
+        self.robot = ImpedanceRobot(self.model, config.frame_skip)
+        self.control_dt = config.control_dt
+        self._fixture = self.model.body("fixture").id
+        self._fixture_z = config.scene.fixture_height
+
+    def place_fixture(self, hole_pos: np.ndarray) -> None:
+        """Put the workpiece where it is: ``hole_pos`` (3,) m, the hole's centre at its mouth."""
+        pos = np.asarray(hole_pos, dtype=np.float64)
+        if pos.shape != (3,) or not np.all(np.isfinite(pos)):
+            raise ValueError(f"hole_pos must be a finite (3,) position in m, got {hole_pos!r}")
+        self.model.body_pos[self._fixture] = pos
+
+    def sync(
+        self,
+        robot_pos: np.ndarray,
+        robot_vel: np.ndarray,
+        wrist_angles: np.ndarray,
+        command: np.ndarray,
+    ) -> None:
+        """Copy a measured robot state into the twin (as the env's observation gives it).
+
+        Args:
+            robot_pos: (3,) m, peg-tip position.
+            robot_vel: (3,) m/s, slide velocities.
+            wrist_angles: (3,) rad, wrist hinge angles (their velocities are taken as 0).
+            command: (9,) the impedance command in force (``x_d``, ``K_d``, ``D_d``).
+        """
+        robot = self.robot
+        tip = np.asarray(robot_pos, dtype=np.float64)
+        command = np.asarray(command, dtype=np.float64)
+        robot.reset(tip, command[K_D])
+        robot._qpos_hinge[:] = wrist_angles
+        mujoco.mj_kinematics(self.model, robot.data)
+        robot._qpos_slide[:] += tip - robot.tip_pos()  # the tilted wrist moves the tip: correct once
+        robot._qvel_slide[:] = robot_vel
+        robot.command(command[X_D], command[K_D], command[D_D])
+        mujoco.mj_forward(self.model, robot.data)
+
+    def rollout(self, commands: np.ndarray) -> TwinVerdict:
+        """Step the twin through ``commands`` ((T, 9), one impedance command per control period,
+        clipped to the action bounds as the env clips them) from the synced state."""
+        commands = np.asarray(commands, dtype=np.float64)
+        if commands.ndim != 2 or commands.shape[1] != ACTION_SIZE or len(commands) == 0:
+            raise ValueError(f"commands must be a (T, {ACTION_SIZE}) array with T >= 1, got {commands.shape}")
+        commands = np.clip(commands, ACTION_LOW, ACTION_HIGH)
+        robot, dt = self.robot, self.control_dt
+        n = len(commands)
+        force = np.zeros(n)
+        tips = np.zeros((n, 3))
+        energy = 0.0
+        for i, row in enumerate(commands):
+            robot.command(row[X_D], row[K_D], row[D_D])
+            robot.step()
+            f = robot.contact_force()
+            force[i] = norm(f)
+            power = dot(f, robot.vel)
+            energy += max(-power, 0.0) * dt
+            tips[i] = robot.tip_pos()
+        over = np.flatnonzero(force > self.force_limit_n)
+        times = dt * np.arange(1, n + 1)
+        return TwinVerdict(
+            times_s=times,
+            contact_force_n=force,
+            tip_pos=tips,
+            peak_force_n=float(force.max()),
+            first_over_limit_s=float(times[over[0]]) if over.size else None,
+            energy_out_j=energy,
+        )
+
+
+def commands_along(
+    path: IntentPath, start_horizon_s: float, control_dt: float, n_periods: int, damping: float = 0.0
+) -> np.ndarray:
+    """The impedance commands that follow a predicted path: at period ``k`` (1…T) the intent the
+    path predicts ``start_horizon_s + k·control_dt`` after the newest packet (linear between grid
+    points, held after the last), its stiffness, and ``damping`` N·s/m extra.
+
+    Returns:
+        (T, 9) commands for :meth:`Twin.rollout`.
+    """
+    if n_periods < 1:
+        raise ValueError(f"n_periods must be >= 1, got {n_periods}")
+    h = start_horizon_s + control_dt * np.arange(1, n_periods + 1)
+    grid = path.horizons_s
+    out = np.zeros((n_periods, ACTION_SIZE))
+    for axis in range(3):
+        out[:, X_D.start + axis] = np.interp(h, grid, path.pos[:, axis])
+        out[:, K_D.start + axis] = np.interp(h, grid, path.stiffness[:, axis])
+    out[:, D_D] = damping
+    return out
