@@ -15,24 +15,7 @@ from teleimp_env.agents.base import Intent
 from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
 from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.facts import default_facts
-from teleimp_env.packet import HAND_POS, MASTER_ENERGY, STIFFNESS_ESTIMATE
-
-
-def _obs(pos=(0.0, 0.0, 0.1), vel=(0.0, 0.0, 0.0), wrench=None, master_energy=0.0):
-    packets = np.zeros((16, 20))
-    mask = np.zeros(16)
-    packets[-1, HAND_POS] = pos
-    packets[-1, STIFFNESS_ESTIMATE] = 300.0
-    packets[-1, MASTER_ENERGY] = master_energy
-    mask[-1] = 1.0
-    return {
-        "packets": packets,
-        "packet_mask": mask,
-        "packet_age": np.array([0.1]),
-        "robot_pos": np.array(pos, dtype=float),
-        "robot_vel": np.array(vel, dtype=float),
-        "wrench": np.zeros(6) if wrench is None else np.asarray(wrench, dtype=float),
-    }
+from tests.agents.fallbacks.observations import observation as _obs
 
 
 def _intent(pos, k):

@@ -13,26 +13,10 @@ import pytest
 
 from teleimp_env.agents.base import Intent
 from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
-from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
+from tests.agents.fallbacks.observations import observation as _obs
 
 K = 400.0
 DT = 0.002
-
-
-def _obs(pos, vel, wrench=None):
-    packets = np.zeros((16, 20))
-    mask = np.zeros(16)
-    packets[-1, HAND_POS] = pos
-    packets[-1, STIFFNESS_ESTIMATE] = K
-    mask[-1] = 1.0
-    return {
-        "packets": packets,
-        "packet_mask": mask,
-        "packet_age": np.array([0.1]),
-        "robot_pos": np.array(pos, dtype=float),
-        "robot_vel": np.array(vel, dtype=float),
-        "wrench": np.zeros(6) if wrench is None else np.asarray(wrench, dtype=float),
-    }
 
 
 def _intent(pos):
