@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mujoco
 import numpy as np
 
 from teleimp_env.action import ACTION_HIGH, ACTION_LOW, ACTION_SIZE, D_D, K_D, X_D
@@ -107,12 +106,8 @@ class Twin:
         tip = np.asarray(robot_pos, dtype=np.float64)
         command = np.asarray(command, dtype=np.float64)
         robot.reset(tip, command[K_D])
-        robot._qpos_hinge[:] = wrist_angles
-        mujoco.mj_kinematics(self.model, robot.data)
-        robot._qpos_slide[:] += tip - robot.tip_pos()  # the tilted wrist moves the tip: correct once
-        robot._qvel_slide[:] = robot_vel
+        robot.set_state(tip, robot_vel, wrist_angles)
         robot.command(command[X_D], command[K_D], command[D_D])
-        mujoco.mj_forward(self.model, robot.data)
 
     def rollout(self, commands: np.ndarray) -> TwinVerdict:
         """Step the twin through ``commands`` ((T, 9), one impedance command per control period,

@@ -138,6 +138,16 @@ class ImpedanceRobot:
         self._warnings = self._warning_counts.copy()
         self._warnings_bytes = self._warnings.tobytes()
 
+    def set_state(self, tip_pos: np.ndarray, vel: np.ndarray, wrist_angles: np.ndarray) -> None:
+        """After :meth:`reset`, put the robot in a measured state: the peg tip at ``tip_pos`` (m,
+        world) with the wrist at ``wrist_angles`` (rad; their velocities 0) and the slides moving
+        at ``vel`` (m/s)."""
+        self._qpos_hinge[:] = wrist_angles
+        mujoco.mj_kinematics(self.model, self.data)
+        self._qpos_slide[:] += np.asarray(tip_pos) - self.tip_pos()  # the tilted wrist moves the tip
+        self._qvel_slide[:] = vel
+        mujoco.mj_forward(self.model, self.data)
+
     def instability(self) -> str | None:
         """Name of a MuJoCo warning raised since the last call (or reset), ``"nonfinite_state"``
         for a NaN/inf state, else ``None``."""
