@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from teleimp_env.agents.base import Predictor, PredictorBatch
+from teleimp_env.agents.protocol import act_on, reads_info
 from teleimp_env.agents.stack import Stack
 
 #: Predictor classes with a batched kernel (``module:Class`` of the predictor -> of its kernel),
@@ -77,6 +78,8 @@ class StackBatch:
         self.members = list(members)
         self.name = name if name is not None else str(getattr(self.members[0], "name", "controller"))
         self.privileged = bool(getattr(self.members[0], "privileged", False))
+        #: Whether members read the env's info (privileged, or work-cell keys): pass ``infos``.
+        self.reads_info = reads_info(self.members[0])
         self._stacks = all(type(m) is Stack for m in self.members)
         self.kernel = batch_kernel([m.predictor for m in self.members]) if self._stacks else None
 
@@ -114,7 +117,8 @@ class StackBatch:
 
         Args:
             obs: the vector env's observation.
-            infos: per-env info dicts, needed by privileged members (the oracle) only.
+            infos: per-env info dicts, needed by members that read them (:attr:`reads_info`: the
+                oracle, the ``+fs`` stacks' fixture position).
             active: (N,) bool, the members to act for (default all); the others are left as they
                 are and get a row of zeros (a vector env with autoreset off ignores them).
         """
@@ -123,13 +127,14 @@ class StackBatch:
         on = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
         if on.shape != (n,):
             raise ValueError(f"active must be a ({n},) bool array, got shape {on.shape}")
-        if self.privileged and infos is None:
-            raise ValueError(f"stack {self.name!r} is privileged: call act_batch(obs, infos)")
+        if self.reads_info and infos is None:
+            kind = "is privileged" if self.privileged else "reads the work cell from info"
+            raise ValueError(f"stack {self.name!r} {kind}: call act_batch(obs, infos)")
         if self.kernel is None:
             out = np.zeros((n, 9))
             for i in np.flatnonzero(on).tolist():
                 member, row = self.members[i], env_row(obs, i)
-                out[i] = member.act(row, infos[i]) if self.privileged else member.act(row)
+                out[i] = act_on(member, row, infos[i] if infos is not None else None)
             return out
         return Stack.act_many(self.members, self.kernel, obs, ages, on)
 

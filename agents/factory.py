@@ -11,7 +11,7 @@ from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
 from teleimp_env.agents.fallbacks.hold import HoldFallback
 from teleimp_env.agents.gate import Gate
 from teleimp_env.agents.lineage import warn_if_seen
-from teleimp_env.agents.names import EO_SUFFIX, POLICY_STACKS, STACK_NAMES, is_policy_path
+from teleimp_env.agents.names import EO_SUFFIX, FS_SUFFIX, POLICY_STACKS, STACK_NAMES, is_policy_path
 from teleimp_env.agents.predictors.kinds import TRAINED_KINDS, predictor_class
 from teleimp_env.agents.predictors.naive import NaivePredictor
 from teleimp_env.agents.registry import resolve
@@ -31,7 +31,16 @@ _KWARGS = {
     "max_gap_s": "gate: longest time without a new packet, s",
     "max_pos_std_m": "gate: largest trusted position std norm, m",
     "n_samples": "lstm only: MC-Dropout streams",
+    "lookahead_s": "+fs only: how far ahead the twin plays each candidate future, s",
+    "force_limit_n": "+fs only: the contact force a checked future may not exceed, N",
+    "periods_per_call": "+fs only: twin control periods stepped per act() call",
+    "intervene": "+fs only: False = check and record, but always act on the prediction",
+    "record": "+fs only: keep every finished check in stack.checks",
 }
+#: The keywords only the foresight (``+fs``) stacks take, and their defaults.
+_FS_KWARGS = {
+    "lookahead_s": 0.1, "force_limit_n": 10.0, "periods_per_call": 25, "intervene": True, "record": False,
+}  # fmt: skip
 #: The keywords the oracle stack takes (it reads the true intent: no predictor, gate or fallback).
 _ORACLE_KWARGS = ("env", "facts", "bilateral")
 
@@ -143,6 +152,12 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
         return _shipped_policy(name, seed, kwargs)
     with_eo = name.endswith(EO_SUFFIX)
     kind = name[: -len(EO_SUFFIX)] if with_eo else name
+    with_fs = kind.endswith(FS_SUFFIX)
+    kind = kind[: -len(FS_SUFFIX)] if with_fs else kind
+    fs_given = sorted(set(kwargs) & set(_FS_KWARGS))
+    if fs_given and not with_fs:
+        given = ", ".join(k + "=" for k in fs_given)
+        raise TypeError(f"{given} apply to the {FS_SUFFIX} stacks only, not {name!r}")
     if "checkpoint" in kwargs:
         if kind == "naive":
             raise TypeError(
@@ -170,4 +185,26 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
     fallback = HoldFallback(**({"hold_damping": kwargs["hold_damping"]} if "hold_damping" in kwargs else {}))
     if with_eo:
         fallback = EnergyObserver(fallback, facts=_facts(kwargs), bilateral=kwargs.get("bilateral"))
+    if with_fs:
+        return _foresight_stack(name, predictor, gate, fallback, seed, kwargs)
     return Stack(name, predictor, gate, fallback, seed=seed)
+
+
+def _foresight_stack(
+    name: str,
+    predictor: Predictor,
+    gate: Gate,
+    fallback: HoldFallback | EnergyObserver,
+    seed: int | None,
+    kwargs: dict[str, Any],
+) -> Stack:
+    """The ``+fs`` stack: a twin of ``env``'s scene (the default scene without ``env=``)."""
+    from teleimp_env.agents.foresight.stack import ForesightStack
+    from teleimp_env.agents.foresight.twin import Twin
+    from teleimp_env.config import EnvConfig
+
+    env = kwargs.get("env")
+    config = getattr(getattr(env, "unwrapped", env), "config", None) if env is not None else EnvConfig()
+    options = {key: kwargs.get(key, default) for key, default in _FS_KWARGS.items()}
+    twin = Twin(config, force_limit_n=options.pop("force_limit_n"))
+    return ForesightStack(name, predictor, gate, fallback, twin, seed=seed, **options)

@@ -9,12 +9,17 @@ STACK_NAMES: tuple[str, ...] = (
     "naive", "naive+eo", "cv", "cv+eo", "kf", "kf+eo", "sindy", "sindy+eo", "lstm", "lstm+eo",
     "ppo-residual", "oracle",
     "readout", "readout+eo", "readout-adapt", "readout-noemg", "readout-rawemg",
+    "kf+fs", "kf+fs+eo", "sindy+fs", "sindy+fs+eo", "lstm+fs", "lstm+fs+eo",
 )  # fmt: skip
 #: The modality ablation and per-person adaptation of the linear read-out: the same model with
 #: per-person normalised envelopes, adapted online, without envelopes, and with raw envelopes.
 ABLATION_STACKS: tuple[str, ...] = ("readout", "readout-adapt", "readout-noemg", "readout-rawemg")
 #: Suffix of a stack wrapped in the energy observer (``"lstm+eo"``).
 EO_SUFFIX = "+eo"
+#: Suffix of a stack whose prediction is checked on a twin first (``"lstm+fs"``, before ``+eo``).
+FS_SUFFIX = "+fs"
+#: The built-in foresight stacks (``agents.foresight``).
+FORESIGHT_STACKS: tuple[str, ...] = tuple(n for n in STACK_NAMES if FS_SUFFIX in n)
 #: Built-in stacks that are saved SB3 residual policies (``assets/checkpoints/<name>.zip``).
 POLICY_STACKS: tuple[str, ...] = ("ppo-residual",)
 

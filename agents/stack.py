@@ -74,19 +74,26 @@ class Stack:
 
     def act(self, obs: dict[str, np.ndarray], info: dict | None = None) -> np.ndarray:
         """The (9,) action for the env's observation dict (``info`` is ignored)."""
+        age, intent, trust = self._predict(obs)
+        action = self.fallback.command(intent, obs, trust)
+        self._decide(intent, age, trust, action)
+        return action
+
+    def _predict(self, obs: dict[str, np.ndarray]) -> tuple[float, Intent | None, float]:
+        """Steps 1–3: feed new packets; (horizon s, predicted intent or ``None``, trust)."""
         age = float(obs["packet_age"][0])
         if self._consume(obs):
             self._arrival_age = age
         if self._last_seq < 0.0:
-            intent, trust = None, 0.0
-        else:
-            intent = self.predictor.predict(age)
-            trust = self.gate.trust(intent, age, age - self._arrival_age)
-        action = self.fallback.command(intent, obs, trust)
+            return age, None, 0.0
+        intent = self.predictor.predict(age)
+        return age, intent, self.gate.trust(intent, age, age - self._arrival_age)
+
+    def _decide(self, intent: Intent | None, age: float, trust: float, action: np.ndarray) -> None:
+        """Record the step's :class:`Decision` (before the first packet, the intent is the action's)."""
         if intent is None:
             intent = Intent(pos=action[X_D].copy(), vel=np.zeros(3), stiffness=action[K_D].copy())
         self.decision = Decision(intent=intent, horizon_s=age, trust=trust, action=action)
-        return action
 
     @staticmethod
     def act_many(

@@ -1,5 +1,5 @@
 """The ``teleimp`` command: ``tournament``, ``train``, ``render``, ``study``, ``fidelity``, ``semg``,
-``export``, ``bench``.
+``foresight``, ``export``, ``bench``.
 
 Exit status: 0 success; 1 some episodes failed (the finished ones are stored; re-run to retry);
 2 bad input (or a results folder in use, or an unusable results database); 130 interrupted with
@@ -45,8 +45,8 @@ def _add_tournament(sub: Any) -> None:
                    "(the README's verdicts: main stacks, 16 test people, discriminating conditions), sweep "
                    "(naive vs oracle per candidate condition), heldout (every stack and ablation on 2 test "
                    "people), semg (the sEMG modality ablation on 16 test people), bilateral (the "
-                   "passivity layer's price on 16 test people) or full; default quick when --spec is "
-                   "not given")  # fmt: skip
+                   "passivity layer's price on 16 test people), foresight (what the twin check +fs "
+                   "changes, 16 test people) or full; default quick when --spec is not given")  # fmt: skip
     p.add_argument(
         "--spec", metavar="FILE", default=None, help="a TOML spec file (format: docs/tournaments.md)"
     )
@@ -165,6 +165,13 @@ DELEGATED: dict[str, tuple[str, str, str, str, str]] = {
         "sub-movement onsets and stops, each with a 95 % CI clustered by person; write DIR/semg.md, "
         "DIR/semg.json, the figures and DIR/provenance.txt.",
         "teleimp_env.eval.semg.cli", "add_semg_arguments", "run_semg_cli",
+    ),
+    "foresight": (
+        "do the +fs stacks' twin verdicts forecast the real contact? precision and recall",
+        "Run the +fs stacks monitored (they check every future on the twin but act on the prediction) on a "
+        "pool of people; score the twin's force-limit crossings inside the look-ahead against the real ones "
+        "(precision, recall, 95 % CIs clustered by person); write DIR/foresight.md, .json and .png.",
+        "teleimp_env.eval.foresight.cli", "add_foresight_arguments", "run_foresight_cli",
     ),
     "export": (
         "write a tournament folder's results as CSV, Parquet or TensorBoard scalars",

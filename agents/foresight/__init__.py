@@ -4,6 +4,6 @@
 MuJoCo copy of the remote robot's scene and reports the contact it would meet.
 """
 
-from teleimp_env.agents.foresight.twin import Twin, TwinVerdict, commands_along
+from teleimp_env.agents.foresight.twin import Twin, TwinRun, TwinVerdict, commands_along
 
-__all__ = ["Twin", "TwinVerdict", "commands_along"]
+__all__ = ["Twin", "TwinRun", "TwinVerdict", "commands_along"]

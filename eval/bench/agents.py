@@ -22,6 +22,7 @@ import numpy as np
 
 import teleimp_env
 from teleimp_env import agents
+from teleimp_env.agents.protocol import act_on
 from teleimp_env.eval.tournament.spec import check_stack
 from teleimp_env.vector.infos import env_info
 
@@ -66,7 +67,7 @@ def time_stack(name: str, n_steps: int, seed: int, delay_ms: float, warmup: int)
     episode = 0
     for i in range(warmup + n_steps):
         t0 = clock()
-        action = stack.act(obs, info) if stack.privileged else stack.act(obs)
+        action = act_on(stack, obs, info)
         t1 = clock()
         if i >= warmup:
             times[i - warmup] = 1e-9 * (t1 - t0)
@@ -90,7 +91,7 @@ def time_batch(name: str, n_envs: int, n_steps: int, seed: int, delay_ms: float,
     times = np.empty(n_steps)
     clock = time.perf_counter_ns
     for i in range(warmup + n_steps):
-        infos = [env_info(vinfo, j) for j in range(n_envs)] if batch.privileged else None
+        infos = [env_info(vinfo, j) for j in range(n_envs)] if batch.reads_info else None
         acting = ~ended  # an ended env's action is ignored: the vector env resets it in this step
         t0 = clock()
         actions = batch.act_batch(obs, infos, acting)

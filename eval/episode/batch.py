@@ -79,11 +79,11 @@ def _run(
     active = np.ones(n, dtype=bool)
     steps = np.zeros(n, dtype=np.int64)
     ended: list[dict[str, Any]] = [{} for _ in range(n)]
-    privileged = batch.privileged
+    reads_info = batch.reads_info
     k = 0
     while active.any():
         idx = np.flatnonzero(active)
-        infos = [env_info(vinfo, i) for i in range(n)] if privileged else None
+        infos = [env_info(vinfo, i) for i in range(n)] if reads_info else None
         t0 = time.perf_counter_ns()
         actions = batch.act_batch(obs, infos, active)
         cols["latency_us"][idx, k] = (time.perf_counter_ns() - t0) * 1e-3 / len(idx)

@@ -17,6 +17,7 @@ import numpy as np
 
 from teleimp_env import agents
 from teleimp_env.action import as_action
+from teleimp_env.agents.protocol import act_on
 from teleimp_env.eval.episode.log import FIELDS, LOG_VERSION, EpisodeLog
 from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
 from teleimp_env.validation import check_seed
@@ -106,12 +107,11 @@ def _run(
     cols = {name: _empty(n_max, shape, dtype) for name, (shape, dtype, _u, _d) in FIELDS.items()}
     obs, info = env.reset(seed=seed)
     stack.reset(seed=seed)
-    privileged = bool(getattr(stack, "privileged", False))
     terminated = truncated = False
     k = 0
     while not (terminated or truncated) and k < n_max:
         t0 = time.perf_counter_ns()
-        action = stack.act(obs, info) if privileged else stack.act(obs)
+        action = act_on(stack, obs, info)
         cols["latency_us"][k] = (time.perf_counter_ns() - t0) * 1e-3
         try:
             action = as_action(action)  # what env.step applies; checked before the log copies it

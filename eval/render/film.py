@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from teleimp_env.action import K_D
+from teleimp_env.agents.protocol import act_on
 from teleimp_env.eval.episode.log import EpisodeLog
 from teleimp_env.rendering.frames import FrameRenderer, PegPoser
 from teleimp_env.rendering.ghosts import GhostState, TrailSet
@@ -120,6 +121,11 @@ class FilmingStack:
         return bool(getattr(self.stack, "privileged", False))
 
     @property
+    def workcell_keys(self) -> tuple[str, ...]:
+        """The work-cell ``info`` keys the wrapped stack reads (the ``+fs`` stacks' fixture)."""
+        return tuple(getattr(self.stack, "workcell_keys", ()))
+
+    @property
     def decision(self) -> Any:
         """The wrapped stack's last decision."""
         return getattr(self.stack, "decision", None)
@@ -131,7 +137,7 @@ class FilmingStack:
 
     def act(self, obs: dict[str, np.ndarray], info: dict[str, Any] | None = None) -> np.ndarray:
         """The wrapped stack's action; films the step as a side effect."""
-        action = self.stack.act(obs, info) if self.privileged else self.stack.act(obs)
+        action = act_on(self.stack, obs, info)
         dec = self.decision
         if dec is not None:
             intent = dec.intent
@@ -140,9 +146,41 @@ class FilmingStack:
             self.env.annotate()
         state = self.env.render_state()
         state.stiffness = np.asarray(action, float)[K_D].copy()
+        show_check(state, getattr(self.stack, "last_check", None))
         self.film.offer(self._k, self.env.data, state)
         self._k += 1
         return action
+
+
+def check_label(check: Any) -> str:
+    """The legend's line for a foresight check: the chosen candidate and why."""
+    plan = check.verdicts.get("plan")
+    if plan is None:
+        return check.choice
+    if check.choice == "plan":
+        return f"plan clear (peak {plan.peak_force_n:.1f} N)"
+    why = []
+    if plan.first_over_limit_s is not None:
+        why.append(f"{plan.peak_force_n:.0f} N in {1e3 * plan.first_over_limit_s:.0f} ms")
+    if plan.first_rim_s is not None:
+        why.append(f"rim in {1e3 * plan.first_rim_s:.0f} ms")
+    return f"{check.choice} (plan: {', '.join(why) or 'flagged'})"
+
+
+def show_check(state: GhostState, check: Any) -> None:
+    """Put a ``+fs`` stack's last check into ``state``: the twin's future of the prediction with its
+    contact forces, and the future chosen instead if the check rejected it."""
+    if check is None:
+        return
+    plan = check.verdicts.get("plan")
+    if plan is None:
+        return
+    state.future_pos = plan.tip_pos
+    state.future_force_vec = plan.contact_force_vec
+    chosen = check.verdicts.get(check.choice)
+    if check.choice != "plan" and chosen is not None:
+        state.chosen_pos = chosen.tip_pos
+    state.future_label = check_label(check)
 
 
 # -------------------------------------------------------------------------------------- replay

@@ -13,10 +13,23 @@ constant                    RGBA                          drawn for
 :data:`PREDICTED_RGBA`      (0.15, 0.40, 0.95, 0.45)      blue ghost peg: the agent's prediction
 :data:`UNCERTAINTY_RGBA`    (0.15, 0.40, 0.95, 0.18)      light blue: ±2σ ellipsoid of the predicted tip
 :data:`STIFFNESS_RGBA`      (0.95, 0.80, 0.10, 0.25)      yellow: commanded stiffness ellipsoid at the peg
+:data:`FUTURE_RGBA`         (1.00, 0.50, 0.00, 0.80)      orange: the predicted future of the tip (the
+                                                          ``+fs`` check's twin rollout of the prediction)
+:data:`FORCE_RGBA`          (0.85, 0.05, 0.60, 0.90)      magenta arrows: the contact force the twin
+                                                          predicts along that future
+:data:`CHOSEN_RGBA`         (0.00, 0.75, 0.75, 0.80)      teal: the future the check chose instead,
+                                                          when it rejected the prediction
 ==========================  ============================  =========================================
 
 Trails use the ghost's colour with an alpha that fades linearly from the ghost's alpha (newest
 point) to 0 (points ``trail_s`` seconds old).
+
+A future is drawn as a line through the predicted tip whose alpha fades from its colour's (now)
+to 0 (the end of the look-ahead), and a ghost peg where it ends. Force arrows (where the predicted
+force exceeds ``MIN_ARROW_FORCE_N``, at most ``MAX_ARROWS``) start beside the predicted tip, on
+the camera's side of the peg (``ARROW_SIDE_M`` beyond its half-width), so the peg and the
+workpiece do not hide them; they point along the force on the peg and are ``FORCE_SCALE_M_PER_N``
+long per newton (at most ``MAX_ARROW_M``).
 
 The stiffness ellipsoid has semi-axis ``STIFFNESS_SCALE_M_PER_N_M · K_i`` along world axis i
 (300 N/m → 15 mm, 1000 N/m → 50 mm), centred on the peg's geometric centre.
@@ -35,6 +48,15 @@ RECEIVED_RGBA = (0.90, 0.15, 0.15, 0.45)
 PREDICTED_RGBA = (0.15, 0.40, 0.95, 0.45)
 UNCERTAINTY_RGBA = (0.15, 0.40, 0.95, 0.18)
 STIFFNESS_RGBA = (0.95, 0.80, 0.10, 0.25)
+FUTURE_RGBA = (1.00, 0.50, 0.00, 0.80)
+FORCE_RGBA = (0.85, 0.05, 0.60, 0.90)
+CHOSEN_RGBA = (0.00, 0.75, 0.75, 0.80)
+#: Force arrows: length per newton, m; longest arrow, m; smallest force drawn, N; arrows drawn at most.
+FORCE_SCALE_M_PER_N = 2.0e-3
+MAX_ARROW_M = 0.06
+MIN_ARROW_FORCE_N = 1.0
+MAX_ARROWS = 10
+ARROW_SIDE_M = 0.01
 
 #: Ghost name -> colour (the three ghost pegs, in drawing order).
 GHOST_COLOURS: dict[str, tuple[float, float, float, float]] = {
@@ -108,6 +130,12 @@ class GhostState:
         contact_force: N, contact force magnitude.
         contact_is_peak: ``contact_force`` is the peak since the previous video frame.
         trails: ghost name -> ((N,) times in s, (N, 3) positions), oldest first.
+        future_pos: (T, 3) the tip along the predicted future (a ``+fs`` check's twin rollout
+            of the prediction).
+        future_force_vec: (T, 3) N, the contact force the twin predicts along it.
+        chosen_pos: (T, 3) the tip along the future the check chose instead (``None`` when it
+            kept the prediction).
+        future_label: the chosen candidate and the verdict, for the legend.
     """
 
     time: float = 0.0
@@ -123,6 +151,10 @@ class GhostState:
     contact_force: float | None = None
     contact_is_peak: bool = False
     trails: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    future_pos: np.ndarray | None = None
+    future_force_vec: np.ndarray | None = None
+    chosen_pos: np.ndarray | None = None
+    future_label: str | None = None
 
     def ghost_positions(self) -> dict[str, np.ndarray]:
         """Ghost name -> tip position (3,) for the ghosts that are set and finite."""
@@ -254,6 +286,60 @@ def add_trail(
     return drawn
 
 
+def add_future(
+    scene: mujoco.MjvScene, shape: PegShape, points: np.ndarray, forces: np.ndarray | None, rgba=FUTURE_RGBA
+) -> int:
+    """Append a future of the tip (``points`` (T, 3) m): a line fading towards its end, a ghost peg
+    where it ends, and arrows for the predicted contact force (``forces`` (T, 3) N, see the module
+    docstring); returns the geoms drawn."""
+    points = np.asarray(points, float)
+    n = len(points)
+    drawn = 0
+    base = np.asarray(rgba, np.float32)
+    line = mujoco.mjtGeom.mjGEOM_LINE
+    for i in range(1, n):
+        if not np.all(np.isfinite(points[i - 1 : i + 1])):
+            continue
+        geom = _next_geom(scene)
+        if geom is None:
+            return drawn
+        colour = base.copy()
+        colour[3] = base[3] * (1.0 - (i - 0.5) / n)
+        mujoco.mjv_initGeom(geom, line, np.zeros(3), np.zeros(3), np.eye(3).ravel(), colour)
+        mujoco.mjv_connector(geom, line, 2 * TRAIL_WIDTH_PX, points[i - 1], points[i])
+        _commit(scene, geom)
+        drawn += 1
+    if n and np.all(np.isfinite(points[-1])):
+        ghost = base.copy()
+        ghost[3] = 0.35
+        drawn += add_peg_ghost(scene, shape, points[-1], ghost)
+    if forces is None:
+        return drawn
+    forces = np.asarray(forces, float)
+    size = np.sqrt(np.sum(forces * forces, axis=1))
+    where = np.flatnonzero(size > MIN_ARROW_FORCE_N)
+    if where.size > MAX_ARROWS:
+        where = where[np.linspace(0, where.size - 1, MAX_ARROWS).round().astype(int)]
+    arrow = mujoco.mjtGeom.mjGEOM_ARROW
+    camera = np.asarray(scene.camera[0].pos, float)
+    for i in where.tolist():
+        geom = _next_geom(scene)
+        if geom is None:
+            break
+        toward = camera - points[i]
+        toward[2] = 0.0
+        span = float(np.sqrt(np.sum(toward * toward)))
+        side = toward / span if span > 0.0 else np.array([1.0, 0.0, 0.0])
+        start = points[i] + side * (float(shape.size[0]) + ARROW_SIDE_M)
+        end = start + forces[i] / size[i] * min(FORCE_SCALE_M_PER_N * size[i], MAX_ARROW_M)
+        colour = np.asarray(FORCE_RGBA, np.float32)
+        mujoco.mjv_initGeom(geom, arrow, np.zeros(3), np.zeros(3), np.eye(3).ravel(), colour)
+        mujoco.mjv_connector(geom, arrow, 1.5e-3, start, end)
+        _commit(scene, geom)
+        drawn += 1
+    return drawn
+
+
 @dataclass(frozen=True)
 class OverlayOptions:
     """Which overlays to draw.
@@ -296,3 +382,7 @@ def draw_ghosts(scene: mujoco.MjvScene, shape: PegShape, state: GhostState, opti
     if options.ghosts:
         for name, pos in state.ghost_positions().items():
             add_peg_ghost(scene, shape, pos, GHOST_COLOURS[name])
+        if state.future_pos is not None:
+            add_future(scene, shape, state.future_pos, state.future_force_vec)
+        if state.chosen_pos is not None:
+            add_future(scene, shape, state.chosen_pos, None, CHOSEN_RGBA)

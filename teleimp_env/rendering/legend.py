@@ -24,6 +24,9 @@ import warnings
 import numpy as np
 
 from teleimp_env.rendering.ghosts import (
+    CHOSEN_RGBA,
+    FORCE_RGBA,
+    FUTURE_RGBA,
     INTENT_RGBA,
     PREDICTED_RGBA,
     RECEIVED_RGBA,
@@ -37,6 +40,15 @@ LEGEND_KEY: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
     ("received (delayed)", RECEIVED_RGBA),
     ("prediction ±2 sd", PREDICTED_RGBA),
     ("stiffness K", STIFFNESS_RGBA),
+)
+#: Key entries added when a frame shows a ``+fs`` stack's checked future.
+FORESIGHT_KEY: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
+    ("twin: predicted future", FUTURE_RGBA),
+    ("twin: contact force", FORCE_RGBA),
+)
+#: Key entry added when the check rejected the prediction for another candidate.
+CHOSEN_KEY: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
+    ("twin: chosen instead", CHOSEN_RGBA),
 )
 #: Opacity of the legend's dark background box.
 BOX_ALPHA = 0.55
@@ -60,7 +72,16 @@ def legend_lines(state: GhostState) -> list[str]:
     force = "–" if state.contact_force is None else f"{state.contact_force:.1f} N"
     force += " (peak)" if state.contact_is_peak else ""
     lines.append(f"contact {force}")
+    if state.future_label is not None:
+        lines.append(f"foresight: {state.future_label}")
     return lines
+
+
+def legend_key(state: GhostState) -> tuple[tuple[str, tuple[float, float, float, float]], ...]:
+    """The colour key for ``state``: :data:`LEGEND_KEY`, and :data:`FORESIGHT_KEY` when the frame
+    shows a checked future."""
+    key = LEGEND_KEY + (FORESIGHT_KEY if state.future_pos is not None else ())
+    return key + (CHOSEN_KEY if state.chosen_pos is not None else ())
 
 
 #: Smallest legend font size, px (legible in a report at 1:1).
@@ -146,7 +167,8 @@ def draw_legend(frame: np.ndarray, state: GhostState, key: bool = True) -> np.nd
     font = _font(size)
     line_h, pad, swatch = _metrics(size)
     lines = [_text(t) for t in legend_lines(state)]
-    labels = [_text(label) for label, _ in LEGEND_KEY] if key else []
+    entries = legend_key(state) if key else ()
+    labels = [_text(label) for label, _ in entries]
     widths = [_text_width(font, t) for t in lines] + [_text_width(font, t) + swatch + pad for t in labels]
     box_w = min(w, max(widths) + 2 * pad)
     box_h = min(h, pad * 2 + line_h * (len(lines) + len(labels)))
@@ -162,7 +184,7 @@ def draw_legend(frame: np.ndarray, state: GhostState, key: bool = True) -> np.nd
             colour = _TRUSTED_RGB if state.trusted else _FALLBACK_RGB
         draw.text((pad, y), text, fill=colour, font=font)
         y += line_h
-    for label, (_name, rgba) in zip(labels, LEGEND_KEY if key else (), strict=False):
+    for label, (_name, rgba) in zip(labels, entries, strict=True):
         top = y + (line_h - swatch) // 2
         draw.rectangle((pad, top, pad + swatch - 1, top + swatch - 1), fill=rgb255(rgba))
         draw.text((2 * pad + swatch, y), label, fill=(235, 235, 235), font=font)

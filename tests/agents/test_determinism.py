@@ -14,6 +14,7 @@ import pytest
 
 import teleimp_env
 from teleimp_env import agents
+from teleimp_env.agents.protocol import act_on
 from tests.blas_settings import alternative_blas_environment
 
 
@@ -25,7 +26,7 @@ def rollout_actions(name: str, seed: int, n_steps: int = 200) -> np.ndarray:
     stack.reset(seed=seed)
     actions = []
     for _ in range(n_steps):
-        actions.append(stack.act(obs, info) if stack.privileged else stack.act(obs))
+        actions.append(act_on(stack, obs, info))
         obs, _, _, _, info = env.step(actions[-1])
     return np.array(actions)
 

@@ -25,6 +25,7 @@ def test_names_and_bad_names():
         "naive", "naive+eo", "cv", "cv+eo", "kf", "kf+eo", "sindy", "sindy+eo", "lstm", "lstm+eo",
         "ppo-residual", "oracle",
         "readout", "readout+eo", "readout-adapt", "readout-noemg", "readout-rawemg",
+        "kf+fs", "kf+fs+eo", "sindy+fs", "sindy+fs+eo", "lstm+fs", "lstm+fs+eo",
     )  # fmt: skip
     with pytest.raises(ValueError, match="unknown stack 'kalman'; valid stacks: naive, naive\\+eo, cv"):
         agents.make("kalman")

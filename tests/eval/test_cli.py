@@ -32,7 +32,8 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 def test_every_option_of_every_command_is_explained():
     subs = _subparsers(build_parser())
-    assert set(subs) == {"tournament", "train", "render", "study", "fidelity", "semg", "export", "bench"}
+    commands = {"tournament", "train", "render", "study", "fidelity", "semg", "foresight", "export", "bench"}
+    assert set(subs) == commands
     for name, sub in subs.items():
         for action in sub._actions:
             if isinstance(action, argparse._HelpAction):
@@ -54,6 +55,7 @@ def test_every_option_of_every_command_is_explained():
         ("train", "teleimp_env.agents.training.pipeline"),
         ("fidelity", "teleimp_env.eval.fidelity.cli"),
         ("semg", "teleimp_env.eval.semg.cli"),
+        ("foresight", "teleimp_env.eval.foresight.cli"),
         ("export", "teleimp_env.eval.export.cli"),
     ],
 )
@@ -110,7 +112,7 @@ def test_unknown_stack_and_preset_list_the_valid_ones(tmp_path, capsys):
     assert main(["tournament", "--preset", "quick", "--stacks", "naive,bogus", "--out", out]) == 2
     assert "unknown stack 'bogus'; valid stacks: naive, naive+eo" in capsys.readouterr().err
     assert main(["tournament", "--preset", "huge", "--out", out]) == 2
-    valid = "valid presets: bilateral, evidence, full, heldout, quick, semg, sweep"
+    valid = "valid presets: bilateral, evidence, foresight, full, heldout, quick, semg, sweep"
     assert f"unknown preset 'huge'; {valid}" in capsys.readouterr().err
     assert main(["tournament", "--preset", "quick", "--generators", "gauss", "--out", out]) == 2
     assert "valid generators: linear, hard, physiological" in capsys.readouterr().err

@@ -117,6 +117,22 @@ def test_the_passivity_study_runs_on_the_validation_people_only(monkeypatch):
     assert [d.force_feedback for d in spec.delays] == [True]
 
 
+def test_the_foresight_preset_pairs_each_stack_with_its_check_and_its_study_uses_validation_people():
+    """The `foresight` preset (the README's +fs rows) runs on the test people, every `X+fs` beside
+    `X`, with naive and the oracle for the gap; the study that chose the check's defaults
+    (examples/foresight_study) runs on the validation people only."""
+    from teleimp_env.operator.subjects import TEST_SUBJECTS, VALIDATION_SUBJECTS
+
+    spec = load_preset("foresight")
+    assert set(spec.subjects) == set(TEST_SUBJECTS)
+    checked = [s for s in spec.stacks if s.endswith("+fs")]
+    assert sorted(checked) == ["kf+fs", "lstm+fs", "sindy+fs"]
+    assert {s.removesuffix("+fs") for s in checked} | {"naive", "oracle"} | set(checked) == set(spec.stacks)
+    assert [d.delay_ms for d in spec.delays] == [200, 300]
+    study = load_spec(Path(__file__).resolve().parents[3] / "examples" / "foresight_study" / "study.toml")
+    assert set(study.subjects) == set(VALIDATION_SUBJECTS) and study.stacks == spec.stacks
+
+
 @pytest.mark.parametrize(
     ("old", "new", "pattern"),
     [

@@ -281,3 +281,43 @@ def test_rendering_without_a_gl_backend_lists_mujoco_gl_values():
     cmd = [sys.executable, "-c", script]
     out = subprocess.run(cmd, env=environ, capture_output=True, text=True, timeout=120)
     assert "MUJOCO_GL" in out.stdout and "'egl'" in out.stdout and "'osmesa'" in out.stdout, out.stderr
+
+
+def test_a_checked_future_draws_its_path_an_end_ghost_and_force_arrows_where_predicted(scene):
+    """The +fs overlay: a line along the predicted tip (fading, more opaque near now), a ghost peg
+    where it ends, and one arrow per predicted contact over the limit; nothing without a future."""
+    env, _ = scene
+    from teleimp_env.rendering.ghosts import FORCE_RGBA, FUTURE_RGBA, MAX_ARROWS, PegShape, add_future
+
+    renderer = FrameRenderer(env.model, W, H, "overview", GHOSTS_ONLY)
+    data = env.data
+    plain = renderer.render(data)
+    start = env.robot.tip_pos() + ASIDE
+    pts = start + np.linspace(0, 1, 30)[:, None] * np.array([0.0, -0.06, -0.02])
+    forces = np.zeros((30, 3))
+    forces[20:] = [0.0, 0.0, 15.0]  # contact over the last third
+    frame = renderer.render(data, GhostState(future_pos=pts, future_force_vec=forces))
+    assert _changed(frame, plain).sum() > 100
+    no_future = renderer.render(data, GhostState())
+    np.testing.assert_array_equal(no_future, plain)
+    scene_ = renderer.scene
+    shape = PegShape.from_model(env.model)
+    before = scene_.ngeom
+    drawn = add_future(scene_, shape, pts, forces)
+    assert drawn == 29 + 1 + min(10, MAX_ARROWS)  # segments, the end ghost, one arrow per contact
+    colours = [tuple(np.round(scene_.geoms[i].rgba, 2)) for i in range(before, scene_.ngeom)]
+    assert colours[-1] == tuple(np.round(np.float32(FORCE_RGBA), 2))
+    assert colours[0][:3] == tuple(np.round(np.float32(FUTURE_RGBA), 2))[:3]
+    assert colours[0][3] > colours[27][3]  # fades towards the end of the look-ahead
+    renderer.close()
+
+
+def test_the_legend_names_the_check_and_keys_its_colours_only_when_a_future_is_shown():
+    from teleimp_env.rendering.legend import CHOSEN_KEY, FORESIGHT_KEY, legend_key, legend_lines
+
+    plain = GhostState()
+    assert legend_key(plain) == LEGEND_KEY and not any(t.startswith("foresight") for t in legend_lines(plain))
+    path = np.zeros((5, 3))
+    shown = GhostState(future_pos=path, chosen_pos=path, future_label="aligned (plan: rim)")
+    assert legend_key(shown) == LEGEND_KEY + FORESIGHT_KEY + CHOSEN_KEY
+    assert legend_lines(shown)[-1] == "foresight: aligned (plan: rim)"
