@@ -17,7 +17,9 @@ one *check* after another:
 3. that candidate becomes the *choice*, applied to every step's prediction until the next check
    decides. The sync and the path take the check's first call, the twin's periods the following
    ones: a check that finds the plan safe takes ``1 + lookahead_s / (periods_per_call · dt)``
-   calls (3 with the defaults), so no ``act`` call does all of a check's work.
+   calls (3 with the defaults), so no ``act`` call does all of a check's work. The first check
+   of an episode waits ``seed % 3`` calls, so that the stacks of a batch (consecutive seeds) do
+   their checks' heavy calls on different steps.
 
 The fallback (the soft hold, or the energy observer in ``X+fs+eo``) then turns the chosen intent
 into the action, so the observer's guarantee is untouched.
@@ -42,6 +44,9 @@ from teleimp_env.agents.gate import Gate
 from teleimp_env.agents.stack import Stack
 from teleimp_env.packet import HAND_POS, STIFFNESS_ESTIMATE
 from teleimp_env.validation import check_real
+
+#: Calls the first check of an episode may wait (``seed % STAGGER``).
+STAGGER = 3
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,9 @@ class ForesightStack(Stack):
         self._command: np.ndarray | None = None
         self._hole: tuple[float, ...] | None = None
         self._hole_pos: np.ndarray | None = None
+        # The first check waits seed % STAGGER calls: stacks of a batch (consecutive seeds) then
+        # check on different calls instead of all at once.
+        self._wait = self.seed % STAGGER
 
     def act(self, obs: dict[str, np.ndarray], info: dict | None = None) -> np.ndarray:
         """The (9,) action; ``info`` must hold ``hole_pos`` (the harness passes it)."""
@@ -144,6 +152,9 @@ class ForesightStack(Stack):
     def _foresee(self, obs: dict[str, np.ndarray], age: float, packet: np.ndarray) -> None:
         """Advance the running check by one call's budget; start one if none runs."""
         if self._job is None:
+            if self._wait > 0:
+                self._wait -= 1
+                return
             self._job = self._check(obs, age, packet)
         try:
             next(self._job)

@@ -187,10 +187,11 @@ def render_rollout(
             last[:] = [frame]
 
         film = Film(renderer, env.unwrapped.config.control_dt, fps, on_frame, still_time=want_still)
+        foresight = None
         if log is not None:
             replay_log(log, env, film, seconds)
         else:
-            log = _run_stack(stack, kwargs, seed, env, film)
+            log, foresight = _run_stack(stack, kwargs, seed, env, film)
     finally:
         if sink is not None:
             sink.close()
@@ -210,17 +211,24 @@ def render_rollout(
     if figure is not None:
         from teleimp_env.eval.render.figure import save_rollout_plot
 
-        result.figure = save_rollout_plot(log, figure, seconds=seconds)
+        result.figure = save_rollout_plot(log, figure, seconds=seconds, foresight=foresight)
     result.wall_s = time.perf_counter() - t0
     return result
 
 
-def _run_stack(stack: str | Any, env_kwargs: dict[str, Any], seed: int, env: Any, film: Film) -> EpisodeLog:
+def _run_stack(
+    stack: str | Any, env_kwargs: dict[str, Any], seed: int, env: Any, film: Film
+) -> tuple[EpisodeLog, tuple[np.ndarray, int] | None]:
+    """Run and film ``stack``; its log, and a ``+fs`` stack's forecasts for the figure (else None)."""
     from teleimp_env.eval.episode.rollout import make_stack, run_episode
 
     name = stack if isinstance(stack, str) else str(getattr(stack, "name", type(stack).__name__))
     obj = make_stack(stack, seed, env) if isinstance(stack, str) else stack
-    return run_episode(name, env_kwargs, seed, stack=FilmingStack(obj, env, film), env=env)
+    filming = FilmingStack(obj, env, film)
+    log = run_episode(name, env_kwargs, seed, stack=filming, env=env)
+    if not filming.forecasts:
+        return log, None
+    return log, (np.array(filming.forecasts, dtype=float), int(obj.n_periods))
 
 
 def _save_png(frame: np.ndarray, path: Path) -> Path:

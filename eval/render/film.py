@@ -114,6 +114,9 @@ class FilmingStack:
         self.env = env.unwrapped
         self.film = film
         self._k = 0
+        #: Per filmed step, a ``+fs`` stack's last check: (its sync step, the twin's peak force
+        #: along the prediction, along the chosen future) N; empty for other stacks.
+        self.forecasts: list[tuple[int, float, float]] = []
 
     @property
     def privileged(self) -> bool:
@@ -133,6 +136,7 @@ class FilmingStack:
     def reset(self, seed: int | None = None) -> None:
         """Reset the wrapped stack and start filming from step 0."""
         self._k = 0
+        self.forecasts = []
         self.stack.reset(seed=seed)
 
     def act(self, obs: dict[str, np.ndarray], info: dict[str, Any] | None = None) -> np.ndarray:
@@ -146,7 +150,13 @@ class FilmingStack:
             self.env.annotate()
         state = self.env.render_state()
         state.stiffness = np.asarray(action, float)[K_D].copy()
-        show_check(state, getattr(self.stack, "last_check", None))
+        check = getattr(self.stack, "last_check", None)
+        show_check(state, check)
+        if check is not None and "plan" in check.verdicts:
+            chosen = check.verdicts.get(check.choice, check.verdicts["plan"])
+            self.forecasts.append((check.step, check.verdicts["plan"].peak_force_n, chosen.peak_force_n))
+        elif hasattr(self.stack, "last_check"):
+            self.forecasts.append((-1, float("nan"), float("nan")))
         self.film.offer(self._k, self.env.data, state)
         self._k += 1
         return action

@@ -248,3 +248,32 @@ def test_out_on_a_read_only_file_system_is_a_one_line_error(capsys, monkeypatch)
     out = "/sys/teleimp-render-test/v.mp4"
     assert run_render(_parse(["--stack", "naive", "--out", out])) == 2
     _one_line_error(capsys, out)
+
+
+def test_a_foresight_stack_figure_adds_the_look_ahead_panel_with_the_real_peak_over_each_window(tmp_path):
+    """A `+fs` run's figure gains the panel of the twin's forecast against what happened: the real
+    curve is, at each step, the peak contact force over the check's window, computed by hand here."""
+    from teleimp_env.eval.episode.rollout import make_env
+    from teleimp_env.eval.render.cli import _run_stack
+    from teleimp_env.eval.render.figure import FORESIGHT_PANEL
+    from teleimp_env.eval.render.film import Film
+    from teleimp_env.rendering.frames import FrameRenderer
+
+    kwargs = {"delay_ms": 200.0, "episode_s": 1.0}
+    env = make_env(kwargs)
+    renderer = FrameRenderer(env.unwrapped.model, 96, 72, "overview", OverlayOptions(legend=False))
+    film = Film(renderer, env.unwrapped.config.control_dt, 10, lambda frame, t: None)
+    log, foresight = _run_stack("kf+fs", kwargs, 2, env, film)
+    renderer.close()
+    forecasts, lookahead = foresight
+    assert forecasts.shape == (log.n_steps, 3) and lookahead == 50
+    fig = rollout_figure(log, foresight=foresight)
+    panel = next(ax for ax in fig.axes if ax.get_ylabel() == FORESIGHT_PANEL)
+    real = {line.get_label(): line for line in panel.get_lines()}["what happened (peak over the window)"]
+    force = log.arrays["contact_force"]
+    for k in np.flatnonzero(forecasts[:, 0] >= 0)[::97].tolist():
+        s = int(forecasts[k, 0])
+        expected = force[s : s + lookahead].max() if s + lookahead <= len(force) else np.nan
+        np.testing.assert_equal(real.get_ydata()[k], expected)
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel() in (*PANEL_LABELS, FORESIGHT_PANEL)]
+    assert labels == [*PANEL_LABELS, FORESIGHT_PANEL]
