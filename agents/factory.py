@@ -36,10 +36,12 @@ _KWARGS = {
     "periods_per_call": "+fs only: twin control periods stepped per act() call",
     "intervene": "+fs only: False = check and record, but always act on the prediction",
     "record": "+fs only: keep every finished check in stack.checks",
+    "candidates": "+fs only: the candidates a check tries, in order of preference",
 }
 #: The keywords only the foresight (``+fs``) stacks take, and their defaults.
 _FS_KWARGS = {
     "lookahead_s": 0.1, "force_limit_n": 10.0, "periods_per_call": 25, "intervene": True, "record": False,
+    "candidates": None,
 }  # fmt: skip
 #: The keywords the oracle stack takes (it reads the true intent: no predictor, gate or fallback).
 _ORACLE_KWARGS = ("env", "facts", "bilateral")
@@ -206,5 +208,7 @@ def _foresight_stack(
     env = kwargs.get("env")
     config = getattr(getattr(env, "unwrapped", env), "config", None) if env is not None else EnvConfig()
     options = {key: kwargs.get(key, default) for key, default in _FS_KWARGS.items()}
+    if options["candidates"] is None:
+        del options["candidates"]
     twin = Twin(config, force_limit_n=options.pop("force_limit_n"))
     return ForesightStack(name, predictor, gate, fallback, twin, seed=seed, **options)

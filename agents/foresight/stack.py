@@ -78,6 +78,9 @@ class ForesightStack(Stack):
         n_grid: points of the predicted path over the look-ahead, in [2, 50].
         intervene: False: check and record, but always apply ``plan``.
         record: keep every finished :class:`Check` in :attr:`checks` (analysis; memory grows).
+        candidates: the candidates a check tries, in order of preference (names from
+            :data:`~teleimp_env.agents.foresight.candidates.CANDIDATES`, at least one; default all,
+            in that order).
     """
 
     workcell_keys = ("hole_pos",)
@@ -95,6 +98,7 @@ class ForesightStack(Stack):
         n_grid: int = 6,
         intervene: bool = True,
         record: bool = False,
+        candidates: tuple[str, ...] = CANDIDATES,
     ) -> None:
         if not isinstance(twin, Twin):
             raise TypeError(f"twin must be a Twin, got {type(twin).__name__}")
@@ -106,6 +110,13 @@ class ForesightStack(Stack):
         self.n_grid = int(check_real("n_grid", n_grid, 2, 50))
         self.intervene = bool(intervene)
         self.record = bool(record)
+        self.candidates = tuple(candidates)
+        unknown = [c for c in self.candidates if c not in CANDIDATES]
+        if not self.candidates or unknown or len(set(self.candidates)) != len(self.candidates):
+            raise ValueError(
+                f"candidates must name distinct candidates among {CANDIDATES}, at least one; "
+                f"got {candidates!r}"
+            )
         super().__init__(name, predictor, gate, fallback, seed=seed)
 
     def reset(self, seed: int | None = None) -> None:
@@ -179,7 +190,7 @@ class ForesightStack(Stack):
         verdicts: dict[str, TwinVerdict] = {}
         yield  # the sync and the path are this call's share; the twin steps from the next
         budget = self.periods_per_call
-        for name in CANDIDATES:
+        for name in self.candidates if self.intervene else ("plan",):
             commands = candidate_commands(name, path, age, dt, n, hold_pos, hold_k, self._hole_pos)
             run = twin.begin(commands)
             while not run.finished:

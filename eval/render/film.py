@@ -152,9 +152,10 @@ class FilmingStack:
         state.stiffness = np.asarray(action, float)[K_D].copy()
         check = getattr(self.stack, "last_check", None)
         show_check(state, check)
-        if check is not None and "plan" in check.verdicts:
-            chosen = check.verdicts.get(check.choice, check.verdicts["plan"])
-            self.forecasts.append((check.step, check.verdicts["plan"].peak_force_n, chosen.peak_force_n))
+        if check is not None and check.verdicts:
+            first = next(iter(check.verdicts.values()))
+            chosen = check.verdicts.get(check.choice, first)
+            self.forecasts.append((check.step, first.peak_force_n, chosen.peak_force_n))
         elif hasattr(self.stack, "last_check"):
             self.forecasts.append((-1, float("nan"), float("nan")))
         self.film.offer(self._k, self.env.data, state)
@@ -163,32 +164,32 @@ class FilmingStack:
 
 
 def check_label(check: Any) -> str:
-    """The legend's line for a foresight check: the chosen candidate and why."""
-    plan = check.verdicts.get("plan")
-    if plan is None:
+    """The legend's line for a foresight check: the chosen candidate and why the first one tried
+    (the prediction, ``plan``, by default) was not."""
+    if not check.verdicts:
         return check.choice
-    if check.choice == "plan":
-        return f"plan clear (peak {plan.peak_force_n:.1f} N)"
+    name, first = next(iter(check.verdicts.items()))
+    if check.choice == name:
+        return f"{name} clear (peak {first.peak_force_n:.1f} N)"
     why = []
-    if plan.first_over_limit_s is not None:
-        why.append(f"{plan.peak_force_n:.0f} N in {1e3 * plan.first_over_limit_s:.0f} ms")
-    if plan.first_rim_s is not None:
-        why.append(f"rim in {1e3 * plan.first_rim_s:.0f} ms")
-    return f"{check.choice} (plan: {', '.join(why) or 'flagged'})"
+    if first.first_over_limit_s is not None:
+        why.append(f"{first.peak_force_n:.0f} N in {1e3 * first.first_over_limit_s:.0f} ms")
+    if first.first_rim_s is not None:
+        why.append(f"rim in {1e3 * first.first_rim_s:.0f} ms")
+    return f"{check.choice} ({name}: {', '.join(why) or 'flagged'})"
 
 
 def show_check(state: GhostState, check: Any) -> None:
-    """Put a ``+fs`` stack's last check into ``state``: the twin's future of the prediction with its
-    contact forces, and the future chosen instead if the check rejected it."""
-    if check is None:
+    """Put a ``+fs`` stack's last check into ``state``: the twin's future of the first candidate it
+    tried (the prediction, by default) with its contact forces, and the future chosen instead if
+    the check rejected it."""
+    if check is None or not check.verdicts:
         return
-    plan = check.verdicts.get("plan")
-    if plan is None:
-        return
-    state.future_pos = plan.tip_pos
-    state.future_force_vec = plan.contact_force_vec
+    name, first = next(iter(check.verdicts.items()))
+    state.future_pos = first.tip_pos
+    state.future_force_vec = first.contact_force_vec
     chosen = check.verdicts.get(check.choice)
-    if check.choice != "plan" and chosen is not None:
+    if check.choice != name and chosen is not None:
         state.chosen_pos = chosen.tip_pos
     state.future_label = check_label(check)
 

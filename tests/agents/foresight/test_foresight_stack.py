@@ -129,3 +129,18 @@ def test_the_candidates_transform_the_prediction_as_documented():
     np.testing.assert_allclose(held[:, 3:6], 250.0)
     with pytest.raises(ValueError, match="candidate must be one of"):
         apply("bold", intent, 1.0, hold)
+
+
+def test_the_candidates_are_tried_in_the_given_order_and_bad_ones_are_named():
+    env = _episode_env()
+    obs, info = env.reset(seed=4)
+    order = ("aligned", "plan", "hold")
+    stack = agents.make("kf+fs", seed=4, env=env, candidates=order, record=True)
+    stack.reset(seed=4)
+    for _ in range(200):
+        obs, _, _, _, info = env.step(act_on(stack, obs, info))
+    assert stack.checks and all(next(iter(c.verdicts)) == "aligned" for c in stack.checks)
+    assert all(set(c.verdicts) <= set(order) for c in stack.checks)
+    for bad in ((), ("plan", "plan"), ("plan", "bold")):
+        with pytest.raises(ValueError, match="candidates must name distinct candidates"):
+            agents.make("kf+fs", env=env, candidates=bad)

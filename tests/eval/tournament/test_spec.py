@@ -117,7 +117,9 @@ def test_the_passivity_study_runs_on_the_validation_people_only(monkeypatch):
     assert [d.force_feedback for d in spec.delays] == [True]
 
 
-def test_the_foresight_preset_pairs_each_stack_with_its_check_and_its_study_uses_validation_people():
+def test_the_foresight_preset_pairs_each_stack_with_its_check_and_the_studies_use_validation_people(
+    monkeypatch,
+):
     """The `foresight` preset (the README's +fs rows) runs on the test people, every `X+fs` beside
     `X`, with naive and the oracle for the gap; the study that chose the check's defaults
     (examples/foresight_study) runs on the validation people only."""
@@ -129,8 +131,12 @@ def test_the_foresight_preset_pairs_each_stack_with_its_check_and_its_study_uses
     assert sorted(checked) == ["kf+fs", "lstm+fs", "sindy+fs"]
     assert {s.removesuffix("+fs") for s in checked} | {"naive", "oracle"} | set(checked) == set(spec.stacks)
     assert [d.delay_ms for d in spec.delays] == [200, 300]
-    study = load_spec(Path(__file__).resolve().parents[3] / "examples" / "foresight_study" / "study.toml")
+    folder = Path(__file__).resolve().parents[3] / "examples" / "foresight_study"
+    study = load_spec(folder / "study.toml")
     assert set(study.subjects) == set(VALIDATION_SUBJECTS) and study.stacks == spec.stacks
+    monkeypatch.syspath_prepend(str(folder))
+    variants = load_spec(folder / "variants.toml")
+    assert set(variants.subjects) == set(VALIDATION_SUBJECTS)
 
 
 @pytest.mark.parametrize(
