@@ -139,9 +139,7 @@ class Stack:
             st, age, intent = stacks[i], float(ages[i]), intents[i]
             trust = 0.0 if intent is None else st.gate.trust(intent, age, age - st._arrival_age)
             action = st.fallback.command(intent, {key: value[i] for key, value in obs.items()}, trust)
-            if intent is None:
-                intent = Intent(pos=action[X_D].copy(), vel=np.zeros(3), stiffness=action[K_D].copy())
-            st.decision = Decision(intent=intent, horizon_s=age, trust=trust, action=action)
+            st._decide(intent, age, trust, action)
             out[i] = action
         return out
 

@@ -18,7 +18,7 @@ had flagged.
 
 from __future__ import annotations
 
-import os
+import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -209,7 +209,7 @@ def run_verdicts(
                 out.append(episode_verdicts(*a))
                 bar.update()
             return out
-        ctx = __import__("multiprocessing").get_context("spawn" if os.name == "nt" else "forkserver")
+        ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_start_worker) as pool:
             for result in pool.map(episode_verdicts, *zip(*args, strict=True)):
                 out.append(result)
