@@ -20,7 +20,8 @@ import numpy as np
 
 from teleimp_env.eval.fidelity.configs import CLEAN_EMG
 from teleimp_env.operator import OperatorConfig, subject_params
-from teleimp_env.operator.emg import EmgSynthesizer, recruitment
+from teleimp_env.operator.emg import recruitment
+from teleimp_env.operator.emg_synth import EmgSynthesizer
 from teleimp_env.operator.envelope import EnvelopeDetector, envelope_filter, envelope_lag, highpass_filter
 from teleimp_env.operator.generators import GeneratorSpec, calibrate
 

@@ -20,7 +20,8 @@ import numpy as np
 
 from teleimp_env.eval.fidelity.configs import CLEAN_EMG
 from teleimp_env.operator import subject_params
-from teleimp_env.operator.emg import EmgSynthesizer, median_frequency
+from teleimp_env.operator.emg import median_frequency
+from teleimp_env.operator.emg_synth import EmgSynthesizer
 from teleimp_env.operator.envelope import EnvelopeDetector
 from teleimp_env.operator.fatigue import FatigueState, ThreeCompartment, held_mf, rest_mf
 from teleimp_env.operator.generators import GeneratorSpec, calibrate

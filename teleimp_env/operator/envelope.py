@@ -30,12 +30,13 @@ envelope still leads the hand by the electromechanical delay and the activation 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 from scipy import linalg, signal
 
-from teleimp_env.operator.fast_numerics import linear_filter
+from teleimp_env.operator.fast_numerics import filter_rows
 from teleimp_env.packet import N_EMG
 from teleimp_env.products import matmul
 
@@ -158,10 +159,36 @@ class EnvelopeDetector:
 
     def process(self, raw: np.ndarray) -> np.ndarray:
         """Envelopes (N, 8) of ``raw`` (N·r, 8) V: one per control period, MVC-normalised and
-        (with an alignment) on canonical channels."""
-        x, self._zi_hp = linear_filter(*self._hp, raw.T, 1, self._zi_hp)
-        x, self._zi_white = linear_filter(*self._white, x, 1, self._zi_white)
-        np.abs(x, out=x)
-        env, self._zi_lp = linear_filter(*self._lp, x, 1, self._zi_lp)
-        out = env[:, self.r - 1 :: self.r].T / self.mvc
-        return out if self.alignment is None else matmul(out, self.alignment.T)
+        (with an alignment) on canonical channels (:func:`detect` for one detector)."""
+        return detect([self], np.asarray(raw)[None])[0]
+
+
+def detect(detectors: Sequence[EnvelopeDetector], raw: np.ndarray) -> list[np.ndarray]:
+    """Each detector's :meth:`EnvelopeDetector.process` of its ``raw[e]`` ((E, N·r, 8) V): E arrays
+    (N, 8), each laid out in memory as one detector alone lays it out (the stiffness estimate's
+    products sum in an order that follows the layout).
+
+    The detectors must share the sample rate, decimation and cut-off; the high-pass and the
+    low-pass run as one call on the stacked channels (each channel filtered on its own: the
+    numbers of separate calls), the per-person whitening and alignment per detector.
+    """
+    first = detectors[0]
+    x, zf = filter_rows(
+        [d._hp for d in detectors],
+        raw.transpose(0, 2, 1),
+        [d._zi_hp for d in detectors],
+    )
+    for e, d in enumerate(detectors):
+        d._zi_hp = zf[e]
+    x, zf = filter_rows([d._white for d in detectors], x, [d._zi_white for d in detectors])
+    for e, d in enumerate(detectors):
+        d._zi_white = zf[e]
+    np.abs(x, out=x)
+    env, zf = filter_rows([d._lp for d in detectors], x, [d._zi_lp for d in detectors])
+    r = first.r
+    out = []
+    for e, d in enumerate(detectors):
+        d._zi_lp = zf[e]
+        rows = env[e, :, r - 1 :: r].T / d.mvc
+        out.append(rows if d.alignment is None else matmul(rows, d.alignment.T))
+    return out

@@ -20,7 +20,7 @@ test_fast_numerics.py`` compares both paths on random inputs.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -78,4 +78,48 @@ linear_filter = select(
     _private("scipy.signal._sigtools", "_linear_filter"), public_linear_filter, _filter_agrees
 )
 
-__all__ = ["clip", "linear_filter", "public_clip", "public_linear_filter", "select"]
+
+def same_filter(filters: Sequence[tuple[np.ndarray, np.ndarray]]) -> bool:
+    """Whether every ``(b, a)`` pair in ``filters`` has the first one's coefficients."""
+    b0, a0 = filters[0]
+    return all(
+        (b is b0 and a is a0) or (np.array_equal(b, b0) and np.array_equal(a, a0)) for b, a in filters[1:]
+    )
+
+
+def filter_rows(
+    filters: Sequence[tuple[np.ndarray, np.ndarray]], x: np.ndarray, zi: Sequence[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each member's IIR filter along the last axis of its rows ``x[e]`` ((E, rows, n)).
+
+    Members with equal coefficients run as one call on the stacked rows (the routine filters each
+    row on its own, so the numbers are those of separate calls). Returns ``y`` (E, rows, n) and
+    the final states, one (rows, order) array per member.
+    """
+    n_env, rows, n = x.shape
+    if n_env == 1:
+        y, zf = linear_filter(filters[0][0], filters[0][1], x[0], 1, zi[0])
+        return y[None], [zf]
+    if not same_filter(filters):
+        out = np.empty(x.shape)
+        states = []
+        for e, (ba, z) in enumerate(zip(filters, zi, strict=True)):
+            out[e], zf = linear_filter(ba[0], ba[1], x[e], 1, z)
+            states.append(zf)
+        return out, states
+    b, a = filters[0]
+    y, zf = linear_filter(
+        b, a, x.reshape(n_env * rows, n), 1, np.concatenate(zi)
+    )  # reshape copies a strided x
+    return y.reshape(n_env, rows, n), list(zf.reshape(n_env, rows, -1))
+
+
+__all__ = [
+    "clip",
+    "filter_rows",
+    "linear_filter",
+    "public_clip",
+    "public_linear_filter",
+    "same_filter",
+    "select",
+]

@@ -30,7 +30,8 @@ import numpy as np
 
 from teleimp_env.least_squares import nnls
 from teleimp_env.operator.config import GENERATORS, OperatorConfig, check_generator
-from teleimp_env.operator.emg import EmgSynthesizer, electrode_angles, mixing_matrix
+from teleimp_env.operator.emg import electrode_angles, mixing_matrix
+from teleimp_env.operator.emg_synth import EmgSynthesizer
 from teleimp_env.operator.envelope import EnvelopeDetector, alignment_matrix, armband_rotation, fit_whitening
 from teleimp_env.operator.fast_numerics import clip
 from teleimp_env.operator.muscles import MuscleModel

@@ -1,4 +1,4 @@
-"""Muscles and arm: force demand → activation → (EMD) → force, stiffness and hand motion.
+"""Muscles: force demand → activation → (EMD) → force and stiffness.
 
 Per axis an agonist (+) / antagonist (−) pair, ordered as
 :data:`~teleimp_env.operator.subjects.MUSCLES`. The planned motion's inverse dynamics
@@ -11,16 +11,13 @@ excitation. Excitations come from inverting that law, then carry multiplicative
 (signal-dependent) noise. Muscle force follows activation after the electromechanical delay,
 and endpoint stiffness grows with the summed pair force: K = K0 + g·(F_ag + F_ant).
 
-The hand is a mass m with the arm's visco-elasticity about the planned trajectory:
-m·ë + B·ė + K·e = F_muscle − m·ẍ_plan − W·ẑ + f_ext, with e = x − x_plan, W the arm's weight
-at the hand and B = 2ζ·sqrt(K·m), integrated exactly per block (stiffness held over a block,
-force held over a control period). What the muscles add beyond the plan's inverse dynamics and
-the weight (the task force, tremor, noise) moves the hand off the plan by about F/K.
+The hand's motion about the plan is :mod:`teleimp_env.operator.arm`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import signal
@@ -52,16 +49,35 @@ class DelayLine:
 
 
 def excitation_for(
-    a_des: np.ndarray, a_prev: np.ndarray, dt: float, tau_act: float, tau_deact: float
+    a_des: np.ndarray,
+    a_prev: np.ndarray,
+    dt: float,
+    tau_act: float | np.ndarray,
+    tau_deact: float | np.ndarray,
 ) -> np.ndarray:
     """Excitation u ∈ [0, 1] that moves activation from ``a_prev`` to ``a_des`` in ``dt`` s.
 
     Solves the rate law (u − a)(c1·u + c2) = ȧ (c1 = 1/τ_act − 1/τ_deact, c2 = 1/τ_deact) for u
     with ȧ = (a_des − a_prev)/dt, then refines it with two Newton steps on the exact discrete
-    update. Arrays broadcast together; out-of-reach targets clip to 0 or 1.
+    update. Arrays broadcast together; out-of-reach targets clip to 0 or 1. The time constants
+    (s) are floats, or (E, 1, 1) arrays for E people's (E, N, M) blocks at once.
     """
-    c1 = 1.0 / tau_act - 1.0 / tau_deact
-    c2 = 1.0 / tau_deact
+    if np.ndim(tau_act) == 0:
+        c1 = 1.0 / tau_act - 1.0 / tau_deact
+        c2 = 1.0 / tau_deact
+        fall, c1_4, c1_2 = math.exp(-c2 * dt), 4.0 * c1, 2.0 * c1
+    else:  # per person: the same float arithmetic, one person at a time
+        shape = np.shape(tau_act)
+        rows = [
+            (1.0 / a - 1.0 / d, 1.0 / d)
+            for a, d in zip(np.ravel(tau_act).tolist(), np.ravel(tau_deact).tolist(), strict=True)
+        ]
+        c1, c2, fall, c1_4, c1_2 = (
+            np.array(column).reshape(shape)
+            for column in zip(
+                *[(k1, k2, math.exp(-k2 * dt), 4.0 * k1, 2.0 * k1) for k1, k2 in rows], strict=True
+            )
+        )
     a_des = np.asarray(a_des, dtype=np.float64)
     a_prev = np.asarray(a_prev, dtype=np.float64)
     if a_des.shape != a_prev.shape:
@@ -77,13 +93,13 @@ def excitation_for(
     # A fall to at most a_prev·exp(−c2·dt) is the zero-excitation fall (or beyond reach): u = 0.
     # (Above a = c2/c1 the rate law also reaches it with a second, positive root: a small
     # excitation would speed deactivation; the least excitation, 0, is the one taken.)
-    rest = a_des <= a_prev * math.exp(-c2 * dt)
-    disc *= 4.0 * c1
+    rest = a_des <= a_prev * fall
+    disc *= c1_4
     disc += np.multiply(lin, lin, out=rate)
     np.maximum(disc, 0.0, out=disc)
     u = np.sqrt(disc, out=disc)
     u -= lin
-    u /= 2.0 * c1
+    u /= c1_2
     clip(u, 0.0, 1.0, out=u)
     u[rest] = 0.0  # Newton keeps it there: g(0) >= 0 and the step is clipped at 0
     gap = np.empty_like(u)
@@ -112,43 +128,60 @@ def excitation_for(
     return u if u.ndim else u[()]
 
 
-def reachable_activation(a_des: np.ndarray, a0: np.ndarray, dt: float, tau_deact: float) -> np.ndarray:
+def reachable_activation(
+    a_des: np.ndarray, a0: np.ndarray, dt: float, tau_deact: float | Sequence[float]
+) -> np.ndarray:
     """The activation (N, M) a muscle can follow towards ``a_des`` (N, M), starting from ``a0`` (M,).
 
     Rises are taken as reachable; a fall is limited by deactivation: with zero excitation the
     activation decays by γ = exp(−dt/τ_deact) per step, so the reachable path is
     ``r[k] = max(a_des[k], γ·r[k−1])``, i.e. ``max_{j ≤ k} γ^{k−j}·a_des[j]`` (and ``γ^{k+1}·a0``),
-    computed at once with a running maximum.
+    computed at once with a running maximum. For E people at once: ``a_des`` (E, N, M), ``a0``
+    (E, M) and ``tau_deact`` a sequence of E floats.
     """
-    gamma = math.exp(-dt / tau_deact)
-    grow = gamma ** -np.arange(len(a_des), dtype=np.float64)[:, None]  # γ^{−k}
+    n = a_des.shape[-2]
+    if np.ndim(tau_deact) == 0:
+        gamma = math.exp(-dt / tau_deact)
+        grow = gamma ** -np.arange(n, dtype=np.float64)[:, None]  # γ^{−k}
+        start = gamma * np.asarray(a0)
+    else:
+        gammas = [math.exp(-dt / tau) for tau in tau_deact]
+        grow = np.stack([g ** -np.arange(n, dtype=np.float64)[:, None] for g in gammas])
+        start = np.array(gammas)[:, None] * np.asarray(a0)
     scaled = a_des * grow  # r[k]·γ^{−k} is the running maximum of these
-    np.maximum(scaled[0], gamma * np.asarray(a0), out=scaled[0])
-    out = np.maximum.accumulate(scaled, axis=0)
+    np.maximum(scaled[..., 0, :], start, out=scaled[..., 0, :])
+    out = np.maximum.accumulate(scaled, axis=-2)
     out /= grow
     return out
 
 
 def integrate_activation(
-    u: np.ndarray, a0: np.ndarray, dt: float, tau_act: float, tau_deact: float
+    u: np.ndarray,
+    a0: np.ndarray,
+    dt: float,
+    tau_act: float | np.ndarray,
+    tau_deact: float | np.ndarray,
 ) -> np.ndarray:
     """Activation (N, M) for excitations ``u`` (N, M) held per step, from ``a0`` (M,).
 
     a[n] = α[n]·a[n−1] + (1 − α[n])·u[n] with α = exp(−(u/τ_act + (1−u)/τ_deact)·dt), solved
     for the whole block at once: a[n] = P[n]·(a0 + Σ_{m≤n} (1 − α[m])·u[m]/P[m]), P = Π α.
+    For E people at once: ``u`` (E, N, M), ``a0`` (E, M), the time constants (E, 1, 1) s.
     """
+    if u.ndim == 3:
+        a0 = np.asarray(a0)[:, None, :]
     rate = np.divide(u, tau_act)
     rest = np.subtract(1.0, u)
     rest /= tau_deact
     rate += rest
     rate *= dt  # rate·dt; the formulas' −rate·dt is its exact negative
-    cum = np.add.accumulate(rate, axis=0)  # = −log P
+    cum = np.add.accumulate(rate, axis=-2)  # = −log P
     np.negative(rate, out=rate)
     inc = np.expm1(rate, out=rate)
     np.negative(inc, out=inc)
     inc *= u
     inc *= np.exp(cum, out=rest)
-    np.add.accumulate(inc, axis=0, out=inc)
+    np.add.accumulate(inc, axis=-2, out=inc)
     inc += a0
     np.negative(cum, out=cum)
     np.exp(cum, out=cum)
@@ -190,111 +223,6 @@ class MuscleModel:
         net = muscle_force[:, 0::2] - muscle_force[:, 1::2]
         stiff = self.k0 + self.k_gain * (muscle_force[:, 0::2] + muscle_force[:, 1::2])
         return net, stiff
-
-
-class ArmDynamics:
-    """Exact discrete dynamics of the hand's deviation from the plan, per axis.
-
-    Args:
-        mass: kg, effective hand/arm mass.
-        damping_ratio: ζ of the arm (B = 2ζ·sqrt(K·m)), in (0, 1).
-        dt: s, control period.
-    """
-
-    def __init__(self, mass: float, damping_ratio: float, dt: float) -> None:
-        if not 0.0 < damping_ratio < 1.0:
-            raise ValueError(f"damping_ratio must be in (0, 1), got {damping_ratio}")
-        self.m, self.zeta, self.dt = mass, damping_ratio, dt
-        self._cache_n = -1
-        self._grid: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    def __getstate__(self) -> dict:
-        # The Toeplitz work arrays include a strided *view* of another: a copy would not share
-        # its memory, so copies and pickles drop them and rebuild on the next block.
-        state = {
-            k: v for k, v in self.__dict__.items() if k not in ("_pad", "_toeplitz_view", "_toeplitz", "_vec")
-        }
-        state["_cache_n"] = -1
-        return state
-
-    def damping(self, stiffness: np.ndarray) -> np.ndarray:
-        """Arm damping (3,) N·s/m for ``stiffness`` (3,) N/m."""
-        return 2.0 * self.zeta * np.sqrt(stiffness * self.m)
-
-    def transition(self, stiffness: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Φ(k·dt) for k = 0..n as (n+1, 3, 2, 2) and the held-force input (3, 2) of one period.
-
-        Φ is the closed-form state transition of m·ë + B·ė + K·e = f (underdamped); the input
-        column is the exact response to a unit force held for one period.
-        """
-        m = self.m
-        w = np.sqrt(stiffness / m)
-        sig = self.zeta * w
-        wd = w * math.sqrt(1.0 - self.zeta**2)
-        grid = self._grid.get(n)
-        if grid is None:  # t = k·dt, k = 0..n, and −t
-            t = np.arange(n + 1)[:, None] * self.dt
-            grid = self._grid[n] = (t, -t)
-        t, t_neg = grid
-        decay = np.exp(sig * t_neg)  # exp(−sig·t): (−sig)·t = sig·(−t), exactly
-        arg = wd * t
-        c, s = np.cos(arg), np.sin(arg, out=arg)
-        phi = np.empty((n + 1, 3, 2, 2))
-        rot = sig / wd * s
-        np.multiply(decay, c + rot, out=phi[..., 0, 0])
-        ds = decay * s
-        np.divide(ds, wd, out=phi[..., 0, 1])
-        np.multiply(-decay * (w * w / wd), s, out=phi[..., 1, 0])
-        c -= rot
-        np.multiply(decay, c, out=phi[..., 1, 1])
-        step = np.empty((3, 2))
-        if n >= 1:
-            # Row 1 of the grid is t = dt = h: e1 = decay[1], cos(wd·h) = c[1], sin(wd·h) = s[1], so
-            # 1 − e1·(cos + sig/wd·sin) is 1 − Φ₀₀(h), and e1·sin is ds[1].
-            np.subtract(1.0, phi[1, :, 0, 0], out=step[:, 0])
-            step[:, 0] /= stiffness
-            np.divide(ds[1], m * wd, out=step[:, 1])
-        else:
-            h = self.dt
-            e1 = np.exp(-sig * h)
-            step[:, 0] = (1.0 - e1 * (np.cos(wd * h) + sig / wd * np.sin(wd * h))) / stiffness
-            step[:, 1] = e1 * np.sin(wd * h) / (m * wd)
-        return phi, step
-
-    def propagate(
-        self, stiffness: np.ndarray, state: np.ndarray, force: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Deviation states (N, 3, 2) [m, m/s] after each period, forces (N, 3) N held per period.
-
-        Also returns Φ(dt) (3, 2, 2) and the input column (3, 2) for per-period updates.
-        """
-        n = len(force)
-        phi, step = self.transition(stiffness, n)
-        if self._cache_n != n:
-            # Impulse responses go into the second half of a zero-padded buffer; the
-            # lower-triangular Toeplitz stack T[n, m] = impulse[n − m] (zero for m > n) is a
-            # strided view of it, copied into a contiguous work array for the sum.
-            self._pad = np.zeros((2 * n - 1, 3, 2))
-            stride = self._pad.strides[0]
-            self._toeplitz_view = np.lib.stride_tricks.as_strided(
-                self._pad[n - 1 :], (n, n, 3, 2), (stride, -stride, *self._pad.strides[1:])
-            )
-            self._toeplitz = np.empty((n, n, 3, 2))
-            self._vec = np.empty((2, 3, 2))
-            self._cache_n = n
-        # Φ(k)·v for v = state (free response, k = 1..n) and v = step (response k periods after
-        # a push, k = 0..n−1), as einsum("kaij,aj->kai") sums them: 0 + Φ[.., 0]·v0 + Φ[.., 1]·v1.
-        vec = self._vec
-        vec[0] = state
-        vec[1] = step
-        both = phi[None, :, :, :, 0] * vec[:, None, :, None, 0]
-        both += phi[None, :, :, :, 1] * vec[:, None, :, None, 1]
-        both += 0.0  # the einsum's zero start: a −0.0 sum becomes +0.0
-        self._pad[n - 1 :] = both[1, :n]
-        np.copyto(self._toeplitz, self._toeplitz_view)
-        forced = np.einsum("nmai,ma->nai", self._toeplitz, force)
-        forced += both[0, 1:]
-        return forced, phi[1], step
 
 
 class Tremor:

@@ -15,7 +15,8 @@ block in vectorised numpy:
 4. from the activations one EMD earlier: muscle forces, true stiffness and the hand's motion.
 
 So the envelope leads force by the EMD plus the activation dynamics, less its own filter lag.
-Each :meth:`PhysiologicalOperator.advance` then only indexes into the block; in bilateral mode it
+The block's arithmetic is :mod:`teleimp_env.operator.blocks` (for one operator, or several in
+lockstep). Each :meth:`PhysiologicalOperator.advance` then only indexes into the block; in bilateral mode it
 also moves the hand by the displayed force through the arm's impedance (an exact per-period
 update) and integrates the energy the hand puts into the master port.
 """
@@ -27,21 +28,15 @@ from functools import lru_cache
 
 import numpy as np
 
+from teleimp_env.operator.arm import ArmDynamics
 from teleimp_env.operator.base import Operator, OperatorStep, RobotView, TaskGeometry
+from teleimp_env.operator.blocks import compute_blocks
 from teleimp_env.operator.config import FatigueArg, OperatorConfig, parse_fatigue
-from teleimp_env.operator.emg import EmgSynthesizer
+from teleimp_env.operator.emg_synth import EmgSynthesizer
 from teleimp_env.operator.envelope import EnvelopeDetector
-from teleimp_env.operator.fast_numerics import clip, linear_filter
 from teleimp_env.operator.fatigue import FatigueState, ThreeCompartment, initial_state
 from teleimp_env.operator.generators import EnvelopeMap, GeneratorSpec, MasterCalibration, calibrate
-from teleimp_env.operator.muscles import (
-    ArmDynamics,
-    MuscleModel,
-    Tremor,
-    excitation_for,
-    integrate_activation,
-    reachable_activation,
-)
+from teleimp_env.operator.muscles import MuscleModel, Tremor
 from teleimp_env.operator.noise import SmoothWander, ou_filter, stationary_state
 from teleimp_env.operator.planner import Planner, PlannerStats, Seen
 from teleimp_env.operator.subjects import SubjectParams
@@ -60,18 +55,6 @@ WANDER_TAU = 0.15
 PREROLL_S = 0.3
 #: Views dropped from the front of the view history are removed once this many have piled up.
 _VIEW_COMPACT = 256
-#: Flat indices into the (6, 9) bilateral update [δx; δv] ← [Φ | Γ]·[δx; δv; f]: Φ[a, i, j] sits at
-#: row a + 3i, column a + 3j, and Γ[a, i] at row a + 3i, column 6 + a.
-_FF_PHI = np.array([(a + 3 * i) * 9 + a + 3 * j for a in range(3) for i in range(2) for j in range(2)])
-_FF_STEP = np.array([(a + 3 * i) * 9 + 6 + a for a in range(3) for i in range(2)])
-
-
-def _after(first: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``np.vstack((first[None, :], rows[:-1]))``: ``rows`` shifted down by one, ``first`` on top."""
-    out = np.empty(rows.shape)
-    out[0] = first
-    out[1:] = rows[:-1]
-    return out
 
 
 @lru_cache(maxsize=64)
@@ -240,7 +223,8 @@ class PhysiologicalOperator(Operator):
             activation=a0.copy(),
         )
 
-    def advance(self, t: float, view: RobotView | None, displayed_force: np.ndarray | None) -> OperatorStep:
+    def observe(self, view: RobotView | None) -> None:
+        """Take in the robot view the video shows now (once per view; :meth:`advance` calls it)."""
         if view is not None and view is not self._last_view:
             self._last_view = view
             n = len(self._view_t)
@@ -251,8 +235,16 @@ class PhysiologicalOperator(Operator):
                 self._view_pos[n] = view.pos
                 self._view_force[n] = view.force
                 self._view_t.append(view.t_sent)
+
+    @property
+    def block_due(self) -> bool:
+        """Whether the next :meth:`advance` starts a block (computes the next ``block_s``)."""
+        return self._i >= self.n_block
+
+    def advance(self, t: float, view: RobotView | None, displayed_force: np.ndarray | None) -> OperatorStep:
+        self.observe(view)
         if self._i >= self.n_block:
-            self._compute_block(displayed_force)
+            compute_blocks([self], [displayed_force])
         i = self._i
         self._i += 1
         self._k += 1
@@ -337,117 +329,27 @@ class PhysiologicalOperator(Operator):
         out += f * full[:n]
         return out
 
-    def _excite(self, demand: np.ndarray, cocontraction: np.ndarray, f_cap: np.ndarray) -> np.ndarray:
-        """Excitations (N, 6) whose activations produce ``demand`` (N, 3) N at ``cocontraction``.
-
-        First pass: each muscle's required activation, limited to what it can follow (a fall no
-        faster than deactivation allows, :func:`reachable_activation`). A muscle that cannot
-        switch off fast enough leaves a residual force; the second pass asks its partner to
-        cancel it (the late agonist burst of fast movements). The excitations then invert the
-        activation dynamics along that reachable path, from the noise-free (feedforward)
-        activation state: the plan does not correct the motor noise.
-        """
-        p, mus = self.subject, self.muscles
-        dt, a_ff = self.dt, self._a_ff
-        a_des = mus.muscle_forces(demand, cocontraction)
-        a_des /= f_cap
-        clip(a_des, 0.0, 1.0, out=a_des)
-        got = f_cap * reachable_activation(a_des, a_ff, dt, p.tau_deact)
-        residual = demand - (got[:, 0::2] - got[:, 1::2])
-        a_des = mus.muscle_forces(demand + residual, cocontraction)
-        a_des /= f_cap
-        clip(a_des, 0.0, 1.0, out=a_des)
-        path = reachable_activation(a_des, a_ff, dt, p.tau_deact)
-        self._a_ff = path[-1]
-        return excitation_for(path, _after(a_ff, path), dt, p.tau_act, p.tau_deact)
-
-    def _compute_block(self, displayed_force: np.ndarray | None) -> None:
-        p, cfg, dt, n = self.subject, self.config, self.dt, self.n_block
-        mus, planner = self.muscles, self.planner
-        k = self._k
-        t0 = k * dt
-        plan_t = (k + 1 + self._block_steps) * dt + p.emd
-        planner.decide(t0, float(plan_t[0]), self._seen(t0, displayed_force))
-        pos_p, vel_p, acc_p = planner.plan.evaluate(plan_t)
-        c_plan, c_total = planner.cocontraction(plan_t, self._c_level, self._t_level)
-        press = planner.press(plan_t, self._press_level, self._t_level)
-        self._c_level, self._t_level, self._press_level = c_plan[-1], float(plan_t[-1]), float(press[-1])
-        if cfg.motor_noise:  # slow independent wander of each axis's co-contraction
-            c_total = c_total * (1.0 + self._wander.sample(n).T)
-            np.maximum(c_total, 0.0, out=c_total)
-        demand = p.arm_mass * acc_p
-        demand += self._weight
-        demand[:, 2] -= press
-        if self.tremor is not None:
-            demand += self.tremor.sample(n)
-        cap = self.fatigue.capacity
-        f_cap = mus.f_max * cap  # force per unit activation
-        u = self._excite(demand, c_total, f_cap)
-        if cfg.motor_noise:  # signal-dependent: multiplicative, a continuous-time process
-            noise, self._noise_z = linear_filter(
-                *self._noise_ar, self._motor_rng.standard_normal((6, n)), 1, self._noise_z
-            )
-            noise += 1.0
-            u *= noise.T
-            clip(u, 0.0, 1.0, out=u)
-        act = integrate_activation(u, self._a, dt, p.tau_act, p.tau_deact)
-        self._a = act[-1]
-        # Forces now come from the activations one EMD ago; so does the reference they track.
-        delayed = self._delay(act, pos_p, vel_p, acc_p)
-        ref = delayed[:, 6:]
-        forces = f_cap * delayed[:, :6]
-        net, stiff = mus.net_and_stiffness(forces)
-        ref_acc = ref[:, 6:9]
-        push = net - p.arm_mass * ref_acc
-        push -= self._weight
-        k_blk = np.add.reduce(stiff, axis=0)  # stiff.mean(axis=0): the sum over the rows / n
-        k_blk /= n
-        states, phi, step = self.arm.propagate(k_blk, self._e, push)
-        if self.force_feedback:
-            ff = np.zeros(54)
-            ff[_FF_PHI] = phi.ravel()
-            ff[_FF_STEP] = step.ravel()
-            self._ff = ff.reshape(6, 9)
-        self._e = states[-1]
-        dev, dev_vel = states[:, :, 0], states[:, :, 1]
-        self._pos = ref[:, 0:3] + dev
-        self._vel = ref[:, 3:6] + dev_vel
-        damping = self.arm.damping(k_blk)
-        acc = push - k_blk * dev
-        acc -= damping * dev_vel
-        acc /= p.arm_mass
-        acc += ref_acc
-        self._ktrue = stiff
-        self._u, self._act = u, act
-        if self.emg is not None:  # the sEMG follows the neural excitation
-            raw = self.emg.block(u, acc, self._spectral())
-            env = self.detector.process(raw)
-            self._raw = raw.reshape(n, self.emg.r, 8)
-        else:
-            lead = mus.net_and_stiffness(f_cap * act)[1]
-            z = self._preset_rng.standard_normal((n, 8))
-            env = self.preset.sample((k + 1 + self._block_steps) * dt, lead, demand, z)
-        self._env = env
-        self._est = self.calibration.estimate(env)
-        self._phase = planner.phase
-        if self.record:
-            for key, value in (
-                ("excitation", u),
-                ("activation", act),
-                ("acceleration", acc),
-                ("force_demand", demand),
-                ("muscle_force", forces),
-                ("cocontraction", c_total),
-                ("press", press),
-                ("mf", np.repeat(self.fatigue.mf[None, :], n, axis=0)),
-            ):
-                self.trace.setdefault(key, []).append(value)
-        if cfg.fatigue_dynamics:
-            load = np.add.reduce(forces, axis=0)  # forces.mean(axis=0) / f_max
-            load /= n
-            load /= mus.f_max
-            self.fatigue = self.fatigue_model.step(self.fatigue, load, n * dt)
-        self._i = 0
+    def _record_block(
+        self,
+        demand: np.ndarray,
+        forces: np.ndarray,
+        cocontraction: np.ndarray,
+        press: np.ndarray,
+        acc: np.ndarray,
+    ) -> None:
+        """Append the block just computed to :attr:`trace` (see :attr:`record`)."""
+        n = len(demand)
+        for key, value in (
+            ("excitation", self._u),
+            ("activation", self._act),
+            ("acceleration", acc),
+            ("force_demand", demand),
+            ("muscle_force", forces),
+            ("cocontraction", cocontraction),
+            ("press", press),
+            ("mf", np.repeat(self.fatigue.mf[None, :], n, axis=0)),
+        ):
+            self.trace.setdefault(key, []).append(value)
 
     def fatigue_state(self) -> FatigueState:
         """The current 3CC-r state (a copy)."""

@@ -12,6 +12,7 @@ from gymnasium.vector.utils import batch_space
 
 from teleimp_env.action import ACTION_HIGH, ACTION_LOW, D_D, K_D, X_D, as_action_batch
 from teleimp_env.env import PegInHoleEnv
+from teleimp_env.operator.blocks import batch_key, compute_blocks
 from teleimp_env.validation import check_keys
 from teleimp_env.vector.infos import InfoMerger
 
@@ -185,6 +186,7 @@ class PegInHoleVectorEnv(VectorEnv):
         infos: list[dict[str, Any] | None] = [None] * n
         obs = self._last_obs
         autoreset = self.autoreset_mode is AutoresetMode.NEXT_STEP
+        _share_operator_blocks(self.envs, ~self._done)
         for i, env in enumerate(self.envs):
             if self._done[i]:
                 if autoreset:
@@ -217,6 +219,20 @@ class PegInHoleVectorEnv(VectorEnv):
 
     def __repr__(self) -> str:
         return f"PegInHoleVectorEnv(num_envs={self.num_envs})"
+
+
+def _share_operator_blocks(envs: list[PegInHoleEnv], stepped: np.ndarray) -> None:
+    """Compute together the operator blocks that start this step in the ``stepped`` envs and can
+    be computed together (same block length, rates and settings: :func:`batch_key`): one pass of
+    the block's array arithmetic for all of them (bit for bit each env's own block)."""
+    groups: dict[tuple, list[tuple[Any, np.ndarray | None]]] = {}
+    for i in np.flatnonzero(stepped).tolist():
+        due = envs[i].operator_block_due()
+        if due is not None:
+            groups.setdefault(batch_key(due[0]), []).append(due)
+    for members in groups.values():
+        if len(members) > 1:
+            compute_blocks([op for op, _ in members], [shown for _, shown in members])
 
 
 __all__ = ["AUTORESET_MODES", "PegInHoleVectorEnv"]

@@ -19,7 +19,7 @@ from teleimp_env.operator import (
     TaskGeometry,
     subject_params,
 )
-from teleimp_env.operator.emg import EmgSynthesizer
+from teleimp_env.operator.emg_synth import EmgSynthesizer
 from teleimp_env.operator.envelope import EnvelopeDetector
 from teleimp_env.operator.generators import MasterCalibration, calibrate
 

@@ -16,7 +16,6 @@ from scipy import signal
 
 from teleimp_env.operator import OperatorConfig, subject_params
 from teleimp_env.operator.emg import (
-    EmgSynthesizer,
     band_filter,
     fat_corner,
     longitudinal_gains,
@@ -25,6 +24,7 @@ from teleimp_env.operator.emg import (
     muscle_gains,
     muscle_widths,
 )
+from teleimp_env.operator.emg_synth import EmgSynthesizer
 from teleimp_env.operator.muscles import integrate_activation
 from teleimp_env.operator.subjects import MUSCLES, SubjectParams
 from teleimp_env.packet import HAND_POS, HAND_VEL

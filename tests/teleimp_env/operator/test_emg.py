@@ -11,7 +11,6 @@ from scipy import signal, stats
 
 from teleimp_env.operator import OperatorConfig, OperatorStep, subject_params
 from teleimp_env.operator.emg import (
-    EmgSynthesizer,
     band_filter,
     electrode_angles,
     fat_corner,
@@ -19,6 +18,7 @@ from teleimp_env.operator.emg import (
     muap_filter,
     recruitment,
 )
+from teleimp_env.operator.emg_synth import EmgSynthesizer
 from teleimp_env.operator.envelope import (
     NOMINAL_MUSCLE_ANGLES,
     PITCH,

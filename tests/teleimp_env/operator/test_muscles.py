@@ -10,8 +10,8 @@ import pytest
 from scipy.linalg import expm
 
 from teleimp_env.operator import OperatorConfig, PhysiologicalOperator, TaskGeometry
+from teleimp_env.operator.arm import ArmDynamics
 from teleimp_env.operator.muscles import (
-    ArmDynamics,
     MuscleModel,
     excitation_for,
     integrate_activation,
