@@ -59,9 +59,29 @@ class InfoMerger:
         present = [i for i, info in enumerate(infos) if info is not None]
         if not present:
             return {}
-        if len(present) < n:
+        reported: list[dict[str, Any]] = [infos[i] for i in present] if len(present) < n else infos  # type: ignore[assignment,misc]
+        columns = self._columns(reported)
+        if columns is None:
             return _partial(infos, present, n)
-        full: list[dict[str, Any]] = infos  # type: ignore[assignment]
+        if len(present) == n:
+            every = np.ones(n, dtype=bool)
+            return columns | {"_" + key: every.copy() for key in columns}  # a mask each, as Gymnasium
+        # Envs that reported nothing (ended, autoreset off) get zeros (None for objects), masked out.
+        mask = np.zeros(n, dtype=bool)
+        mask[present] = True
+        out: dict[str, Any] = {}
+        for key, column in columns.items():
+            full = np.zeros((n, *column.shape[1:]), dtype=column.dtype)
+            if column.dtype == object:
+                full[:] = None
+            full[present] = column
+            out[key] = full
+            out["_" + key] = mask.copy()
+        return out
+
+    def _columns(self, full: list[dict[str, Any]]) -> dict[str, np.ndarray] | None:
+        """Each key's column over the dicts ``full`` (all with the same keys), grouped by kind; ``None``
+        if a value does not fit its key's learned kind (the caller takes the generic path)."""
         keys = tuple(full[0])
         if self._plan is None or self._plan[0] != keys:
             groups: dict[Any, list[str]] = {_FLOAT: [], _INT: [], _BOOL: [], _OBJECT: []}
@@ -86,11 +106,11 @@ class InfoMerger:
                     table = np.array([[info[k] for k in names] for info in full], dtype=dtype)
                 for j, key in enumerate(names):
                     out[key] = table[:, j]
-        except (TypeError, ValueError):
-            return _partial(infos, present, n)
+        except (TypeError, ValueError, KeyError):
+            return None
         for key in groups[_OBJECT]:
             out[key] = _column([info[key] for info in full])
-        return {key: out[key] for key in keys} | {"_" + key: np.ones(n, dtype=bool) for key in keys}
+        return {key: out[key] for key in keys}
 
 
 def _partial(infos: Sequence[dict[str, Any] | None], present: list[int], n: int) -> dict[str, Any]:
