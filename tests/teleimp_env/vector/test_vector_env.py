@@ -164,3 +164,23 @@ def test_bad_actions_and_calls_are_refused():
     with pytest.raises(ValueError, match="unknown"):
         vec.reset(options={"subject": 3})
     vec.close()
+
+
+def test_blocks_that_start_on_the_same_step_are_computed_together():
+    """Before its envs advance, a vector step computes every operator block due on it that can be
+    shared (the linear-preset operator computes its own inside ``advance``)."""
+    from teleimp_env.vector.env import _share_operator_blocks
+
+    vec = PegInHoleVectorEnv(len(PER_ENV), per_env=PER_ENV, **SHARED)
+    vec.reset(seed=3)
+    ops = [env.operator for env in vec.envs]
+    n_block = ops[0].n_block
+    zeros = np.zeros((len(PER_ENV), 9))
+    zeros[:, 3:6] = 300.0
+    for _ in range(n_block):  # through the first block: the next step starts the second
+        vec.step(zeros + np.r_[vec.envs[0].task.start_pos, np.zeros(6)])
+    assert all(op.block_due for op in ops)
+    _share_operator_blocks(vec.envs, np.ones(len(PER_ENV), dtype=bool))
+    linear = [i for i, extra in enumerate(PER_ENV) if extra.get("generator") == "linear"]
+    assert [op.block_due for op in ops] == [i in linear for i in range(len(PER_ENV))]
+    vec.close()
