@@ -17,7 +17,7 @@ from teleimp_env.config import EnvConfig
 from teleimp_env.facts import EnvFacts
 from teleimp_env.network.channel import DelayLine
 from teleimp_env.network.packet_window import PacketWindow
-from teleimp_env.operator import PHASES, RobotView, TaskGeometry, make_operator
+from teleimp_env.operator import PHASES, Operator, RobotView, TaskGeometry, make_operator
 from teleimp_env.operator.blocks import batch_key
 from teleimp_env.packet import (
     FB_FORCE,
@@ -357,14 +357,14 @@ class PegInHoleEnv(gym.Env, EzPickle):
         info = self._info(terms, instability, abort, force, age)
         return self._obs(age), terms.total, terminated, truncated, info
 
-    def operator_block_due(self) -> tuple[Any, np.ndarray | None] | None:
+    def operator_block_due(self) -> tuple[Operator, np.ndarray | None] | None:
         """``(operator, displayed force)`` when the next :meth:`advance` starts an operator block
         that can be computed together with other envs' (after the operator has taken in the
         current view); else ``None``. The vector env computes such blocks for all its envs at
         once (:func:`teleimp_env.operator.blocks.compute_blocks`); ``advance`` then finds the
         block ready. The env's results are the same either way."""
         op = self.operator
-        if not getattr(op, "block_due", False) or batch_key(op) is None:
+        if not op.block_due or batch_key(op) is None:
             return None
         op.observe(self._view)
         return op, self._displayed

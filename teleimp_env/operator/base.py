@@ -119,6 +119,9 @@ class Operator(ABC):
 
     #: Whether :attr:`OperatorStep.raw_emg` is filled.
     provides_raw_emg: bool = False
+    #: Whether the next :meth:`advance` starts a block that :func:`teleimp_env.operator.blocks.
+    #: compute_blocks` can compute (operators without blocks: never).
+    block_due: bool = False
 
     @abstractmethod
     def reset(self, task: TaskGeometry, rng: np.random.Generator) -> OperatorStep:

@@ -23,6 +23,7 @@ The stages (see :mod:`teleimp_env.operator.physiological` for the model):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,12 @@ from teleimp_env.operator.emg_synth import synthesize
 from teleimp_env.operator.envelope import detect
 from teleimp_env.operator.fast_numerics import clip, linear_filter
 from teleimp_env.operator.lockstep import per_person, stacked
-from teleimp_env.operator.muscles import excitation_for, integrate_activation, reachable_activation
+from teleimp_env.operator.muscles import (
+    excitation_for,
+    integrate_activation,
+    pair_forces,
+    reachable_activation,
+)
 
 #: Flat indices into the (6, 9) bilateral update [δx; δv] ← [Φ | Γ]·[δx; δv; f]: Φ[a, i, j] sits at
 #: row a + 3i, column a + 3j, and Γ[a, i] at row a + 3i, column 6 + a.
@@ -40,7 +46,7 @@ _FF_PHI = np.array([(a + 3 * i) * 9 + a + 3 * j for a in range(3) for i in range
 _FF_STEP = np.array([(a + 3 * i) * 9 + 6 + a for a in range(3) for i in range(2)])
 
 
-def batch_key(op: Operator) -> tuple | None:
+def batch_key(op: Operator) -> tuple[Any, ...] | None:
     """What operators must share to compute their blocks together (``None``: only alone).
 
     Recording operators (``record``) compute alone, so do those of the ``linear``/``hard``
@@ -122,7 +128,8 @@ def compute_blocks(ops: Sequence[Operator], displayed: Sequence[np.ndarray | Non
     ref_acc = ref[:, :, 6:9]
     push = net - arm_mass * ref_acc
     push -= weight
-    k_blk = np.add.reduce(stiff, axis=1)  # stiff.mean(axis=1): the sum over the rows / n
+    # stiff.mean(axis=1): each person's sum over the rows (the reduction one person alone runs) / n
+    k_blk = np.array([np.add.reduce(stiff[e], axis=0) for e in range(n_env)])
     k_blk /= n
     arms = [op.arm for op in ops]
     states, phi, step = propagate_many(arms, k_blk, stacked([op._e for op in ops]), push)
@@ -174,8 +181,8 @@ def _excite(
     demand: np.ndarray,
     cocontraction: np.ndarray,
     f_cap: np.ndarray,
-    tau_act: np.ndarray,
-    tau_deact: np.ndarray,
+    tau_act: float | np.ndarray,
+    tau_deact: float | np.ndarray,
 ) -> np.ndarray:
     """Excitations (E, N, 6) whose activations produce ``demand`` (E, N, 3) N at ``cocontraction``.
 
@@ -189,33 +196,21 @@ def _excite(
     dt = ops[0].dt
     f_pair = stacked([op.muscles.f_pair for op in ops])[:, None, :]
     a_ff = stacked([op._a_ff for op in ops])
-    taus = [op.subject.tau_deact for op in ops]
-    taus = taus[0] if len(taus) == 1 else taus
-    a_des = _muscle_forces(demand, cocontraction, f_pair)
+    a_des = pair_forces(demand, cocontraction, f_pair)
     a_des /= f_cap
     clip(a_des, 0.0, 1.0, out=a_des)
-    got = f_cap * reachable_activation(a_des, a_ff, dt, taus)
+    got = f_cap * reachable_activation(a_des, a_ff, dt, tau_deact)
     residual = demand - (got[:, :, 0::2] - got[:, :, 1::2])
-    a_des = _muscle_forces(demand + residual, cocontraction, f_pair)
+    a_des = pair_forces(demand + residual, cocontraction, f_pair)
     a_des /= f_cap
     clip(a_des, 0.0, 1.0, out=a_des)
-    path = reachable_activation(a_des, a_ff, dt, taus)
+    path = reachable_activation(a_des, a_ff, dt, tau_deact)
     before = np.empty(path.shape)  # the path shifted down one period, a_ff on top
     before[:, 0] = a_ff
     before[:, 1:] = path[:, :-1]
     for e, op in enumerate(ops):
         op._a_ff = path[e, -1]
     return excitation_for(path, before, dt, tau_act, tau_deact)
-
-
-def _muscle_forces(force: np.ndarray, cocontraction: np.ndarray, f_pair: np.ndarray) -> np.ndarray:
-    """:meth:`MuscleModel.muscle_forces` for E people: forces (E, N, 3), co-contraction (E, N, 3),
-    pair means ``f_pair`` (E, 1, 3) → (E, N, 6) N."""
-    base = cocontraction * f_pair
-    out = np.empty((*force.shape[:2], 6))
-    out[:, :, 0::2] = base + np.maximum(force, 0.0)
-    out[:, :, 1::2] = base + np.maximum(-force, 0.0)
-    return out
 
 
 __all__ = ["batch_key", "compute_blocks"]

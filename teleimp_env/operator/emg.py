@@ -30,7 +30,10 @@ Signal chain per block (all vectorised over the block's samples; filter states c
    (an Ornstein–Uhlenbeck process per electrode, ``skin_noise·c``), optional 50/60 Hz mains,
    and the amplifier's saturation v_sat·tanh(v/v_sat).
 
-The master's envelope of this raw signal is :mod:`teleimp_env.operator.envelope`.
+This module holds the model's pieces (gains, spectra, mixing, filters); the stateful synthesiser
+that runs the chain block by block, for one person or several in lockstep, is
+:mod:`teleimp_env.operator.emg_synth`. The master's envelope of this raw signal is
+:mod:`teleimp_env.operator.envelope`.
 """
 
 from __future__ import annotations

@@ -150,7 +150,7 @@ class EmgSynthesizer:
         self._last[:N_MUSCLES] = a
 
     def block(self, act: np.ndarray, acc: np.ndarray, spectral_scale: np.ndarray) -> np.ndarray:
-        """Synthesise one block (:func:`~teleimp_env.operator.emg_batch.synthesize` for one person).
+        """Synthesise one block (:func:`~teleimp_env.operator.emg_synth.synthesize` for one person).
 
         Args:
             act: (N, 6) neural excitations of the muscles at the end of each control period.

@@ -3,7 +3,8 @@
 The operator synthesises its signals block by block; per block it clips a handful of small arrays
 and runs a few IIR filters, so the Python-level wrappers of ``np.clip`` and
 ``scipy.signal.lfilter`` cost more than the arithmetic. Two private entry points compute the very
-same numbers without the wrappers:
+same numbers without the wrappers (and :func:`filter_rows` runs one filter over several people's
+rows at once, :func:`same_filter` tells whether they share it):
 
 * :func:`clip` — numpy's ``clip`` ufunc (``numpy._core.umath.clip``), what ``np.clip`` ends up
   calling: ``clip(x, low, high, out=...)``.
@@ -107,6 +108,9 @@ def filter_rows(
             out[e], zf = linear_filter(ba[0], ba[1], x[e], 1, z)
             states.append(zf)
         return out, states
+    order = max(len(filters[0][0]), len(filters[0][1])) - 1
+    if any(np.shape(z) != (rows, order) for z in zi):
+        raise ValueError(f"filter_rows needs each member's zi of shape ({rows}, {order})")
     b, a = filters[0]
     y, zf = linear_filter(
         b, a, x.reshape(n_env * rows, n), 1, np.concatenate(zi)

@@ -17,7 +17,6 @@ The hand's motion about the plan is :mod:`teleimp_env.operator.arm`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 from scipy import signal
@@ -67,13 +66,13 @@ def excitation_for(
         c2 = 1.0 / tau_deact
         fall, c1_4, c1_2 = math.exp(-c2 * dt), 4.0 * c1, 2.0 * c1
     else:  # per person: the same float arithmetic, one person at a time
-        shape = np.shape(tau_act)
+        per_shape = np.shape(tau_act)
         rows = [
             (1.0 / a - 1.0 / d, 1.0 / d)
             for a, d in zip(np.ravel(tau_act).tolist(), np.ravel(tau_deact).tolist(), strict=True)
         ]
         c1, c2, fall, c1_4, c1_2 = (
-            np.array(column).reshape(shape)
+            np.array(column).reshape(per_shape)
             for column in zip(
                 *[(k1, k2, math.exp(-k2 * dt), 4.0 * k1, 2.0 * k1) for k1, k2 in rows], strict=True
             )
@@ -129,7 +128,7 @@ def excitation_for(
 
 
 def reachable_activation(
-    a_des: np.ndarray, a0: np.ndarray, dt: float, tau_deact: float | Sequence[float]
+    a_des: np.ndarray, a0: np.ndarray, dt: float, tau_deact: float | np.ndarray
 ) -> np.ndarray:
     """The activation (N, M) a muscle can follow towards ``a_des`` (N, M), starting from ``a0`` (M,).
 
@@ -137,16 +136,16 @@ def reachable_activation(
     activation decays by γ = exp(−dt/τ_deact) per step, so the reachable path is
     ``r[k] = max(a_des[k], γ·r[k−1])``, i.e. ``max_{j ≤ k} γ^{k−j}·a_des[j]`` (and ``γ^{k+1}·a0``),
     computed at once with a running maximum. For E people at once: ``a_des`` (E, N, M), ``a0``
-    (E, M) and ``tau_deact`` a sequence of E floats.
+    (E, M) and ``tau_deact`` (E, 1, 1) s.
     """
     n = a_des.shape[-2]
     if np.ndim(tau_deact) == 0:
         gamma = math.exp(-dt / tau_deact)
         grow = gamma ** -np.arange(n, dtype=np.float64)[:, None]  # γ^{−k}
         start = gamma * np.asarray(a0)
-    else:
-        gammas = [math.exp(-dt / tau) for tau in tau_deact]
-        grow = np.stack([g ** -np.arange(n, dtype=np.float64)[:, None] for g in gammas])
+    else:  # per person, each γ^{−k} as one person alone computes it
+        gammas = [math.exp(-dt / tau) for tau in np.ravel(tau_deact).tolist()]
+        grow = np.array([g ** -np.arange(n, dtype=np.float64)[:, None] for g in gammas])
         start = np.array(gammas)[:, None] * np.asarray(a0)
     scaled = a_des * grow  # r[k]·γ^{−k} is the running maximum of these
     np.maximum(scaled[..., 0, :], start, out=scaled[..., 0, :])
@@ -189,6 +188,17 @@ def integrate_activation(
     return cum
 
 
+def pair_forces(force: np.ndarray, cocontraction: np.ndarray, f_pair: np.ndarray) -> np.ndarray:
+    """Each pair's muscle forces (…, 6) N for net forces ``force`` (…, 3) N: both muscles at the
+    co-contraction ``cocontraction`` (…, 3) times the pair's mean f_max ``f_pair`` (…, 3) N, the
+    agonist (even columns) adding the positive part of the force, the antagonist the negative."""
+    base = cocontraction * f_pair
+    out = np.empty((*force.shape[:-1], 6))
+    out[..., 0::2] = base + np.maximum(force, 0.0)
+    out[..., 1::2] = base + np.maximum(-force, 0.0)
+    return out
+
+
 class MuscleModel:
     """The six muscles of one subject: force ↔ activation, forces → net force and stiffness."""
 
@@ -204,11 +214,7 @@ class MuscleModel:
         """Required muscle forces (N, 6) N for net forces (N, 3) N and co-contraction (N, 3)
         (per axis, fractions of each pair's mean f_max; an (N,) level applies to every axis)."""
         c = np.asarray(cocontraction, dtype=np.float64)
-        base = (c[:, None] if c.ndim == 1 else c) * self.f_pair
-        out = np.empty((len(force), 6))
-        out[:, 0::2] = base + np.maximum(force, 0.0)
-        out[:, 1::2] = base + np.maximum(-force, 0.0)
-        return out
+        return pair_forces(force, c[:, None] if c.ndim == 1 else c, self.f_pair)
 
     def activation_for(self, muscle_force: np.ndarray, capacity: np.ndarray) -> np.ndarray:
         """Activation (N, 6) in [0, 1] giving ``muscle_force`` (N, 6) N at ``capacity`` (6,)."""

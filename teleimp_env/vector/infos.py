@@ -71,11 +71,7 @@ class InfoMerger:
         mask[present] = True
         out: dict[str, Any] = {}
         for key, column in columns.items():
-            full = np.zeros((n, *column.shape[1:]), dtype=column.dtype)
-            if column.dtype == object:
-                full[:] = None
-            full[present] = column
-            out[key] = full
+            out[key] = _scatter(column, present, n)
             out["_" + key] = mask.copy()
         return out
 
@@ -121,16 +117,19 @@ def _partial(infos: Sequence[dict[str, Any] | None], present: list[int], n: int)
     out: dict[str, Any] = {}
     for key in keys:
         column = _column([infos[i][key] for i in present])  # type: ignore[index]
-        if len(present) == n:
-            out[key] = column
-        else:
-            full = np.zeros((n, *column.shape[1:]), dtype=column.dtype)
-            if column.dtype == object:
-                full[:] = None
-            full[present] = column
-            out[key] = full
+        out[key] = column if len(present) == n else _scatter(column, present, n)
         out["_" + key] = mask.copy()
     return out
+
+
+def _scatter(column: np.ndarray, present: list[int], n: int) -> np.ndarray:
+    """``column`` (one row per reporting env) placed at rows ``present`` of an N-row array; the
+    other rows zero (``None`` for objects)."""
+    full = np.zeros((n, *column.shape[1:]), dtype=column.dtype)
+    if column.dtype == object:
+        full[:] = None
+    full[present] = column
+    return full
 
 
 def env_info(infos: dict[str, Any], i: int) -> dict[str, Any]:

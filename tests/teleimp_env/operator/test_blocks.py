@@ -128,7 +128,7 @@ def test_activation_dynamics_with_per_person_time_constants_equal_each_alone():
     column = lambda v: np.array(v)[:, None, None]  # noqa: E731
     u = excitation_for(a_des, a0[:, None, :], DT, column(tau_act), column(tau_deact))
     act = integrate_activation(u, a0, DT, column(tau_act), column(tau_deact))
-    path = reachable_activation(a_des, a0, DT, tau_deact)
+    path = reachable_activation(a_des, a0, DT, column(tau_deact))
     for e in range(3):
         assert np.array_equal(u[e], excitation_for(a_des[e], a0[e], DT, tau_act[e], tau_deact[e]))
         assert np.array_equal(act[e], integrate_activation(u[e], a0[e], DT, tau_act[e], tau_deact[e]))

@@ -57,3 +57,16 @@ def test_only_this_module_names_a_private_numpy_or_scipy_entry_point():
         and any(s in p.read_text() for s in ("numpy._core", "numpy.core.", "scipy.signal._", "._sigtools"))
     ]
     assert offenders == []
+
+
+def test_filter_rows_of_several_people_equal_separate_filters_and_check_their_states():
+    b, a = signal.butter(2, 0.2)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3, 4, 50))
+    zi = [rng.normal(size=(4, 2)) for _ in range(3)]
+    y, zf = fn.filter_rows([(b, a)] * 3, x, zi)  # shared coefficients: one call on the stacked rows
+    for e in range(3):
+        y0, zf0 = signal.lfilter(b, a, x[e], axis=1, zi=zi[e])
+        assert np.array_equal(y[e], y0) and np.array_equal(zf[e], zf0)
+    with pytest.raises(ValueError, match="zi of shape"):
+        fn.filter_rows([(b, a)] * 3, x, [z[:, :1] for z in zi])

@@ -10,6 +10,7 @@ from gymnasium.vector import AutoresetMode
 import teleimp_env
 from teleimp_env.packet import HAND_POS
 from teleimp_env.vector import PegInHoleVectorEnv
+from teleimp_env.vector.env import _share_operator_blocks
 from teleimp_env.vector.infos import env_info
 
 #: Mixed conditions inside one batch: delays, a subject, jitter, loss, a generator, bilateral.
@@ -169,8 +170,6 @@ def test_bad_actions_and_calls_are_refused():
 def test_blocks_that_start_on_the_same_step_are_computed_together():
     """Before its envs advance, a vector step computes every operator block due on it that can be
     shared (the linear-preset operator computes its own inside ``advance``)."""
-    from teleimp_env.vector.env import _share_operator_blocks
-
     vec = PegInHoleVectorEnv(len(PER_ENV), per_env=PER_ENV, **SHARED)
     vec.reset(seed=3)
     ops = [env.operator for env in vec.envs]
