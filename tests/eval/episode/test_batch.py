@@ -49,10 +49,16 @@ def test_batched_episodes_equal_single_episodes(stack):
 
 @pytest.mark.parametrize("stack", [*agents.STACK_NAMES, "lstm-trusting", "sindy-trusting", "cv-trusting"])
 def test_act_batch_equals_act_for_every_shipped_stack(stack):
-    """Two envs (different delays, one lossy) for 0.5 s: every action and decision the same."""
+    """Three envs (different delays, one lossy, one with ~100-ms outages: partial trust) for 0.5 s:
+    every action and decision the same."""
+    bursts = ["gilbert_elliott", 0.02, 0.02, 0.0, 1.0]
     kwargs, seeds = (
-        [{"delay_ms": 200, "episode_s": 0.5}, {"delay_ms": 60, "loss": 0.2, "episode_s": 0.5}],
-        [3, 4],
+        [
+            {"delay_ms": 200, "episode_s": 0.5},
+            {"delay_ms": 60, "loss": 0.2, "episode_s": 0.5},
+            {"delay_ms": 100, "loss": bursts, "episode_s": 0.5},
+        ],
+        [3, 4, 5],
     )
     batched = run_episodes(stack, kwargs, seeds)
     singles = [run_episode(stack, kw, s) for kw, s in zip(kwargs, seeds, strict=True)]
