@@ -70,7 +70,7 @@ def compute_blocks(ops: Sequence[Operator], displayed: Sequence[np.ndarray | Non
     n_env = len(ops)
     # 1. Per person: perception, plan, co-contraction, task force and the random draws.
     acc_p = np.empty((n_env, n, 3))
-    pos_p, vel_p, c_total, press, plan_time = [], [], [], [], []
+    pos_p, vel_p, c_total, press = [], [], [], []
     tremor = np.empty((n_env, n, 3)) if first.tremor is not None else None
     noise = np.empty((n_env, n, 6)) if cfg.motor_noise else None
     for e, op in enumerate(ops):
@@ -96,7 +96,6 @@ def compute_blocks(ops: Sequence[Operator], displayed: Sequence[np.ndarray | Non
         vel_p.append(vel)
         c_total.append(c)
         press.append(pr)
-        plan_time.append(plan_t)
     c_total = stacked(c_total)
     # 2. Together: demand → excitations → activations.
     subjects = [op.subject for op in ops]
