@@ -137,6 +137,16 @@ def test_the_foresight_preset_pairs_each_stack_with_its_check_and_the_studies_us
     monkeypatch.syspath_prepend(str(folder))
     variants = load_spec(folder / "variants.toml")
     assert set(variants.subjects) == set(VALIDATION_SUBJECTS)
+    # The aligned-first variants chosen there run once on the test people, paired with the preset
+    # (same seed, people, delays and seeds: naive's and the oracle's episodes repeat the preset's).
+    heldout = load_spec(folder / "heldout.toml")
+    assert set(heldout.subjects) == set(TEST_SUBJECTS)
+    assert (heldout.seed, heldout.n_seeds, heldout.subjects) == (spec.seed, spec.n_seeds, spec.subjects)
+    assert (heldout.seeds_per_person, heldout.generators) == (spec.seeds_per_person, spec.generators)
+    assert [(d.name, d.delay_ms) for d in heldout.delays] == [(d.name, d.delay_ms) for d in spec.delays]
+    assert heldout.env == spec.env
+    assert {"naive", "oracle"} < set(heldout.stacks) <= set(variants.stacks) | {"oracle"}
+    assert all(s.endswith("aligned_first") for s in heldout.stacks if s not in ("naive", "oracle"))
 
 
 @pytest.mark.parametrize(
