@@ -78,8 +78,9 @@ class StackBatch:
         self.members = list(members)
         self.name = name if name is not None else str(getattr(self.members[0], "name", "controller"))
         self.privileged = bool(getattr(self.members[0], "privileged", False))
-        #: Whether members read the env's info (privileged, or work-cell keys): pass ``infos``.
-        self.reads_info = reads_info(self.members[0])
+        #: Whether any member reads the env's info (privileged, or work-cell keys: members of one
+        #: name may differ, e.g. an energy observer's twin only in the bilateral envs): pass ``infos``.
+        self.reads_info = any(reads_info(m) for m in self.members)
         self._stacks = all(type(m) is Stack for m in self.members)
         self.kernel = batch_kernel([m.predictor for m in self.members]) if self._stacks else None
 
@@ -127,7 +128,8 @@ class StackBatch:
         on = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
         if on.shape != (n,):
             raise ValueError(f"active must be a ({n},) bool array, got shape {on.shape}")
-        if self.reads_info and infos is None:
+        required = any(reads_info(m) and getattr(m, "workcell_required", True) for m in self.members)
+        if infos is None and required:
             kind = "is privileged" if self.privileged else "reads the work cell from info"
             raise ValueError(f"stack {self.name!r} {kind}: call act_batch(obs, infos)")
         if self.kernel is None:
@@ -136,7 +138,7 @@ class StackBatch:
                 member, row = self.members[i], env_row(obs, i)
                 out[i] = act_on(member, row, infos[i] if infos is not None else None)
             return out
-        return Stack.act_many(self.members, self.kernel, obs, ages, on)
+        return Stack.act_many(self.members, self.kernel, obs, ages, on, infos)
 
 
 def make_batch(name: str, seeds: Sequence[int | None], *, env: Any = None, **kwargs: Any) -> StackBatch:

@@ -16,6 +16,7 @@ from teleimp_env.agents.predictors.kinds import TRAINED_KINDS, predictor_class
 from teleimp_env.agents.predictors.naive import NaivePredictor
 from teleimp_env.agents.registry import resolve
 from teleimp_env.agents.stack import OracleStack, Stack
+from teleimp_env.config import EnvConfig
 from teleimp_env.facts import EnvFacts
 from teleimp_env.operator.subjects import TEST_SUBJECTS
 
@@ -37,6 +38,8 @@ _KWARGS = {
     "intervene": "+fs only: False = check and record, but always act on the prediction",
     "record": "+fs only: keep every finished check in stack.checks",
     "candidates": "+fs only: the candidates a check tries, in order of preference",
+    "twin_lookahead_s": "+eo only: s the observer's twin holds the uncapped command before it lifts "
+    "the speed cap near the work (None: never lift it)",
 }
 #: The keywords only the foresight (``+fs``) stacks take, and their defaults.
 _FS_KWARGS = {
@@ -94,6 +97,12 @@ def _policy_file(name: str, seed: int | None, kwargs: dict[str, Any]) -> Any:
     if not Path(name).is_file():
         raise ValueError(f"no SB3 policy file at {name!r} (a stack name ending in .zip is a policy path)")
     return SB3Controller(name, make, seed=seed, env=kwargs.get("env"), name=name)
+
+
+def _config(kwargs: dict[str, Any]) -> EnvConfig | None:
+    """The env's configuration from ``env=`` (``None`` without it: the default configuration)."""
+    env = kwargs.get("env")
+    return getattr(getattr(env, "unwrapped", env), "config", None) if env is not None else None
 
 
 def _facts(kwargs: dict[str, Any]) -> EnvFacts | None:
@@ -160,6 +169,8 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
     if fs_given and not with_fs:
         given = ", ".join(k + "=" for k in fs_given)
         raise TypeError(f"{given} apply to the {FS_SUFFIX} stacks only, not {name!r}")
+    if "twin_lookahead_s" in kwargs and not with_eo:
+        raise TypeError(f"twin_lookahead_s= applies to the {EO_SUFFIX} stacks only, not {name!r}")
     if "checkpoint" in kwargs:
         if kind == "naive":
             raise TypeError(
@@ -186,7 +197,13 @@ def make(name: str, *, seed: int | None = None, **kwargs: Any) -> Stack | Oracle
     )
     fallback = HoldFallback(**({"hold_damping": kwargs["hold_damping"]} if "hold_damping" in kwargs else {}))
     if with_eo:
-        fallback = EnergyObserver(fallback, facts=_facts(kwargs), bilateral=kwargs.get("bilateral"))
+        fallback = EnergyObserver(
+            fallback,
+            facts=_facts(kwargs),
+            bilateral=kwargs.get("bilateral"),
+            twin_lookahead_s=kwargs.get("twin_lookahead_s", 0.03),
+            config=_config(kwargs),
+        )
     if with_fs:
         return _foresight_stack(name, predictor, gate, fallback, seed, kwargs)
     return Stack(name, predictor, gate, fallback, seed=seed)

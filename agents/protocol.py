@@ -17,7 +17,10 @@ Optional attributes the harness reads when present:
   receives those entries of ``info`` and nothing else. They describe the remote work cell, not
   the operator (``hole_pos``: where the fixture stands, which the env draws at each reset and a
   real cell knows from its own calibration), so such a controller is an entrant, ranked with the
-  others (the ``+fs`` stacks, whose twin needs the fixture).
+  others (the ``+fs`` stacks, whose twin needs the fixture, and the ``+eo`` stacks, whose energy
+  observer lifts its speed cap where its twin foresees no contact).
+* ``workcell_required`` (bool, default True): False when ``act`` also works without those
+  entries (``info=None``): the ``+eo`` stacks then cap everywhere near the work.
 * ``decision`` (:class:`~teleimp_env.agents.base.Decision` or None): the intent it acted on this
   step (prediction, spread, horizon, trust); logged so reports can score predictions.
 * ``name`` (str): a label for logs and figures.
@@ -75,6 +78,8 @@ def info_for(controller: Any, info: Mapping[str, Any] | None) -> dict[str, Any] 
             f"controller {getattr(controller, 'name', controller)!r} asks for info keys {unknown}; "
             f"workcell_keys may name only {list(WORKCELL_KEYS)}"
         )
+    if info is None and not getattr(controller, "workcell_required", True):
+        return None  # it does without (a Stack whose energy observer then caps everywhere)
     if info is None:
         raise ValueError(
             f"controller {getattr(controller, 'name', controller)!r} needs the env's info for {list(keys)}"

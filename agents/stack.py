@@ -72,8 +72,23 @@ class Stack:
             return True
         return False
 
+    #: A stack runs without the work-cell entries it asks for (its fallback then does without).
+    workcell_required = False
+
+    @property
+    def workcell_keys(self) -> tuple[str, ...]:
+        """The ``info`` entries the fallback uses (the energy observer's twin: ``hole_pos``)."""
+        return tuple(getattr(self.fallback, "workcell_keys", ()))
+
+    def _see_workcell(self, info: Mapping | None) -> None:
+        """Hand the fallback the fixture's place from ``info`` (when it takes one)."""
+        if info is not None and "hole_pos" in info and getattr(self.fallback, "workcell_keys", ()):
+            self.fallback.place_fixture(info["hole_pos"])
+
     def act(self, obs: dict[str, np.ndarray], info: dict | None = None) -> np.ndarray:
-        """The (9,) action for the env's observation dict (``info`` is ignored)."""
+        """The (9,) action for the env's observation dict; ``info`` may carry the work cell's
+        ``hole_pos`` for a fallback that uses it (:attr:`workcell_keys`)."""
+        self._see_workcell(info)
         age, intent, trust = self._predict(obs)
         action = self.fallback.command(intent, obs, trust)
         self._decide(intent, age, trust, action)
@@ -102,6 +117,7 @@ class Stack:
         obs: Mapping[str, np.ndarray],
         ages: np.ndarray,
         on: np.ndarray,
+        infos: Sequence[Mapping | None] | None = None,
     ) -> np.ndarray:
         """:meth:`act` of every stack ``stacks[i]`` with ``on[i]`` on env i of a batched ``obs``,
         the predictors' work through ``kernel`` (their batch); exactly what N ``act`` calls give.
@@ -112,6 +128,7 @@ class Stack:
             obs: the vector env's observation (each key ``(N, ...)``).
             ages: (N,) s, ``obs["packet_age"][:, 0]``.
             on: (N,) bool, the stacks that act; the others' rows are zeros.
+            infos: per-env infos (or ``None``), for the stacks' :attr:`workcell_keys`.
 
         Returns:
             (N, 9) actions; each acting stack's ``decision`` is set as :meth:`act` sets it.
@@ -137,6 +154,8 @@ class Stack:
         out = np.zeros((n, 9))
         for i in np.flatnonzero(on).tolist():
             st, age, intent = stacks[i], float(ages[i]), intents[i]
+            if infos is not None:
+                st._see_workcell(infos[i])
             trust = 0.0 if intent is None else st.gate.trust(intent, age, age - st._arrival_age)
             action = st.fallback.command(intent, {key: value[i] for key, value in obs.items()}, trust)
             st._decide(intent, age, trust, action)

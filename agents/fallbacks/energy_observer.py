@@ -46,6 +46,20 @@ classic one of time-domain passivity: the two-port budget starts at zero, brushi
 while aligning spends it, and only the operator pushing against the force they feel refills it,
 a round trip later; with no energy coming from the operator the robot slows to a halt at the
 work, holding what it touches without pushing further.
+
+**Twin clearance** (the default, ``twin_lookahead_s=0.03``). The cap's price is paid on motions
+that would touch nothing: the hover's alignment moves, a clean descent in the hole. A twin of the
+remote robot (:class:`~teleimp_env.agents.foresight.twin.Twin`, placed at the fixture from the
+work cell's ``hole_pos``, which the stack passes to :meth:`EnergyObserver.place_fixture`) tells
+the two apart: on every step on which the cap would apply, the twin is synced to the measured
+state (peg tip, slide velocities, wrist angles) under the command in force, the uncapped command
+is held on it for ``twin_lookahead_s``, and if the peg touches nothing in that future the cap is
+lifted for this step (the tank, the stiffness cap and the deficit damping stay). Otherwise the
+observer caps as above, with the look-ahead (30 ms, several braking time constants ``m/D_max``)
+left to brake before the contact the twin foresaw. It is not a proof of passivity (the twin
+knows neither the operator's next command nor the wrist's velocity); it is measured: zero
+violation steps on the validation and the test people (docs/controllers.md). Without the
+fixture's place the observer caps wherever it would.
 """
 
 from __future__ import annotations
@@ -57,6 +71,8 @@ import numpy as np
 from teleimp_env.action import ACTION_HIGH, ACTION_LOW, D_D, DAMPING_MAX, K_D, X_D
 from teleimp_env.agents.base import Fallback, Intent, control_dt_from, newest_packet
 from teleimp_env.agents.fallbacks.hold import HoldFallback
+from teleimp_env.agents.foresight.twin import Twin
+from teleimp_env.config import EnvConfig
 from teleimp_env.facts import EnvFacts, default_facts
 from teleimp_env.packet import MASTER_ENERGY
 from teleimp_env.passivity import damping_dissipation, split_power, stiffness_injection
@@ -121,6 +137,13 @@ class EnergyObserver(Fallback):
             with ``brake_envelope``, the downward speed is held to the braking envelope.
         brake_envelope: cap only the motion that can reach the workpiece (the module docstring;
             studied with ``approach_guard_m=0.002``). Default ``False``.
+        twin_lookahead_s: s, in [2·dt, 0.5], or ``None``: on a step where the two-port cap would
+            apply, hold the uncapped command this long on a twin of the remote robot and lift the
+            cap if the peg touches nothing (the module docstring, *Twin clearance*). Needs the
+            fixture's place (:meth:`place_fixture`; stacks pass ``info["hole_pos"]``); without
+            it, or with ``None``, the cap applies wherever it would. Default 0.03.
+        config: the env's configuration (``env.unwrapped.config``), for the twin's scene; ``None``
+            takes the default configuration's.
     """
 
     name = "eo"
@@ -139,6 +162,8 @@ class EnergyObserver(Fallback):
         force_gain: float = 1.3,
         approach_guard_m: float = 0.01,
         brake_envelope: bool = False,
+        twin_lookahead_s: float | None = 0.03,
+        config: EnvConfig | None = None,
     ) -> None:
         for name, value in (
             ("impact_gain", impact_gain),
@@ -178,7 +203,35 @@ class EnergyObserver(Fallback):
         self.v_floor = float(v_floor)
         self.sensor_mass_kg = float(sensor_mass_kg)
         self.force_gain = float(force_gain)
+        if config is not None and not isinstance(config, EnvConfig):
+            raise TypeError(f"config must be the env's EnvConfig (env.unwrapped.config), got {config!r}")
+        self._config = config if config is not None else EnvConfig()
+        self.twin_lookahead_s = None
+        if twin_lookahead_s is not None:
+            dt = self._config.control_dt
+            self.twin_lookahead_s = check_real("twin_lookahead_s", twin_lookahead_s, 2 * dt, 0.5, "s")
+        self.twin: Twin | None = None  # built when the fixture is first placed
+        self._hole: tuple[float, ...] | None = None
         self.reset()
+
+    @property
+    def workcell_keys(self) -> tuple[str, ...]:
+        """``("hole_pos",)`` when the twin clearance can apply (two-port mode possible), else ``()``:
+        the stack passes these ``info`` entries to :meth:`place_fixture`."""
+        return ("hole_pos",) if self.twin_lookahead_s is not None and self.bilateral is not False else ()
+
+    def place_fixture(self, hole_pos: np.ndarray) -> None:
+        """Tell the twin where the workpiece stands (``hole_pos`` (3,) m, the env's
+        ``info["hole_pos"]``); a no-op when it has not moved or the clearance is off."""
+        if self.twin_lookahead_s is None:
+            return
+        hole = tuple(np.asarray(hole_pos, dtype=np.float64).tolist())
+        if hole == self._hole:
+            return
+        if self.twin is None:
+            self.twin = Twin(self._config)
+        self.twin.place_fixture(np.array(hole))
+        self._hole = hole
 
     def reset(self) -> None:
         self.inner.reset()
@@ -189,6 +242,9 @@ class EnergyObserver(Fallback):
         self._prev: np.ndarray | None = None  # last action
         self._v_prev = np.zeros(3)
         self._touching = False
+        self._wrist: np.ndarray | None = None
+        self.twin_checks = 0  # steps this episode on which the twin was asked
+        self.twin_cleared = 0  # … and foresaw no contact (the cap lifted)
 
     # ------------------------------------------------------------------ observer
     def _observe(self, obs: dict[str, np.ndarray]) -> None:
@@ -226,6 +282,7 @@ class EnergyObserver(Fallback):
         """The inner fallback's action, made passive; (9,) within the env's bounds."""
         action = np.array(self.inner.command(intent, obs, trust), dtype=np.float64)
         self._observe(obs)
+        self._wrist = obs.get("wrist_angles")
         s = self.state
         pos = np.asarray(obs["robot_pos"], dtype=np.float64)
         v = self._v_prev
@@ -258,6 +315,8 @@ class EnergyObserver(Fallback):
         """
         s = self.state
         top = self.surface_z_m + self.approach_guard_m
+        if pos[2] < top and self._clear_ahead(action, pos, v):
+            return 0.0
         if not self.brake_envelope:  # the default: the cap on every axis in the guard zone, else off
             if pos[2] >= top:
                 return 0.0
@@ -284,6 +343,20 @@ class EnergyObserver(Fallback):
         damping_z = 2.0 * np.sqrt(k_z * self.mass_kg) + min(action[D_D][2] + extra[2], DAMPING_MAX)
         action[2] = pos[2] + max(action[2] - pos[2], -v_allow * damping_z / k_z)  # x_d's z
         return extra
+
+    def _clear_ahead(self, action: np.ndarray, pos: np.ndarray, v: np.ndarray) -> bool:
+        """Whether the twin, synced to the measured state under the command in force, foresees no
+        contact at all while ``action`` (the uncapped command, (9,)) is held for
+        ``twin_lookahead_s``. ``False`` without a twin, a fixture or the wrist's angles."""
+        twin = self.twin
+        if twin is None or self._wrist is None or self._prev is None:
+            return False
+        twin.sync(pos, v, self._wrist, self._prev)
+        n = max(1, round(self.twin_lookahead_s / twin.control_dt))
+        clear = twin.rollout(np.tile(action, (n, 1))).peak_force_n == 0.0
+        self.twin_checks += 1
+        self.twin_cleared += clear
+        return clear
 
     def _v_max(self) -> float:
         """m/s, the speed whose booked impact energy the two-port budget still covers."""

@@ -84,6 +84,7 @@ class ForesightStack(Stack):
     """
 
     workcell_keys = ("hole_pos",)
+    workcell_required = True
 
     def __init__(
         self,
@@ -140,6 +141,7 @@ class ForesightStack(Stack):
                 f"stack {self.name!r} needs info['hole_pos'] (the fixture's place) for its twin: "
                 "call act(obs, info), as the harness does for controllers with workcell_keys"
             )
+        self._see_workcell(info)
         hole = tuple(np.asarray(info["hole_pos"], dtype=np.float64).tolist())
         if hole != self._hole:
             self._hole_pos = np.array(hole)

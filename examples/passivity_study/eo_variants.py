@@ -15,8 +15,11 @@ from teleimp_env.agents.fallbacks.energy_observer import EnergyObserver
 from teleimp_env.agents.stack import Stack
 from teleimp_env.facts import default_facts
 
-#: Observer keyword arguments of each variant (the rest are the defaults).
+#: Observer keyword arguments of each variant (the rest are the defaults). Every variant caps
+#: wherever it would (no twin clearance, ``twin_lookahead_s=None``): ``capped`` is the observer
+#: as it was before the twin clearance became the default, the others change one setting of it.
 VARIANTS: dict[str, dict[str, Any]] = {
+    "capped": {},
     "gain1": {"impact_gain": 1.0},
     "allow5": {"w_allowance_j": 0.005},
     "envelope": {"brake_envelope": True, "approach_guard_m": 0.002},
@@ -28,7 +31,7 @@ def build(kind: str, variant: str, seed: int | None = None, env: Any = None) -> 
     """The ``kind`` stack with the observer variant ``variant`` (for ``env``'s facts)."""
     base = agents.make(kind, seed=seed, env=env)
     facts = env.unwrapped.facts if env is not None else default_facts()
-    observer = EnergyObserver(base.fallback, facts=facts, **VARIANTS[variant])
+    observer = EnergyObserver(base.fallback, facts=facts, twin_lookahead_s=None, **VARIANTS[variant])
     return Stack(f"{kind}+eo-{variant}", base.predictor, base.gate, observer, seed=seed)
 
 
