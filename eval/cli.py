@@ -201,6 +201,12 @@ def _add_bench(sub: Any) -> None:
     p.add_argument("target", choices=("env", "agents", "tournament", "scaling"), help="what to measure")
     p.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
     p.add_argument("--plot", default=None, help="scaling only: write the figure to this .png file")
+    p.add_argument("--stacks", default=None, help="agents only: comma-separated stack names (default: all)")
+    p.add_argument(
+        "--bilateral",
+        action="store_true",
+        help="agents only: time act() in force-feedback mode (the energy observer's two-port controller)",
+    )
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -347,7 +353,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
             return _fail("bench", ValueError(why))
         if not str(args.plot).lower().endswith(".png"):
             return _fail("bench", ValueError(f"--plot must name a .png file, got {args.plot!r}"))
-    result = run_bench(args.target)
+    options: dict[str, Any] = {}
+    if args.stacks is not None or args.bilateral:
+        if args.target != "agents":
+            why = f"--stacks and --bilateral apply to 'agents', not {args.target!r}"
+            return _fail("bench", ValueError(why))
+        if args.stacks is not None:
+            options["stacks"] = [s.strip() for s in args.stacks.split(",") if s.strip()]
+        options["bilateral"] = args.bilateral
+    try:
+        result = run_bench(args.target, **options)
+    except ValueError as err:
+        return _fail("bench", err)
     print(to_json(result) if args.json else format_bench(args.target, result))
     if args.plot is not None:
         from teleimp_env.eval.bench.scaling import write_scaling_png

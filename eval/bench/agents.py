@@ -56,10 +56,13 @@ def one_thread() -> Iterator[None]:
             torch.set_num_threads(previous)
 
 
-def time_stack(name: str, n_steps: int, seed: int, delay_ms: float, warmup: int) -> np.ndarray:
-    """act() durations (s) of stack ``name`` over ``n_steps`` env steps (episodes restart)."""
-    stack = agents.make(name, seed=seed)
-    env = gym.make(teleimp_env.ENV_ID, delay_ms=delay_ms, subject=6)
+def time_stack(
+    name: str, n_steps: int, seed: int, delay_ms: float, warmup: int, bilateral: bool = False
+) -> np.ndarray:
+    """act() durations (s) of stack ``name`` over ``n_steps`` env steps (episodes restart); with
+    ``bilateral`` in force-feedback mode, the stack built for the env (``env=``)."""
+    env = gym.make(teleimp_env.ENV_ID, delay_ms=delay_ms, subject=6, force_feedback=bilateral)
+    stack = agents.make(name, seed=seed, **({"env": env} if bilateral else {}))
     obs, info = env.reset(seed=seed)
     stack.reset(seed=seed)
     times = np.empty(n_steps)
@@ -80,9 +83,13 @@ def time_stack(name: str, n_steps: int, seed: int, delay_ms: float, warmup: int)
     return times
 
 
-def time_batch(name: str, n_envs: int, n_steps: int, seed: int, delay_ms: float, warmup: int) -> np.ndarray:
+def time_batch(
+    name: str, n_envs: int, n_steps: int, seed: int, delay_ms: float, warmup: int, bilateral: bool = False
+) -> np.ndarray:
     """Per-env shares (s) of ``act_batch`` over ``n_steps`` vector-env steps of ``n_envs`` envs."""
-    vec = gym.make_vec(teleimp_env.ENV_ID, num_envs=n_envs, delay_ms=delay_ms, subject=6)
+    vec = gym.make_vec(
+        teleimp_env.ENV_ID, num_envs=n_envs, delay_ms=delay_ms, subject=6, force_feedback=bilateral
+    )
     seeds = [seed + i for i in range(n_envs)]
     batch = agents.make_batch(name, seeds, env=vec)
     obs, vinfo = vec.reset(seed=seeds)
@@ -112,6 +119,7 @@ def bench_agents(
     seed: int = 0,
     delay_ms: float = 200.0,
     warmup: int = 100,
+    bilateral: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Latency of ``act()`` per stack, measured on one thread.
 
@@ -121,6 +129,8 @@ def bench_agents(
         seed: env and stack seed.
         delay_ms: one-way delay of the env (sets the prediction horizon).
         warmup: untimed calls first.
+        bilateral: run the env in force-feedback mode (the energy observer's two-port controller
+            and its twin clearance act there, and only there).
 
     Returns:
         per stack ``{"p50_ms", "p99_ms", "mean_ms", "max_ms", "n", "batch_p50_ms", "batch_p99_ms"}``.
@@ -130,14 +140,16 @@ def bench_agents(
         problem = check_stack(n)
         if problem is not None:
             raise ValueError(problem)
+    if bilateral not in (True, False):
+        raise ValueError(f"bilateral must be True or False, got {bilateral!r}")
     if not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps must be an int >= 1, got {n_steps!r}")
     results: dict[str, dict[str, float]] = {}
     with one_thread():
         for name in names:
-            t = 1e3 * time_stack(name, n_steps, seed, delay_ms, warmup)
+            t = 1e3 * time_stack(name, n_steps, seed, delay_ms, warmup, bilateral)
             batch_steps = max(n_steps // BATCH_N, 1)
-            tb = 1e3 * time_batch(name, BATCH_N, batch_steps, seed, delay_ms, warmup // BATCH_N)
+            tb = 1e3 * time_batch(name, BATCH_N, batch_steps, seed, delay_ms, warmup // BATCH_N, bilateral)
             results[name] = {
                 "p50_ms": float(np.percentile(t, 50)),
                 "p99_ms": float(np.percentile(t, 99)),

@@ -20,8 +20,21 @@ def test_report_has_percentiles_per_stack_and_restores_threads():
     assert "lstm+eo" in format_table(result)
 
 
+def test_bilateral_mode_runs_the_observer_with_its_twin_and_the_cli_takes_stacks(capsys):
+    from teleimp_env.eval.cli import main
+
+    result = bench_agents(["naive+eo"], n_steps=40, warmup=5, bilateral=True)
+    assert 0.0 < result["naive+eo"]["p50_ms"] <= result["naive+eo"]["p99_ms"]
+    assert main(["bench", "agents", "--stacks", "naive", "--bilateral", "--json"]) == 0
+    assert '"naive"' in capsys.readouterr().out
+    assert main(["bench", "env", "--bilateral"]) != 0
+    assert "--stacks and --bilateral apply to 'agents', not 'env'" in capsys.readouterr().err
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown stack 'kalman'; valid stacks: naive"):
         bench_agents(["kalman"])
     with pytest.raises(ValueError, match="n_steps must be an int >= 1"):
         bench_agents(["naive"], n_steps=0)
+    with pytest.raises(ValueError, match="bilateral must be True or False"):
+        bench_agents(["naive"], bilateral="yes")
