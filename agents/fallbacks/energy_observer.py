@@ -353,7 +353,7 @@ class EnergyObserver(Fallback):
             return False
         twin.sync(pos, v, self._wrist, self._prev)
         n = max(1, round(self.twin_lookahead_s / twin.control_dt))
-        clear = twin.rollout(np.tile(action, (n, 1))).peak_force_n == 0.0
+        clear = not twin.touches(action, n)
         self.twin_checks += 1
         self.twin_cleared += clear
         return clear

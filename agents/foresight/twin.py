@@ -160,6 +160,23 @@ class Twin:
         robot.command(synced[X_D], synced[K_D], synced[D_D])
         return TwinRun(self, np.clip(commands, ACTION_LOW, ACTION_HIGH))
 
+    def touches(self, command: np.ndarray, n_periods: int) -> bool:
+        """Whether the peg meets any contact force while ``command`` ((9,), clipped to the action
+        bounds) is held for ``n_periods`` control periods from the synced state: the answer of
+        ``rollout(np.tile(command, (n_periods, 1))).peak_force_n != 0``, stopping at the first
+        contact and without recording the run."""
+        if self._synced_command is None:
+            raise RuntimeError("Twin.sync(...) must be called before a rollout")
+        robot = self.robot
+        mujoco.mj_setState(self.model, robot.data, self._snapshot, _STATE)
+        row = np.clip(np.asarray(command, dtype=np.float64), ACTION_LOW, ACTION_HIGH)
+        robot.command(row[X_D], row[K_D], row[D_D])
+        for _ in range(max(int(n_periods), 0)):
+            robot.step()
+            if norm(robot.contact_force()) != 0.0:  # NaN too, as peak_force_n == 0 fails for it
+                return True
+        return False
+
     def rollout(self, commands: np.ndarray) -> TwinVerdict:
         """Step the twin through ``commands`` ((T, 9), see :meth:`begin`) from the synced state,
         all at once."""

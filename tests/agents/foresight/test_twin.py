@@ -127,3 +127,35 @@ def test_bad_twin_input_names_the_parameter(env):
         twin.rollout(np.zeros((3, 6)))
     with pytest.raises(TypeError, match="config must be the env's EnvConfig"):
         Twin({"delay_ms": 0})
+
+
+def test_touches_answers_what_a_held_rollout_would(env):
+    """``touches(command, n)`` is ``rollout(np.tile(command, (n, 1))).peak_force_n != 0`` (the
+    energy observer's clearance question), for held commands into free space, onto the fixture's
+    top and into the hole, from states of a real episode; and it leaves the next rollout as it was."""
+    obs, info = env.reset(seed=3)
+    hole = info["hole_pos"]
+    rng = np.random.default_rng(0)
+    above, side, off_axis, down = (
+        np.array(v) for v in ([0, 0, 0.02], [0.003, 0, 0], [0.008, 0, -0.01], [0, 0, 0.01])
+    )
+    commands, answers = [], []
+    for k in range(40):
+        obs, *_ = env.step(np.concatenate((hole + above, np.full(3, 800.0), np.zeros(3))))
+        if k % 4:
+            continue
+        here = obs["robot_pos"]
+        twin = _twin_at(env, hole, obs, np.concatenate((here, np.full(3, 800.0), np.zeros(3))))
+        for target in (here + side, hole + off_axis, hole - down):
+            stiffness = rng.uniform(200.0, 3000.0, 3)
+            command = np.concatenate((target, stiffness, rng.uniform(0.0, 50.0, 3)))
+            for n in (5, 15, 40):
+                want = twin.rollout(np.tile(command, (n, 1))).peak_force_n != 0.0
+                assert twin.touches(command, n) == want
+                answers.append(want)
+        commands.append(command)
+        again = twin.rollout(np.tile(command, (15, 1)))
+        assert np.array_equal(again.contact_force_n, twin.rollout(np.tile(command, (15, 1))).contact_force_n)
+    assert any(answers) and not all(answers)  # both answers were exercised
+    with pytest.raises(RuntimeError, match="sync"):
+        Twin(env.unwrapped.config).touches(commands[0], 5)
