@@ -81,6 +81,8 @@ class StackBatch:
         #: Whether any member reads the env's info (privileged, or work-cell keys: members of one
         #: name may differ, e.g. an energy observer's twin only in the bilateral envs): pass ``infos``.
         self.reads_info = any(reads_info(m) for m in self.members)
+        #: Whether ``act_batch`` must be given the infos (a member cannot act without them).
+        self.needs_info = any(reads_info(m) and getattr(m, "workcell_required", True) for m in self.members)
         self._stacks = all(type(m) is Stack for m in self.members)
         self.kernel = batch_kernel([m.predictor for m in self.members]) if self._stacks else None
 
@@ -128,8 +130,7 @@ class StackBatch:
         on = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
         if on.shape != (n,):
             raise ValueError(f"active must be a ({n},) bool array, got shape {on.shape}")
-        required = any(reads_info(m) and getattr(m, "workcell_required", True) for m in self.members)
-        if infos is None and required:
+        if infos is None and self.needs_info:
             kind = "is privileged" if self.privileged else "reads the work cell from info"
             raise ValueError(f"stack {self.name!r} {kind}: call act_batch(obs, infos)")
         if self.kernel is None:

@@ -16,6 +16,7 @@ seeded by ``seed`` and re-seeded by ``reset(seed=...)``; the same seed gives the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class Stack:
         """The ``info`` entries the fallback uses (the energy observer's twin: ``hole_pos``)."""
         return tuple(getattr(self.fallback, "workcell_keys", ()))
 
-    def _see_workcell(self, info: Mapping | None) -> None:
+    def _see_workcell(self, info: Mapping[str, Any] | None) -> None:
         """Hand the fallback the fixture's place from ``info`` (when it takes one)."""
         if info is not None and "hole_pos" in info and getattr(self.fallback, "workcell_keys", ()):
             self.fallback.place_fixture(info["hole_pos"])
@@ -117,7 +118,7 @@ class Stack:
         obs: Mapping[str, np.ndarray],
         ages: np.ndarray,
         on: np.ndarray,
-        infos: Sequence[Mapping | None] | None = None,
+        infos: Sequence[Mapping[str, Any] | None] | None = None,
     ) -> np.ndarray:
         """:meth:`act` of every stack ``stacks[i]`` with ``on[i]`` on env i of a batched ``obs``,
         the predictors' work through ``kernel`` (their batch); exactly what N ``act`` calls give.

@@ -360,11 +360,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
             return _fail("bench", ValueError(why))
         if args.stacks is not None:
             options["stacks"] = [s.strip() for s in args.stacks.split(",") if s.strip()]
+            if not options["stacks"]:
+                return _fail(
+                    "bench", ValueError(f"--stacks must name at least one stack, got {args.stacks!r}")
+                )
         options["bilateral"] = args.bilateral
-    try:
-        result = run_bench(args.target, **options)
-    except ValueError as err:
-        return _fail("bench", err)
+        try:
+            result = run_bench(args.target, **options)
+        except ValueError as err:  # an unknown stack name
+            return _fail("bench", err)
+    else:
+        result = run_bench(args.target)
     print(to_json(result) if args.json else format_bench(args.target, result))
     if args.plot is not None:
         from teleimp_env.eval.bench.scaling import write_scaling_png

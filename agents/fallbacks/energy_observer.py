@@ -40,18 +40,20 @@ held to a braking envelope, ``v_max + (D_max/m)·h`` with ``h`` the height above
 one control step of travel, the speed that pure damping (``dv/dx = −D/m`` at the env's damping
 limit ``D_max``) can still bring down to ``v_max`` before the band. It frees the hovering
 robot's alignment moves, but on the validation people it did not insert more often than the
-default (pooled success of the five main ``+eo`` stacks 0.49 vs 0.54, both with zero violations;
-docs/controllers.md records the study), so it is not the default. Either way the price is the
-classic one of time-domain passivity: the two-port budget starts at zero, brushing the surface
-while aligning spends it, and only the operator pushing against the force they feel refills it,
-a round trip later; with no energy coming from the operator the robot slows to a halt at the
-work, holding what it touches without pushing further.
+capped observer (pooled success of the five main ``+eo`` stacks 0.49 vs 0.54, both with zero
+violations; docs/controllers.md records the study), so it is not the default. Either way, on
+the steps it caps, the price is the classic one of time-domain passivity: the two-port budget
+starts at zero, brushing the surface while aligning spends it, and only the operator pushing
+against the force they feel refills it, a round trip later; with no energy coming from the
+operator the robot slows to a halt at the work, holding what it touches without pushing further.
 
 **Twin clearance** (the default, ``twin_lookahead_s=0.03``). The cap's price is paid on motions
 that would touch nothing: the hover's alignment moves, a clean descent in the hole. A twin of the
 remote robot (:class:`~teleimp_env.agents.foresight.twin.Twin`, placed at the fixture from the
 work cell's ``hole_pos``, which the stack passes to :meth:`EnergyObserver.place_fixture`) tells
-the two apart: on every step on which the cap would apply, the twin is synced to the measured
+the two apart: on every step on which the cap would apply below ``surface_z_m +
+approach_guard_m`` (with ``brake_envelope``, above that band the envelope applies unchecked), the
+twin is synced to the measured
 state (peg tip, slide velocities, wrist angles) under the command in force, the uncapped command
 is held on it for ``twin_lookahead_s``, and if the peg touches nothing in that future the cap is
 lifted for this step (the tank, the stiffness cap and the deficit damping stay). Otherwise the
@@ -64,6 +66,7 @@ fixture's place the observer caps wherever it would.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -206,10 +209,19 @@ class EnergyObserver(Fallback):
         if config is not None and not isinstance(config, EnvConfig):
             raise TypeError(f"config must be the env's EnvConfig (env.unwrapped.config), got {config!r}")
         self._config = config if config is not None else EnvConfig()
-        self.twin_lookahead_s = None
+        self.twin_lookahead_s: float | None = None
         if twin_lookahead_s is not None:
             dt = self._config.control_dt
             self.twin_lookahead_s = check_real("twin_lookahead_s", twin_lookahead_s, 2 * dt, 0.5, "s")
+            scene = self._config.scene
+            if (self._config.control_dt, scene.fixture_height) != (self.facts.control_dt, self.surface_z_m):
+                raise ValueError(
+                    "the twin's scene (config) is not the env's (facts): control period "
+                    f"{self._config.control_dt} vs {self.facts.control_dt} s, fixture top "
+                    f"{scene.fixture_height} vs {self.surface_z_m} m; pass config=env.unwrapped.config "
+                    "(agents.make(name, env=env) does) or twin_lookahead_s=None"
+                )
+        self._warned_unplaced = False
         self.twin: Twin | None = None  # built when the fixture is first placed
         self._hole: tuple[float, ...] | None = None
         self.reset()
@@ -349,6 +361,15 @@ class EnergyObserver(Fallback):
         contact at all while ``action`` (the uncapped command, (9,)) is held for
         ``twin_lookahead_s``. ``False`` without a twin, a fixture or the wrist's angles."""
         twin = self.twin
+        if twin is None and self.twin_lookahead_s is not None and not self._warned_unplaced:
+            self._warned_unplaced = True
+            warnings.warn(
+                "EnergyObserver: two-port mode, but the fixture's place was never given, so the speed "
+                "cap applies everywhere near the work; pass the env's info to act(obs, info) (the "
+                "harnesses do) or build the stack with twin_lookahead_s=None",
+                UserWarning,
+                stacklevel=4,
+            )
         if twin is None or self._wrist is None or self._prev is None:
             return False
         twin.sync(pos, v, self._wrist, self._prev)

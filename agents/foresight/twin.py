@@ -165,13 +165,15 @@ class Twin:
         bounds) is held for ``n_periods`` control periods from the synced state: the answer of
         ``rollout(np.tile(command, (n_periods, 1))).peak_force_n != 0``, stopping at the first
         contact and without recording the run."""
+        if isinstance(n_periods, bool) or not isinstance(n_periods, (int, np.integer)) or n_periods < 1:
+            raise ValueError(f"n_periods must be an int >= 1, got {n_periods!r}")
         if self._synced_command is None:
             raise RuntimeError("Twin.sync(...) must be called before a rollout")
         robot = self.robot
         mujoco.mj_setState(self.model, robot.data, self._snapshot, _STATE)
         row = np.clip(np.asarray(command, dtype=np.float64), ACTION_LOW, ACTION_HIGH)
         robot.command(row[X_D], row[K_D], row[D_D])
-        for _ in range(max(int(n_periods), 0)):
+        for _ in range(int(n_periods)):
             robot.step()
             if norm(robot.contact_force()) != 0.0:  # NaN too, as peak_force_n == 0 fails for it
                 return True

@@ -129,6 +129,11 @@ class FilmingStack:
         return tuple(getattr(self.stack, "workcell_keys", ()))
 
     @property
+    def workcell_required(self) -> bool:
+        """Whether the wrapped stack needs those keys (else it also runs without ``info``)."""
+        return bool(getattr(self.stack, "workcell_required", True))
+
+    @property
     def decision(self) -> Any:
         """The wrapped stack's last decision."""
         return getattr(self.stack, "decision", None)

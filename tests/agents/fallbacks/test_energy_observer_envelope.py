@@ -24,8 +24,13 @@ def _intent(pos):
 
 
 def _observer() -> EnergyObserver:
-    return EnergyObserver(
-        bilateral=True, brake_envelope=True, approach_guard_m=0.001, w_allowance_j=0.0005, impact_gain=4.0
+    return EnergyObserver(  # the envelope rule itself: no twin clearance on top
+        bilateral=True,
+        brake_envelope=True,
+        approach_guard_m=0.001,
+        w_allowance_j=0.0005,
+        impact_gain=4.0,
+        twin_lookahead_s=None,
     )
 
 
@@ -111,7 +116,7 @@ def test_in_the_hole_every_direction_is_capped():
 
 def test_the_old_rule_is_kept_behind_brake_envelope_false():
     """``brake_envelope=False`` caps every axis inside the (10-mm) guard zone (the default)."""
-    eo = EnergyObserver(bilateral=True, brake_envelope=False, approach_guard_m=0.01)
+    eo = EnergyObserver(bilateral=True, brake_envelope=False, approach_guard_m=0.01, twin_lookahead_s=None)
     pos = np.array([0.0, 0.0, 0.047])
     action = _two_commands(eo, pos, (0.05, 0.0, 0.0), pos + np.array([0.02, 0.0, 0.0]))
     assert action[0] < 0.02 and np.all(action[6:] > 0.0)

@@ -3,6 +3,9 @@ scene foresees no contact, and the ``+eo`` stacks hand it the fixture's place, a
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -67,8 +70,14 @@ def test_without_the_fixture_or_with_the_clearance_off_it_caps_as_before():
     unplaced = EnergyObserver(HoldFallback(), bilateral=True)
     off = EnergyObserver(HoldFallback(), bilateral=True, twin_lookahead_s=None)
     off.place_fixture(HOLE)  # a no-op
+    with pytest.warns(UserWarning, match="the fixture's place was never given"):
+        _two_steps(unplaced, start, target, 1000.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per observer, and never with the clearance off
+        _two_steps(off, start, target, 1000.0)
+        unplaced.command(_intent(target, 1000.0), _obs(start), trust=1.0)
     for eo in (unplaced, off):
-        action = _two_steps(eo, start, target, 1000.0)
+        action = eo.command(_intent(target, 1000.0), _obs(start), trust=1.0)
         assert eo.twin is None and eo.twin_checks == 0
         assert np.isfinite(eo.state.speed_limit)
         assert abs(action[0] - start[0]) < 0.003
@@ -79,6 +88,11 @@ def test_without_the_fixture_or_with_the_clearance_off_it_caps_as_before():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="twin_lookahead_s"):
         EnergyObserver(twin_lookahead_s=0.001)  # under two control periods
+    # facts of another scene than the twin's (a 1-kHz env, here with the default config)
+    other = replace(default_facts(), control_dt=0.001)
+    with pytest.raises(ValueError, match=r"the twin's scene \(config\) is not the env's \(facts\)"):
+        EnergyObserver(facts=other)
+    assert EnergyObserver(facts=other, twin_lookahead_s=None).twin_lookahead_s is None
     with pytest.raises(TypeError, match="config must be the env's EnvConfig"):
         EnergyObserver(config={"delay_ms": 100})
     with pytest.raises(TypeError, match=r"twin_lookahead_s= applies to the \+eo stacks only"):

@@ -159,3 +159,5 @@ def test_touches_answers_what_a_held_rollout_would(env):
     assert any(answers) and not all(answers)  # both answers were exercised
     with pytest.raises(RuntimeError, match="sync"):
         Twin(env.unwrapped.config).touches(commands[0], 5)
+    with pytest.raises(ValueError, match="n_periods must be an int >= 1, got 0"):
+        twin.touches(commands[0], 0)

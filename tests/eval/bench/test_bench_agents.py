@@ -29,6 +29,10 @@ def test_bilateral_mode_runs_the_observer_with_its_twin_and_the_cli_takes_stacks
     assert '"naive"' in capsys.readouterr().out
     assert main(["bench", "env", "--bilateral"]) != 0
     assert "--stacks and --bilateral apply to 'agents', not 'env'" in capsys.readouterr().err
+    assert main(["bench", "agents", "--stacks", " , "]) != 0
+    assert "--stacks must name at least one stack" in capsys.readouterr().err
+    assert main(["bench", "agents", "--stacks", "kalman"]) != 0
+    assert "unknown stack 'kalman'" in capsys.readouterr().err
 
 
 def test_bad_arguments():
