@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from teleimp_env.agents.protocol import act_on
 from teleimp_env.agents.rl.actor import MlpActor
 from teleimp_env.agents.rl.features import N_FEATURES, remote_features
 from teleimp_env.agents.rl.wrappers import ResidualConfig, apply_residual
@@ -171,6 +172,16 @@ class SB3Controller:
         """The base stack's decision this step (what the residual corrects)."""
         return getattr(self.base, "decision", None)
 
+    @property
+    def workcell_keys(self) -> tuple[str, ...]:
+        """The work-cell ``info`` keys the base stack reads (an ``+eo`` base's fixture)."""
+        return tuple(getattr(self.base, "workcell_keys", ()))
+
+    @property
+    def workcell_required(self) -> bool:
+        """Whether the base stack needs them (an ``+eo`` base also runs without)."""
+        return bool(getattr(self.base, "workcell_required", True))
+
     def reset(self, seed: int | None = None) -> None:
         """Start an episode."""
         self.base.reset(seed=seed)
@@ -180,7 +191,7 @@ class SB3Controller:
     def act(self, obs: dict[str, np.ndarray], info: dict | None = None) -> np.ndarray:
         """The (9,) action: the base stack's, corrected by the residual (renewed every
         ``action_repeat`` steps, as in training)."""
-        base_action = self.base.act(obs)
+        base_action = act_on(self.base, obs, info)
         if self._step % self.residual.action_repeat == 0:
             remote_features(obs, out=self._features)
             if self.actor is not None:

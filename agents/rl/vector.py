@@ -98,6 +98,7 @@ class RlVectorEnv(VecEnv):
             self.batch.reset_one(i, seed)  # ResidualAction.reset: base.reset(seed=seed)
         self.reset_infos = [_single_info(infos, i) for i in range(self.num_envs)]
         self._obs = obs
+        self._cells = [{"hole_pos": info["hole_pos"]} for info in self.reset_infos]  # the base's work cell
         self._reset_seeds()
         self._reset_options()
         return self._features(obs)
@@ -124,7 +125,7 @@ class RlVectorEnv(VecEnv):
         commands = np.zeros((n, 9))  # rows of ended envs are ignored by the vector env
         step_infos: dict[str, Any] = {}
         for _ in range(config.action_repeat):  # ResidualAction.step, all envs at once
-            base = self.batch.act_batch(obs, active=active)
+            base = self.batch.act_batch(obs, self._cells if self.batch.reads_info else None, active)
             alive = np.flatnonzero(active).tolist()
             for i in alive:
                 commands[i] = apply_residual(base[i], actions[i], config)
@@ -152,6 +153,7 @@ class RlVectorEnv(VecEnv):
             for i in ended:
                 self.batch.reset_one(i, None)
                 self.reset_infos[i] = _single_info(reset_infos, i)
+                self._cells[i] = {"hole_pos": self.reset_infos[i]["hole_pos"]}
                 remote_features(env_row(obs, i), out=features[i])
         self._obs = obs
         return features, np.array(totals, dtype=np.float32), dones, infos  # type: ignore[return-value]

@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium import spaces
 
 from teleimp_env.action import ACTION_HIGH, ACTION_LOW, K_D, X_D
+from teleimp_env.agents.protocol import act_on
 from teleimp_env.agents.rl.features import N_FEATURES, remote_features
 
 
@@ -83,11 +84,12 @@ class ResidualAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self.action_space = spaces.Box(-1.0, 1.0, (6,), np.float32)
         self.base = base
         self._obs: dict[str, np.ndarray] | None = None
+        self._info: dict[str, Any] | None = None  # handed to the base as a harness would (act_on)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
         self.base.reset(seed=seed)
-        self._obs = obs
+        self._obs, self._info = obs, info
         return obs, info
 
     def step(self, action: np.ndarray):
@@ -95,9 +97,9 @@ class ResidualAction(gym.Wrapper, gym.utils.RecordConstructorArgs):
             raise RuntimeError("call reset() before step()")
         total = 0.0
         for _ in range(self.config.action_repeat):
-            command = apply_residual(self.base.act(self._obs), action, self.config)
+            command = apply_residual(act_on(self.base, self._obs, self._info), action, self.config)
             obs, reward, terminated, truncated, info = self.env.step(command)
-            self._obs = obs
+            self._obs, self._info = obs, info
             total += float(reward)
             if terminated or truncated:
                 break

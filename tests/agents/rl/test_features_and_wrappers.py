@@ -117,3 +117,32 @@ def test_the_rl_env_passes_gymnasiums_and_sb3s_env_checkers():
     assert [w.name for w in env.spec.additional_wrappers] == ["ResidualAction", "RemoteObservation"]
     sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
     sb3_checker.check_env(make_rl_env(make_base=agents.make, episode_s=1.0), warn=False)
+
+
+def test_an_eo_base_gets_its_work_cell_alone_and_in_the_vector_env():
+    """A bilateral ``naive+eo`` base under a zero residual: the wrappers hand it ``hole_pos`` as
+    a harness would, so its observer's twin is asked (and it never warns of a missing fixture)."""
+    import warnings
+
+    from teleimp_env.agents.batch import make_batch
+    from teleimp_env.agents.rl.vector import make_rl_vec_env
+
+    cfg = ResidualConfig(base="naive+eo", action_repeat=10)
+    kwargs = {"subject": 6, "delay_ms": 200, "force_feedback": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        single = make_rl_env(cfg, make_base=agents.make, **kwargs)
+        single.reset(seed=4)
+        for _ in range(150):
+            *_, terminated, truncated, _ = single.step(np.zeros(6, np.float32))
+            if terminated or truncated:
+                break
+        base = single.env.base  # RemoteObservation(ResidualAction(...))
+        assert base.fallback.twin_checks > 0
+        vec = make_rl_vec_env(2, cfg, make_batch=make_batch, seed=4, **kwargs)
+        vec.reset()
+        for _ in range(150):
+            vec.step(np.zeros((2, 6), np.float32))
+        assert all(m.fallback.twin_checks > 0 for m in vec.batch.members)
+        vec.close()
+    single.close()
