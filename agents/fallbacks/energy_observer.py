@@ -47,7 +47,8 @@ starts at zero, brushing the surface while aligning spends it, and only the oper
 against the force they feel refills it, a round trip later; with no energy coming from the
 operator the robot slows to a halt at the work, holding what it touches without pushing further.
 
-**Twin clearance** (the default, ``twin_lookahead_s=0.03``). The cap's price is paid on motions
+**Twin clearance** (the default, ``twin_lookahead_s=0.03``;
+:mod:`~teleimp_env.agents.fallbacks.twin_clearance`). The cap's price is paid on motions
 that would touch nothing: the hover's alignment moves, a clean descent in the hole. A twin of the
 remote robot (:class:`~teleimp_env.agents.foresight.twin.Twin`, placed at the fixture from the
 work cell's ``hole_pos``, which the stack passes to :meth:`EnergyObserver.place_fixture`) tells
@@ -66,7 +67,6 @@ fixture's place the observer caps wherever it would.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,7 +74,7 @@ import numpy as np
 from teleimp_env.action import ACTION_HIGH, ACTION_LOW, D_D, DAMPING_MAX, K_D, X_D
 from teleimp_env.agents.base import Fallback, Intent, control_dt_from, newest_packet
 from teleimp_env.agents.fallbacks.hold import HoldFallback
-from teleimp_env.agents.foresight.twin import Twin
+from teleimp_env.agents.fallbacks.twin_clearance import TwinClearance
 from teleimp_env.config import EnvConfig
 from teleimp_env.facts import EnvFacts, default_facts
 from teleimp_env.packet import MASTER_ENERGY
@@ -206,44 +206,27 @@ class EnergyObserver(Fallback):
         self.v_floor = float(v_floor)
         self.sensor_mass_kg = float(sensor_mass_kg)
         self.force_gain = float(force_gain)
-        if config is not None and not isinstance(config, EnvConfig):
-            raise TypeError(f"config must be the env's EnvConfig (env.unwrapped.config), got {config!r}")
-        self._config = config if config is not None else EnvConfig()
-        self.twin_lookahead_s: float | None = None
+        self.clearance: TwinClearance | None = None
         if twin_lookahead_s is not None:
-            dt = self._config.control_dt
-            self.twin_lookahead_s = check_real("twin_lookahead_s", twin_lookahead_s, 2 * dt, 0.5, "s")
-            scene = self._config.scene
-            if (self._config.control_dt, scene.fixture_height) != (self.facts.control_dt, self.surface_z_m):
-                raise ValueError(
-                    "the twin's scene (config) is not the env's (facts): control period "
-                    f"{self._config.control_dt} vs {self.facts.control_dt} s, fixture top "
-                    f"{scene.fixture_height} vs {self.surface_z_m} m; pass config=env.unwrapped.config "
-                    "(agents.make(name, env=env) does) or twin_lookahead_s=None"
-                )
-        self._warned_unplaced = False
-        self.twin: Twin | None = None  # built when the fixture is first placed
-        self._hole: tuple[float, ...] | None = None
+            self.clearance = TwinClearance(twin_lookahead_s, config or EnvConfig(), self.facts)
         self.reset()
+
+    @property
+    def twin_lookahead_s(self) -> float | None:
+        """s, the twin clearance's look-ahead (``None``: off)."""
+        return None if self.clearance is None else self.clearance.lookahead_s
 
     @property
     def workcell_keys(self) -> tuple[str, ...]:
         """``("hole_pos",)`` when the twin clearance can apply (two-port mode possible), else ``()``:
         the stack passes these ``info`` entries to :meth:`place_fixture`."""
-        return ("hole_pos",) if self.twin_lookahead_s is not None and self.bilateral is not False else ()
+        return ("hole_pos",) if self.clearance is not None and self.bilateral is not False else ()
 
     def place_fixture(self, hole_pos: np.ndarray) -> None:
-        """Tell the twin where the workpiece stands (``hole_pos`` (3,) m, the env's
+        """Tell the twin clearance where the workpiece stands (``hole_pos`` (3,) m, the env's
         ``info["hole_pos"]``); a no-op when it has not moved or the clearance is off."""
-        if self.twin_lookahead_s is None:
-            return
-        hole = tuple(np.asarray(hole_pos, dtype=np.float64).tolist())
-        if hole == self._hole:
-            return
-        if self.twin is None:
-            self.twin = Twin(self._config)
-        self.twin.place_fixture(np.array(hole))
-        self._hole = hole
+        if self.clearance is not None:
+            self.clearance.place_fixture(hole_pos)
 
     def reset(self) -> None:
         self.inner.reset()
@@ -255,8 +238,8 @@ class EnergyObserver(Fallback):
         self._v_prev = np.zeros(3)
         self._touching = False
         self._wrist: np.ndarray | None = None
-        self.twin_checks = 0  # steps this episode on which the twin was asked
-        self.twin_cleared = 0  # … and foresaw no contact (the cap lifted)
+        if self.clearance is not None:
+            self.clearance.reset()
 
     # ------------------------------------------------------------------ observer
     def _observe(self, obs: dict[str, np.ndarray]) -> None:
@@ -327,8 +310,9 @@ class EnergyObserver(Fallback):
         """
         s = self.state
         top = self.surface_z_m + self.approach_guard_m
-        if pos[2] < top and self._clear_ahead(action, pos, v):
-            return 0.0
+        if pos[2] < top and self.clearance is not None:
+            if self.clearance.clear(action, pos, v, self._wrist, self._prev):
+                return 0.0
         if not self.brake_envelope:  # the default: the cap on every axis in the guard zone, else off
             if pos[2] >= top:
                 return 0.0
@@ -355,29 +339,6 @@ class EnergyObserver(Fallback):
         damping_z = 2.0 * np.sqrt(k_z * self.mass_kg) + min(action[D_D][2] + extra[2], DAMPING_MAX)
         action[2] = pos[2] + max(action[2] - pos[2], -v_allow * damping_z / k_z)  # x_d's z
         return extra
-
-    def _clear_ahead(self, action: np.ndarray, pos: np.ndarray, v: np.ndarray) -> bool:
-        """Whether the twin, synced to the measured state under the command in force, foresees no
-        contact at all while ``action`` (the uncapped command, (9,)) is held for
-        ``twin_lookahead_s``. ``False`` without a twin, a fixture or the wrist's angles."""
-        twin = self.twin
-        if twin is None and self.twin_lookahead_s is not None and not self._warned_unplaced:
-            self._warned_unplaced = True
-            warnings.warn(
-                "EnergyObserver: two-port mode, but the fixture's place was never given, so the speed "
-                "cap applies everywhere near the work; pass the env's info to act(obs, info) (the "
-                "harnesses do) or build the stack with twin_lookahead_s=None",
-                UserWarning,
-                stacklevel=4,
-            )
-        if twin is None or self._wrist is None or self._prev is None:
-            return False
-        twin.sync(pos, v, self._wrist, self._prev)
-        n = max(1, round(self.twin_lookahead_s / twin.control_dt))
-        clear = not twin.touches(action, n)
-        self.twin_checks += 1
-        self.twin_cleared += clear
-        return clear
 
     def _v_max(self) -> float:
         """m/s, the speed whose booked impact energy the two-port budget still covers."""

@@ -133,7 +133,7 @@ def test_bilateral_naive_violates_and_naive_eo_does_not(delay_ms, subject, seed)
         violations[name] = count
     assert violations["naive"] > 50
     assert violations["naive+eo"] == 0
-    assert stack.fallback.twin_checks > 0  # the twin clearance was at work
+    assert stack.fallback.clearance.checks > 0  # the twin clearance was at work
 
 
 def test_hold_fallback_distrusted_holds_the_newest_packet_softer_and_damped():

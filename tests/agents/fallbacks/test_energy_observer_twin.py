@@ -48,7 +48,7 @@ def test_the_cap_lifts_over_free_space_and_stays_before_a_contact():
     eo.place_fixture(HOLE)
     # 3 mm sideways, 5 mm above the top: the twin's 30 ms touch nothing; the command goes as asked.
     action = _two_steps(eo, start, start + SIDEWAYS, 1000.0)
-    assert (eo.twin_checks, eo.twin_cleared) == (1, 1)
+    assert (eo.clearance.checks, eo.clearance.cleared) == (1, 1)
     assert eo.state.speed_limit == np.inf
     np.testing.assert_array_equal(action[:3], start + SIDEWAYS)
 
@@ -59,7 +59,7 @@ def test_the_cap_lifts_over_free_space_and_stays_before_a_contact():
     eo.place_fixture(HOLE)
     low = np.array([0.02, 0.0, SURFACE + 0.002])
     action = _two_steps(eo, low, low - DOWN, 2000.0)
-    assert (eo.twin_checks, eo.twin_cleared) == (1, 0)
+    assert (eo.clearance.checks, eo.clearance.cleared) == (1, 0)
     assert eo.state.speed_limit == pytest.approx(np.sqrt(2 * 0.0005 / (4.0 * eo.mass_kg)))
     assert action[2] > low[2] - 0.010 + 0.005  # the downward step is cut to a fraction of a mm
 
@@ -78,7 +78,7 @@ def test_without_the_fixture_or_with_the_clearance_off_it_caps_as_before():
         unplaced.command(_intent(target, 1000.0), _obs(start), trust=1.0)
     for eo in (unplaced, off):
         action = eo.command(_intent(target, 1000.0), _obs(start), trust=1.0)
-        assert eo.twin is None and eo.twin_checks == 0
+        assert eo.clearance is None or (eo.clearance.twin is None and eo.clearance.checks == 0)
         assert np.isfinite(eo.state.speed_limit)
         assert abs(action[0] - start[0]) < 0.003
     assert off.workcell_keys == () and unplaced.workcell_keys == ("hole_pos",)
@@ -100,7 +100,8 @@ def test_bad_settings_are_refused():
     env = gym.make(teleimp_env.ENV_ID, force_feedback=True)
     stack = agents.make("naive+eo", twin_lookahead_s=0.05, env=env)
     assert stack.fallback.twin_lookahead_s == 0.05 and stack.workcell_keys == ("hole_pos",)
-    assert isinstance(stack.fallback._config, EnvConfig) and stack.fallback._config.force_feedback
+    config = stack.fallback.clearance.config
+    assert isinstance(config, EnvConfig) and config.force_feedback
 
 
 def _bilateral_envs(first_bilateral: bool = True):
@@ -140,10 +141,11 @@ def test_a_batch_of_eo_stacks_equals_the_stacks_alone_with_the_twin_at_work(firs
             ended |= terminated or truncated
         if ended:
             break
-    checks = [m.fallback.twin_checks for m in batch.members]
-    assert checks == [s.fallback.twin_checks for s in alone] and checks[1] > 0
+    checks = [m.fallback.clearance.checks for m in batch.members]
+    assert checks == [s.fallback.clearance.checks for s in alone] and checks[1] > 0
     assert (checks[0] > 0) == first_bilateral
-    assert [m.fallback.twin_cleared for m in batch.members] == [s.fallback.twin_cleared for s in alone]
+    cleared = [m.fallback.clearance.cleared for m in batch.members]
+    assert cleared == [s.fallback.clearance.cleared for s in alone]
     for env in envs:
         env.close()
 
@@ -155,7 +157,7 @@ def test_the_stack_runs_without_info_capping_everywhere():
     obs, _ = env.reset(seed=1)
     for _ in range(5):
         obs, *_ = env.step(stack.act(obs))  # no info: no twin, no error
-    assert stack.fallback.twin is None
+    assert stack.fallback.clearance.twin is None
     batch = StackBatch([agents.make("naive+eo", seed=1, env=env)])
     batch.act_batch({key: value[None] for key, value in obs.items()})  # likewise without infos
     env.close()

@@ -138,11 +138,11 @@ def test_an_eo_base_gets_its_work_cell_alone_and_in_the_vector_env():
             if terminated or truncated:
                 break
         base = single.env.base  # RemoteObservation(ResidualAction(...))
-        assert base.fallback.twin_checks > 0
+        assert base.fallback.clearance.checks > 0
         vec = make_rl_vec_env(2, cfg, make_batch=make_batch, seed=4, **kwargs)
         vec.reset()
         for _ in range(150):
             vec.step(np.zeros((2, 6), np.float32))
-        assert all(m.fallback.twin_checks > 0 for m in vec.batch.members)
+        assert all(m.fallback.clearance.checks > 0 for m in vec.batch.members)
         vec.close()
     single.close()
