@@ -54,10 +54,10 @@ remote robot (:class:`~teleimp_env.agents.foresight.twin.Twin`, placed at the fi
 work cell's ``hole_pos``, which the stack passes to :meth:`EnergyObserver.place_fixture`) tells
 the two apart: on every step on which the cap would apply below ``surface_z_m +
 approach_guard_m`` (with ``brake_envelope``, above that band the envelope applies unchecked), the
-twin is synced to the measured
-state (peg tip, slide velocities, wrist angles) under the command in force, the uncapped command
-is held on it for ``twin_lookahead_s``, and if the peg touches nothing in that future the cap is
-lifted for this step (the tank, the stiffness cap and the deficit damping stay). Otherwise the
+twin is synced to the measured state (peg tip, slide velocities, wrist angles) under the command
+in force, the uncapped command is held on it for ``twin_lookahead_s``, and if the peg touches
+nothing in that future the cap is lifted for this step (the tank, the stiffness cap and the
+deficit damping stay). Otherwise the
 observer caps as above, with the look-ahead (30 ms, several braking time constants ``m/D_max``)
 left to brake before the contact the twin foresaw. It is not a proof of passivity (the twin
 knows neither the operator's next command nor the wrist's velocity); it is measured: zero
